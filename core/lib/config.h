@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Host configuration (libconfig): /etc/nono/nono.conf, then ~/.config/nono/nono.conf.
+ * NONO_CONFIG, when set, names the only file read (tests).  Settings:
+ *
+ *   plugin_dir = "/usr/lib/nono/plugins";
+ *   enforcer = "landlock";                 # default --backend
+ *   credential_sources = ["env", "libsecret"];
+ *   policy_modules = ["org"];              # from the system file: cannot be removed
+ *   store = { backend = "lmdb"; path = "..."; keep = 10; };
+ *   plugins = { landlock = { ... }; };     # one section per plugin
+ */
+#ifndef NONO_CORE_CONFIG_H
+#define NONO_CORE_CONFIG_H
+
+#include <libconfig.h>
+
+#include "strv.h"
+
+struct host_config {
+        config_t system; /* /etc/nono/nono.conf (or NONO_CONFIG) */
+        config_t user;   /* ~/.config/nono/nono.conf */
+        int have_system, have_user;
+
+        char *plugin_dir;         /* NULL: the layout's */
+        char *enforcer;           /* NULL: "landlock" */
+        struct strv credential_sources;
+        struct strv policy_modules; /* system modules first; the user may only add */
+};
+
+/* Reads the files that exist; a syntax error names the file and line. */
+int host_config_load(struct host_config *c);
+void host_config_free(struct host_config *c);
+
+/*
+ * The section plugins.<name> (user file first, then system), or NULL.  The setting
+ * lives as long as the config.
+ */
+const config_setting_t *host_config_plugin_section(const struct host_config *c,
+                                                   const char *name);
+
+#endif

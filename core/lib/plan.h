@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The plan: everything `nono run` will enforce, resolved once in the parent before
+ * anything is applied.  Grants and denies hold resolved absolute paths.  The public,
+ * read-only view handed to plugins is plan->view (see <nono/plan.h>), refreshed by
+ * plan_view().
+ */
+#ifndef NONO_CORE_PLAN_H
+#define NONO_CORE_PLAN_H
+
+#include <nono/plan.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "strv.h"
+
+struct plan {
+        struct nono_plan view;
+
+        struct nono_grant **grants;
+        size_t n_grants, cap_grants;
+        struct nono_deny **denies;
+        size_t n_denies, cap_denies;
+
+        uint32_t flags;
+        uint32_t network_mode;
+        int network_mode_set; /* a profile or flag chose the mode explicitly */
+        uint16_t *connect_ports;
+        size_t n_connect_ports;
+        uint16_t *bind_ports;
+        size_t n_bind_ports;
+        struct strv allowed_hosts;
+
+        /* Environment rules (applied by the supervisor). */
+        struct strv env_allow, env_deny, env_set; /* env_set holds NAME=value */
+
+        char *workdir;
+        char *profile_name; /* the profile the plan was built from, for messages */
+};
+
+void plan_init(struct plan *p);
+void plan_free(struct plan *p);
+
+/*
+ * Adds a grant on an already-resolved absolute path.  A second grant on the same path
+ * widens the first (access bits are or'ed); the first origin is kept.
+ */
+int plan_add_grant(struct plan *p, const char *path, uint32_t access, uint32_t flags,
+                   const char *origin);
+/* Adds a protected path (resolved absolute).  Duplicates are ignored. */
+int plan_add_deny(struct plan *p, const char *path, const char *origin);
+/* Removes every deny equal to `path` (bypass_protection); returns how many. */
+size_t plan_remove_deny(struct plan *p, const char *path);
+int plan_add_port(struct plan *p, int bind, uint16_t port);
+void plan_drop_grant(struct plan *p, size_t index);
+
+/* Fills p->view from the builder's arrays; call before handing the plan out. */
+const struct nono_plan *plan_view(struct plan *p);
+
+/* True when `inner` equals `outer` or lies below it (component-wise, not by prefix:
+ * /home/u/.sshfoo is not under /home/u/.ssh). */
+int path_is_within(const char *inner, const char *outer);
+
+/*
+ * Refuses a plan in which a grant reaches a protected path: a grant that contains a
+ * deny, or lies inside one.  The message names both and their origins.
+ */
+int plan_check_protected(const struct plan *p);
+
+/* Human-readable dump (nono profile show, --dry-run). */
+void plan_print(const struct plan *p, FILE *out);
+/* JSON text of the plan; caller frees.  NULL on allocation failure. */
+char *plan_to_json(const struct plan *p);
+
+#endif

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The resolved sandbox plan as plugins see it: read-only, built by the host from the
+ * profile and flags before anything is applied.  Paths are absolute and already
+ * resolved (no symlinks, no "..").  Every struct starts with its size and only grows
+ * by appending; arrays are arrays of pointers so that element structs can grow too.
+ */
+#ifndef NONO_PLAN_H
+#define NONO_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Access modes, as in profiles: read, write, or both. */
+#define NONO_ACCESS_READ      (1u << 0)
+#define NONO_ACCESS_WRITE     (1u << 1)
+#define NONO_ACCESS_READWRITE (NONO_ACCESS_READ | NONO_ACCESS_WRITE)
+
+/* Grant flags. */
+#define NONO_GRANT_FILE (1u << 0) /* a single file, not a directory tree */
+
+struct nono_grant {
+        uint32_t size;
+        uint32_t access; /* NONO_ACCESS_* */
+        uint32_t flags;  /* NONO_GRANT_* */
+        const char *path;
+        const char *origin; /* where the grant came from: "--allow", "group python_runtime" */
+};
+
+/* A protected path: never reachable from the sandbox. */
+struct nono_deny {
+        uint32_t size;
+        const char *path;
+        const char *origin;
+};
+
+enum nono_network_mode {
+        NONO_NETWORK_ALLOW = 0, /* unrestricted */
+        NONO_NETWORK_BLOCK = 1, /* no network at all */
+        NONO_NETWORK_PROXY = 2, /* only nono's filtering proxy */
+};
+
+/* Plan flags. */
+#define NONO_PLAN_BEST_EFFORT (1u << 0) /* missing kernel features warn instead of failing */
+
+struct nono_plan {
+        uint32_t size;
+        uint32_t flags; /* NONO_PLAN_* */
+
+        const struct nono_grant *const *grants;
+        size_t n_grants;
+        const struct nono_deny *const *denies;
+        size_t n_denies;
+
+        uint32_t network_mode; /* enum nono_network_mode */
+        /* TCP ports the child may connect to / bind, when network_mode is not ALLOW. */
+        const uint16_t *tcp_connect_ports;
+        size_t n_tcp_connect_ports;
+        const uint16_t *tcp_bind_ports;
+        size_t n_tcp_bind_ports;
+        /* Host names the filtering proxy lets through (network_mode PROXY). */
+        const char *const *allowed_hosts;
+        size_t n_allowed_hosts;
+
+        const char *workdir; /* the child's working directory */
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NONO_PLAN_H */
