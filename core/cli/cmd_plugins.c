@@ -1,0 +1,2 @@
+/* placeholder */
+typedef int nono_placeholder_cmd_plugins;

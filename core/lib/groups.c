@@ -1,0 +1,2 @@
+/* placeholder: being written */
+typedef int nono_placeholder_groups;
