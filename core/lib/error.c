@@ -114,3 +114,12 @@ void nono_info(const char *fmt, ...)
         nono_vlog(NONO_LOG_INFO, NULL, fmt, ap);
         va_end(ap);
 }
+
+void nono_debug(const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        nono_vlog(NONO_LOG_DEBUG, NULL, fmt, ap);
+        va_end(ap);
+}

@@ -36,6 +36,8 @@ int nono_verbosity(void);
 void nono_warn(const char *fmt, ...) NONO_PRINTF(1, 2);
 /* "nono: ..." on stderr when verbose. */
 void nono_info(const char *fmt, ...) NONO_PRINTF(1, 2);
+/* "nono: debug: ..." on stderr at debug verbosity. */
+void nono_debug(const char *fmt, ...) NONO_PRINTF(1, 2);
 /* Writes at a given NONO_LOG_* level, with an optional "[plugin] " prefix. */
 void nono_vlog(int level, const char *prefix, const char *fmt, va_list ap) NONO_PRINTF(3, 0);
 

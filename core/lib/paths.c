@@ -1,2 +1,200 @@
-/* placeholder: being written */
-typedef int nono_placeholder_paths;
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "paths.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+
+/* Built-in group data names paths that often do not exist on a given machine
+ * (~/.conda, /lib32): skipping those is normal and not worth a warning. */
+static int origin_is_group(const char *origin)
+{
+        return origin && strncmp(origin, "group ", 6) == 0;
+}
+
+/* Expands variables and makes the result absolute against the current directory. */
+static int expand_absolute(const struct vars *v, const char *raw, char **ret)
+{
+        char *expanded = NULL;
+        char cwd[PATH_MAX];
+        int r = vars_expand(v, raw, &expanded);
+
+        if (r < 0)
+                return r;
+        if (expanded[0] == '/') {
+                *ret = expanded;
+                return 0;
+        }
+        if (!getcwd(cwd, sizeof(cwd))) {
+                free(expanded);
+                return nono_error(-errno, "cannot resolve %s: current directory unknown", raw);
+        }
+        *ret = nono_path_join(cwd, expanded);
+        free(expanded);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* The directory part of an absolute path ("/" for "/x"); malloc'ed. */
+static char *parent_of(const char *abs)
+{
+        const char *slash = strrchr(abs, '/');
+
+        if (!slash || slash == abs)
+                return nono_strdup("/");
+        return strndup(abs, (size_t)(slash - abs));
+}
+
+int paths_resolve_lenient(const char *abs, char **ret)
+{
+        char resolved[PATH_MAX];
+        char *parent, *parent_resolved = NULL;
+        const char *name;
+        int r;
+
+        if (realpath(abs, resolved)) {
+                *ret = nono_strdup(resolved);
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (errno != ENOENT && errno != ENOTDIR)
+                return nono_error(-errno, "cannot resolve %s: %s", abs, strerror(errno));
+        if (strcmp(abs, "/") == 0)
+                return nono_error(-ENOENT, "cannot resolve /");
+        /* Resolve the existing prefix, then append the missing component. */
+        parent = parent_of(abs);
+        if (!parent)
+                return -ENOMEM;
+        r = paths_resolve_lenient(parent, &parent_resolved);
+        free(parent);
+        if (r < 0)
+                return r;
+        name = strrchr(abs, '/') + 1;
+        *ret = nono_path_join(parent_resolved, name);
+        free(parent_resolved);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/*
+ * Refuses a path whose last component is a symlink leading out of the directory it
+ * was written under: /tmp/agent -> / planted by an earlier session must not turn a
+ * grant of /tmp/agent into a grant of /.  Symlinks in the parent are resolved
+ * first, so /var/run/x style system links remain fine.
+ */
+static int check_symlink_escape(const char *raw, const char *abs, const char *resolved)
+{
+        char *parent = parent_of(abs);
+        char *parent_resolved = NULL;
+        int r;
+
+        if (!parent)
+                return -ENOMEM;
+        r = paths_resolve_lenient(parent, &parent_resolved);
+        free(parent);
+        if (r < 0)
+                return r;
+        r = path_is_within(resolved, parent_resolved) ? 0 : -ELOOP;
+        if (r < 0)
+                nono_error(r,
+                           "grant %s resolves through a symlink to %s, outside %s; "
+                           "name the real path if that is intended",
+                           raw, resolved, parent_resolved);
+        free(parent_resolved);
+        return r;
+}
+
+static int resolve_grant_path(const char *raw, const char *abs, const char *origin,
+                              char **ret_resolved, struct stat *ret_st)
+{
+        char resolved[PATH_MAX];
+        int r;
+
+        if (!realpath(abs, resolved)) {
+                if (errno == ENOENT || errno == ENOTDIR) {
+                        if (origin_is_group(origin))
+                                nono_debug("%s: %s does not exist, skipped", origin, raw);
+                        else
+                                nono_warn("%s does not exist; grant skipped (%s)", raw, origin);
+                        return 0;
+                }
+                return nono_error(-errno, "cannot resolve %s: %s", raw, strerror(errno));
+        }
+        r = check_symlink_escape(raw, abs, resolved);
+        if (r < 0) {
+                if (!origin_is_group(origin))
+                        return r;
+                /* Built-in data: skipping only narrows the sandbox. */
+                nono_warn("%s; skipped", nono_errmsg());
+                return 0;
+        }
+        if (stat(resolved, ret_st) < 0)
+                return nono_error(-errno, "cannot stat %s: %s", resolved, strerror(errno));
+        *ret_resolved = nono_strdup(resolved);
+        return *ret_resolved ? 1 : -ENOMEM;
+}
+
+int paths_grant(struct plan *p, const struct vars *v, const char *raw, uint32_t access,
+                int want_file, const char *origin)
+{
+        char *abs = NULL, *resolved = NULL;
+        struct stat st;
+        uint32_t flags;
+        int r;
+
+        r = expand_absolute(v, raw, &abs);
+        if (r < 0)
+                return r;
+        r = resolve_grant_path(raw, abs, origin, &resolved, &st);
+        free(abs);
+        if (r <= 0)
+                return r;
+        if (want_file && S_ISDIR(st.st_mode)) {
+                free(resolved);
+                return nono_error(-EISDIR, "%s is a directory; use a directory grant (%s)", raw,
+                                  origin);
+        }
+        flags = S_ISDIR(st.st_mode) ? 0 : NONO_GRANT_FILE;
+        r = plan_add_grant(p, resolved, access, flags, origin);
+        free(resolved);
+        return r;
+}
+
+static int resolve_protected(const struct vars *v, const char *raw, char **ret)
+{
+        char *abs = NULL;
+        int r = expand_absolute(v, raw, &abs);
+
+        if (r < 0)
+                return r;
+        r = paths_resolve_lenient(abs, ret);
+        free(abs);
+        return r;
+}
+
+int paths_deny(struct plan *p, const struct vars *v, const char *raw, const char *origin)
+{
+        char *resolved = NULL;
+        int r = resolve_protected(v, raw, &resolved);
+
+        if (r < 0)
+                return r;
+        r = plan_add_deny(p, resolved, origin);
+        free(resolved);
+        return r;
+}
+
+int paths_bypass(struct plan *p, const struct vars *v, const char *raw)
+{
+        char *resolved = NULL;
+        int r = resolve_protected(v, raw, &resolved);
+
+        if (r < 0)
+                return r;
+        if (plan_remove_deny(p, resolved) == 0)
+                nono_warn("bypass_protection: %s is not a protected path", raw);
+        free(resolved);
+        return 0;
+}

@@ -1,2 +1,375 @@
-/* placeholder: being written */
-typedef int nono_placeholder_plan;
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "plan.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+void plan_init(struct plan *p)
+{
+        memset(p, 0, sizeof(*p));
+        p->network_mode = NONO_NETWORK_ALLOW;
+}
+
+static void grant_free(struct nono_grant *g)
+{
+        if (!g)
+                return;
+        free((char *)g->path);
+        free((char *)g->origin);
+        free(g);
+}
+
+static void deny_free(struct nono_deny *d)
+{
+        if (!d)
+                return;
+        free((char *)d->path);
+        free((char *)d->origin);
+        free(d);
+}
+
+void plan_free(struct plan *p)
+{
+        for (size_t i = 0; i < p->n_grants; i++)
+                grant_free(p->grants[i]);
+        for (size_t i = 0; i < p->n_denies; i++)
+                deny_free(p->denies[i]);
+        free(p->grants);
+        free(p->denies);
+        free(p->connect_ports);
+        free(p->bind_ports);
+        strv_free(&p->allowed_hosts);
+        strv_free(&p->env_allow);
+        strv_free(&p->env_deny);
+        strv_free(&p->env_set);
+        free(p->workdir);
+        free(p->profile_name);
+        plan_init(p);
+}
+
+/* Grows an array of pointers so that one more element fits. */
+static int grow(void *items_ptr, size_t n, size_t *cap)
+{
+        void ***items = items_ptr;
+        size_t new_cap;
+        void **grown;
+
+        if (n < *cap)
+                return 0;
+        new_cap = *cap ? *cap * 2 : 16;
+        grown = realloc(*items, new_cap * sizeof(void *));
+        if (!grown)
+                return -ENOMEM;
+        *items = grown;
+        *cap = new_cap;
+        return 0;
+}
+
+static struct nono_grant *find_grant(struct plan *p, const char *path)
+{
+        for (size_t i = 0; i < p->n_grants; i++)
+                if (strcmp(p->grants[i]->path, path) == 0)
+                        return p->grants[i];
+        return NULL;
+}
+
+int plan_add_grant(struct plan *p, const char *path, uint32_t access, uint32_t flags,
+                   const char *origin)
+{
+        struct nono_grant *g = find_grant(p, path);
+
+        if (path[0] != '/')
+                return nono_error(-EINVAL, "grant path is not absolute: %s", path);
+        if (g) {
+                g->access |= access;
+                return 0;
+        }
+        if (grow(&p->grants, p->n_grants, &p->cap_grants) < 0)
+                return -ENOMEM;
+        g = calloc(1, sizeof(*g));
+        if (!g)
+                return -ENOMEM;
+        g->size = sizeof(*g);
+        g->access = access;
+        g->flags = flags;
+        g->path = nono_strdup(path);
+        g->origin = nono_strdup(origin ? origin : "");
+        if (!g->path || !g->origin) {
+                grant_free(g);
+                return -ENOMEM;
+        }
+        p->grants[p->n_grants++] = g;
+        return 0;
+}
+
+void plan_drop_grant(struct plan *p, size_t index)
+{
+        if (index >= p->n_grants)
+                return;
+        grant_free(p->grants[index]);
+        memmove(&p->grants[index], &p->grants[index + 1],
+                (p->n_grants - index - 1) * sizeof(p->grants[0]));
+        p->n_grants--;
+}
+
+int plan_add_deny(struct plan *p, const char *path, const char *origin)
+{
+        struct nono_deny *d;
+
+        for (size_t i = 0; i < p->n_denies; i++)
+                if (strcmp(p->denies[i]->path, path) == 0)
+                        return 0;
+        if (grow(&p->denies, p->n_denies, &p->cap_denies) < 0)
+                return -ENOMEM;
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        d->size = sizeof(*d);
+        d->path = nono_strdup(path);
+        d->origin = nono_strdup(origin ? origin : "");
+        if (!d->path || !d->origin) {
+                deny_free(d);
+                return -ENOMEM;
+        }
+        p->denies[p->n_denies++] = d;
+        return 0;
+}
+
+size_t plan_remove_deny(struct plan *p, const char *path)
+{
+        size_t removed = 0;
+        size_t out = 0;
+
+        for (size_t i = 0; i < p->n_denies; i++) {
+                if (strcmp(p->denies[i]->path, path) == 0) {
+                        deny_free(p->denies[i]);
+                        removed++;
+                        continue;
+                }
+                p->denies[out++] = p->denies[i];
+        }
+        p->n_denies = out;
+        return removed;
+}
+
+int plan_add_port(struct plan *p, int bind, uint16_t port)
+{
+        uint16_t **ports = bind ? &p->bind_ports : &p->connect_ports;
+        size_t *n = bind ? &p->n_bind_ports : &p->n_connect_ports;
+        uint16_t *grown;
+
+        for (size_t i = 0; i < *n; i++)
+                if ((*ports)[i] == port)
+                        return 0;
+        grown = realloc(*ports, (*n + 1) * sizeof(**ports));
+        if (!grown)
+                return -ENOMEM;
+        grown[(*n)++] = port;
+        *ports = grown;
+        return 0;
+}
+
+const struct nono_plan *plan_view(struct plan *p)
+{
+        struct nono_plan *v = &p->view;
+
+        memset(v, 0, sizeof(*v));
+        v->size = sizeof(*v);
+        v->flags = p->flags;
+        v->grants = (const struct nono_grant *const *)p->grants;
+        v->n_grants = p->n_grants;
+        v->denies = (const struct nono_deny *const *)p->denies;
+        v->n_denies = p->n_denies;
+        v->network_mode = p->network_mode;
+        v->tcp_connect_ports = p->connect_ports;
+        v->n_tcp_connect_ports = p->n_connect_ports;
+        v->tcp_bind_ports = p->bind_ports;
+        v->n_tcp_bind_ports = p->n_bind_ports;
+        v->allowed_hosts = (const char *const *)p->allowed_hosts.items;
+        v->n_allowed_hosts = p->allowed_hosts.n;
+        v->workdir = p->workdir;
+        return v;
+}
+
+int path_is_within(const char *inner, const char *outer)
+{
+        size_t n = strlen(outer);
+
+        /* "/" contains everything; otherwise compare whole components only, so that
+         * /home/u/.sshfoo is not taken to be inside /home/u/.ssh. */
+        if (strcmp(outer, "/") == 0)
+                return inner[0] == '/';
+        while (n > 1 && outer[n - 1] == '/')
+                n--;
+        if (strncmp(inner, outer, n) != 0)
+                return 0;
+        return inner[n] == '\0' || inner[n] == '/';
+}
+
+int plan_check_protected(const struct plan *p)
+{
+        for (size_t i = 0; i < p->n_grants; i++) {
+                const struct nono_grant *g = p->grants[i];
+
+                for (size_t j = 0; j < p->n_denies; j++) {
+                        const struct nono_deny *d = p->denies[j];
+
+                        if (path_is_within(d->path, g->path))
+                                return nono_error(
+                                    -EPERM,
+                                    "grant %s (%s) contains the protected path %s (%s); "
+                                    "grant narrower directories instead",
+                                    g->path, g->origin, d->path, d->origin);
+                        if (path_is_within(g->path, d->path))
+                                return nono_error(-EPERM,
+                                                  "grant %s (%s) lies inside the protected "
+                                                  "path %s (%s)",
+                                                  g->path, g->origin, d->path, d->origin);
+                }
+        }
+        return 0;
+}
+
+static const char *access_name(uint32_t access)
+{
+        switch (access & NONO_ACCESS_READWRITE) {
+        case NONO_ACCESS_READ:
+                return "read";
+        case NONO_ACCESS_WRITE:
+                return "write";
+        case NONO_ACCESS_READWRITE:
+                return "readwrite";
+        default:
+                return "none";
+        }
+}
+
+static const char *network_mode_name(uint32_t mode)
+{
+        switch (mode) {
+        case NONO_NETWORK_BLOCK:
+                return "blocked";
+        case NONO_NETWORK_PROXY:
+                return "proxy";
+        default:
+                return "unrestricted";
+        }
+}
+
+static void print_ports(FILE *out, const char *label, const uint16_t *ports, size_t n)
+{
+        if (n == 0)
+                return;
+        fprintf(out, "  %s:", label);
+        for (size_t i = 0; i < n; i++)
+                fprintf(out, " %u", ports[i]);
+        fputc('\n', out);
+}
+
+void plan_print(const struct plan *p, FILE *out)
+{
+        if (p->profile_name)
+                fprintf(out, "profile: %s\n", p->profile_name);
+        if (p->workdir)
+                fprintf(out, "workdir: %s\n", p->workdir);
+        fprintf(out, "grants:\n");
+        for (size_t i = 0; i < p->n_grants; i++) {
+                const struct nono_grant *g = p->grants[i];
+
+                fprintf(out, "  %-9s %-4s %s  (%s)\n", access_name(g->access),
+                        g->flags & NONO_GRANT_FILE ? "file" : "dir", g->path, g->origin);
+        }
+        fprintf(out, "protected:\n");
+        for (size_t i = 0; i < p->n_denies; i++)
+                fprintf(out, "  %s  (%s)\n", p->denies[i]->path, p->denies[i]->origin);
+        fprintf(out, "network: %s\n", network_mode_name(p->network_mode));
+        for (size_t i = 0; i < p->allowed_hosts.n; i++)
+                fprintf(out, "  allow host: %s\n", p->allowed_hosts.items[i]);
+        print_ports(out, "tcp connect ports", p->connect_ports, p->n_connect_ports);
+        print_ports(out, "tcp bind ports", p->bind_ports, p->n_bind_ports);
+        for (size_t i = 0; i < p->env_set.n; i++) {
+                const char *eq = strchr(p->env_set.items[i], '=');
+                int len = eq ? (int)(eq - p->env_set.items[i]) : (int)strlen(p->env_set.items[i]);
+
+                /* Values may be secrets: print names only. */
+                fprintf(out, "  env set: %.*s\n", len, p->env_set.items[i]);
+        }
+        for (size_t i = 0; i < p->env_allow.n; i++)
+                fprintf(out, "  env allow: %s\n", p->env_allow.items[i]);
+        for (size_t i = 0; i < p->env_deny.n; i++)
+                fprintf(out, "  env deny: %s\n", p->env_deny.items[i]);
+}
+
+static json_t *strv_to_json(const struct strv *v)
+{
+        json_t *a = json_array();
+
+        for (size_t i = 0; a && i < v->n; i++)
+                json_array_append_new(a, json_string(v->items[i]));
+        return a;
+}
+
+static json_t *ports_to_json(const uint16_t *ports, size_t n)
+{
+        json_t *a = json_array();
+
+        for (size_t i = 0; a && i < n; i++)
+                json_array_append_new(a, json_integer(ports[i]));
+        return a;
+}
+
+static json_t *env_set_names_to_json(const struct strv *set)
+{
+        json_t *a = json_array();
+
+        for (size_t i = 0; a && i < set->n; i++) {
+                const char *eq = strchr(set->items[i], '=');
+                size_t len = eq ? (size_t)(eq - set->items[i]) : strlen(set->items[i]);
+
+                json_array_append_new(a, json_stringn(set->items[i], len));
+        }
+        return a;
+}
+
+char *plan_to_json(const struct plan *p)
+{
+        json_t *root = json_object();
+        json_t *grants = json_array();
+        json_t *denies = json_array();
+        char *text;
+
+        for (size_t i = 0; i < p->n_grants; i++) {
+                const struct nono_grant *g = p->grants[i];
+
+                json_array_append_new(
+                    grants, json_pack("{s:s, s:s, s:b, s:s}", "path", g->path, "access",
+                                      access_name(g->access), "file",
+                                      (g->flags & NONO_GRANT_FILE) != 0, "origin", g->origin));
+        }
+        for (size_t i = 0; i < p->n_denies; i++)
+                json_array_append_new(denies, json_pack("{s:s, s:s}", "path", p->denies[i]->path,
+                                                        "origin", p->denies[i]->origin));
+        json_object_set_new(root, "profile", p->profile_name ? json_string(p->profile_name)
+                                                             : json_null());
+        json_object_set_new(root, "workdir", p->workdir ? json_string(p->workdir) : json_null());
+        json_object_set_new(root, "grants", grants);
+        json_object_set_new(root, "protected", denies);
+        json_object_set_new(
+            root, "network",
+            json_pack("{s:s, s:o, s:o, s:o}", "mode", network_mode_name(p->network_mode),
+                      "allow_hosts", strv_to_json(&p->allowed_hosts), "tcp_connect_ports",
+                      ports_to_json(p->connect_ports, p->n_connect_ports), "tcp_bind_ports",
+                      ports_to_json(p->bind_ports, p->n_bind_ports)));
+        /* Values of set variables may be secrets: names only. */
+        json_object_set_new(root, "environment",
+                            json_pack("{s:o, s:o, s:o}", "set", env_set_names_to_json(&p->env_set),
+                                      "allow", strv_to_json(&p->env_allow), "deny",
+                                      strv_to_json(&p->env_deny)));
+        text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        json_decref(root);
+        return text;
+}
