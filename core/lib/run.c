@@ -1,2 +1,575 @@
-/* placeholder: being written */
-typedef int nono_placeholder_run;
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "run.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "error.h"
+#include "groups.h"
+#include "layout.h"
+#include "loader.h"
+#include "paths.h"
+#include "supervisor.h"
+#include "vars.h"
+
+extern char **environ;
+
+#define DEFAULT_ENFORCER "landlock"
+#define DEFAULT_PROFILE  "default"
+
+void run_request_init(struct run_request *req)
+{
+        memset(req, 0, sizeof(*req));
+}
+
+void run_request_free(struct run_request *req)
+{
+        strv_free(&req->allow);
+        strv_free(&req->read);
+        strv_free(&req->write);
+        strv_free(&req->allow_file);
+        strv_free(&req->read_file);
+        strv_free(&req->write_file);
+        run_request_init(req);
+}
+
+/* ---- plan building ---------------------------------------------------------------- */
+
+static int resolve_workdir(const struct run_request *req, char **ret)
+{
+        char buf[PATH_MAX];
+        const char *dir = req->workdir;
+
+        if (!dir) {
+                if (!getcwd(buf, sizeof(buf)))
+                        return nono_error(-errno, "cannot determine the current directory: %s",
+                                          strerror(errno));
+                dir = buf;
+        }
+        if (!realpath(dir, buf))
+                return nono_error(-errno, "cannot use working directory %s: %s", dir,
+                                  strerror(errno));
+        *ret = nono_strdup(buf);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static char *user_profile_dir(const struct vars *v)
+{
+        return nono_path_join(v->xdg_config_home, "nono/profiles");
+}
+
+/* Every run starts from the default profile; a named profile is merged on top. */
+static int load_profile(const struct run_request *req, const struct vars *v,
+                        struct profile *ret)
+{
+        const struct layout *lay = layout_get();
+        char *user_dir = user_profile_dir(v);
+        struct profile chosen;
+        int r;
+
+        if (!user_dir)
+                return -ENOMEM;
+        r = profile_load(DEFAULT_PROFILE, lay->profile_dir, user_dir, ret);
+        if (r >= 0 && req->profile && strcmp(req->profile, DEFAULT_PROFILE) != 0) {
+                profile_init(&chosen);
+                r = profile_load(req->profile, lay->profile_dir, user_dir, &chosen);
+                if (r >= 0)
+                        r = profile_merge(ret, &chosen);
+                profile_free(&chosen);
+        }
+        free(user_dir);
+        return r;
+}
+
+static int load_groups(struct groups *ret)
+{
+        char *path = nono_path_join(layout_get()->profile_dir, "groups.json");
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = groups_load(path, ret);
+        free(path);
+        return r;
+}
+
+static int grant_list(struct plan *p, const struct vars *v, const struct strv *paths,
+                      uint32_t access, int want_file, const char *flag)
+{
+        for (size_t i = 0; i < paths->n; i++) {
+                int r = paths_grant(p, v, paths->items[i], access, want_file, flag);
+
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int apply_flags(const struct run_request *req, const struct vars *v, struct plan *p)
+{
+        int r = 0;
+
+        if (r >= 0)
+                r = grant_list(p, v, &req->allow, NONO_ACCESS_READWRITE, 0, "--allow");
+        if (r >= 0)
+                r = grant_list(p, v, &req->read, NONO_ACCESS_READ, 0, "--read");
+        if (r >= 0)
+                r = grant_list(p, v, &req->write, NONO_ACCESS_WRITE, 0, "--write");
+        if (r >= 0)
+                r = grant_list(p, v, &req->allow_file, NONO_ACCESS_READWRITE, 1, "--allow-file");
+        if (r >= 0)
+                r = grant_list(p, v, &req->read_file, NONO_ACCESS_READ, 1, "--read-file");
+        if (r >= 0)
+                r = grant_list(p, v, &req->write_file, NONO_ACCESS_WRITE, 1, "--write-file");
+        return r;
+}
+
+/* The workdir is granted only when asked (--allow-cwd), at the profile's level. */
+static int grant_workdir(const struct run_request *req, const struct profile *prof,
+                         struct plan *p)
+{
+        uint32_t access = NONO_ACCESS_READWRITE;
+
+        if (!req->allow_cwd) {
+                if (prof->workdir_access && prof->workdir_access != PROFILE_WORKDIR_NONE)
+                        nono_info("the working directory is not granted; pass --allow-cwd");
+                return 0;
+        }
+        if (prof->workdir_access && prof->workdir_access != PROFILE_WORKDIR_NONE)
+                access = prof->workdir_access;
+        return plan_add_grant(p, p->workdir, access, 0, "--allow-cwd");
+}
+
+/* nono's own configuration and state are never reachable from inside. */
+static int protect_own_state(const struct vars *v, struct plan *p)
+{
+        int r = paths_deny(p, v, "$XDG_CONFIG_HOME/nono", "nono's configuration");
+
+        if (r >= 0)
+                r = paths_deny(p, v, "$XDG_STATE_HOME/nono", "nono's state");
+        return r;
+}
+
+int run_build_plan(const struct run_request *req, struct plan *ret, struct profile *ret_profile)
+{
+        struct profile prof;
+        struct groups groups = {0};
+        struct vars v;
+        int r;
+
+        plan_init(ret);
+        profile_init(&prof);
+        memset(&v, 0, sizeof(v));
+        r = resolve_workdir(req, &ret->workdir);
+        if (r >= 0)
+                r = vars_init(&v, ret->workdir);
+        if (r >= 0)
+                r = load_profile(req, &v, &prof);
+        if (r >= 0)
+                r = load_groups(&groups);
+        if (r >= 0) {
+                ret->profile_name = nono_strdup(req->profile ? req->profile : DEFAULT_PROFILE);
+                r = ret->profile_name ? profile_apply(&prof, &groups, &v, ret) : -ENOMEM;
+        }
+        if (r >= 0)
+                r = apply_flags(req, &v, ret);
+        if (r >= 0)
+                r = grant_workdir(req, &prof, ret);
+        if (r >= 0)
+                r = protect_own_state(&v, ret);
+        if (r >= 0)
+                r = plan_check_protected(ret);
+        if (req->best_effort)
+                ret->flags |= NONO_PLAN_BEST_EFFORT;
+        groups_free(&groups);
+        vars_free(&v);
+        if (r >= 0 && ret_profile)
+                *ret_profile = prof;
+        else
+                profile_free(&prof);
+        if (r < 0)
+                plan_free(ret);
+        return r;
+}
+
+/* ---- command resolution ----------------------------------------------------------- */
+
+static int check_executable(const char *path)
+{
+        struct stat st;
+
+        if (stat(path, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EACCES;
+        return access(path, X_OK) < 0 ? -errno : 0;
+}
+
+/* Finds the command as execvp would, so that a typo is reported before anything runs. */
+static int resolve_command(const char *name, char **ret)
+{
+        const char *path_env = getenv("PATH");
+        const char *p, *end;
+        int r, last = -ENOENT;
+
+        if (strchr(name, '/')) {
+                r = check_executable(name);
+                if (r < 0)
+                        return nono_error(r, "cannot execute %s: %s", name, strerror(-r));
+                *ret = nono_strdup(name);
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (!path_env)
+                path_env = "/usr/local/bin:/usr/bin:/bin";
+        for (p = path_env; *p; p = *end ? end + 1 : end) {
+                char *candidate;
+
+                end = strchrnul(p, ':');
+                candidate = nono_asprintf("%.*s/%s", (int)(end - p), end == p ? "." : p, name);
+                if (!candidate)
+                        return -ENOMEM;
+                r = check_executable(candidate);
+                if (r == 0) {
+                        *ret = candidate;
+                        return 0;
+                }
+                if (r == -EACCES)
+                        last = r;
+                free(candidate);
+        }
+        if (last == -EACCES)
+                return nono_error(last, "cannot execute %s: permission denied", name);
+        return nono_error(-ENOENT, "command not found: %s", name);
+}
+
+/* ---- environment ------------------------------------------------------------------ */
+
+static int env_name_matches(const char *entry, const char *name)
+{
+        size_t n = strlen(name);
+
+        return strncmp(entry, name, n) == 0 && entry[n] == '=';
+}
+
+static int env_is_denied(const struct plan *p, const char *entry)
+{
+        for (size_t i = 0; i < p->env_deny.n; i++)
+                if (env_name_matches(entry, p->env_deny.items[i]))
+                        return 1;
+        for (size_t i = 0; i < p->env_set.n; i++) {
+                const char *eq = strchr(p->env_set.items[i], '=');
+                size_t n = eq ? (size_t)(eq - p->env_set.items[i]) : 0;
+
+                if (n && strncmp(entry, p->env_set.items[i], n + 1) == 0)
+                        return 1;
+        }
+        return 0;
+}
+
+/* The child's environment: nono's, minus denied variables, plus set ones. */
+static int build_child_env(const struct plan *p, struct strv *ret)
+{
+        int r = 0;
+
+        for (char **e = environ; e && *e && r >= 0; e++)
+                if (!env_is_denied(p, *e))
+                        r = strv_push(ret, *e);
+        for (size_t i = 0; i < p->env_set.n && r >= 0; i++)
+                r = strv_push(ret, p->env_set.items[i]);
+        /* Lets programs (and `nono why --self` later) know they are sandboxed. */
+        if (r >= 0)
+                r = strv_push(ret, "NONO_SANDBOX=1");
+        return r;
+}
+
+/* ---- plugins ---------------------------------------------------------------------- */
+
+struct session {
+        struct host_config config;
+        struct plugin_registry registry;
+        struct plan plan;
+        struct plugin *enforcer;
+        void *prepared;
+        char *exec_path;
+        struct strv env;
+};
+
+static const char *plugin_dir_of(const struct host_config *c)
+{
+        return c->plugin_dir ? c->plugin_dir : layout_get()->plugin_dir;
+}
+
+static const char *backend_of(const struct run_request *req, const struct host_config *c)
+{
+        if (req->backend)
+                return req->backend;
+        return c->enforcer ? c->enforcer : DEFAULT_ENFORCER;
+}
+
+static int load_enforcer(struct session *s, const char *name)
+{
+        struct nono_enforcer_info info;
+        int r = plugin_load(&s->registry, NONO_PLUGIN_ENFORCER, name, &s->enforcer);
+
+        if (r < 0)
+                return r;
+        memset(&info, 0, sizeof(info));
+        info.size = sizeof(info);
+        r = s->enforcer->ops.enforcer.probe(s->enforcer->state, &info);
+        if (r < 0)
+                return nono_error(r, "enforcer %s is not usable here: %s", name,
+                                  plugin_error(s->enforcer, r));
+        nono_info("enforcer %s: %s", name, info.summary);
+        return 0;
+}
+
+/* The plan editor handed to policy modules: it can only take rights away. */
+static int editor_drop_grant(void *ctx, size_t index)
+{
+        struct plan *p = ctx;
+
+        if (index >= p->n_grants)
+                return -EINVAL;
+        plan_drop_grant(p, index);
+        plan_view(p);
+        return 0;
+}
+
+static int editor_add_deny(void *ctx, const char *path, const char *origin)
+{
+        struct plan *p = ctx;
+        char *resolved = NULL;
+        int r;
+
+        if (!path || path[0] != '/')
+                return -EINVAL;
+        r = paths_resolve_lenient(path, &resolved);
+        if (r < 0)
+                return r;
+        r = plan_add_deny(p, resolved, origin ? origin : "policy module");
+        free(resolved);
+        plan_view(p);
+        return r;
+}
+
+static int editor_block_network(void *ctx)
+{
+        struct plan *p = ctx;
+
+        p->network_mode = NONO_NETWORK_BLOCK;
+        plan_view(p);
+        return 0;
+}
+
+static int review_with(struct session *s, const char *name)
+{
+        struct nono_plan_editor ed = {sizeof(ed), &s->plan, editor_drop_grant, editor_add_deny,
+                                      editor_block_network};
+        struct plugin *pl;
+        int r = plugin_load(&s->registry, NONO_PLUGIN_POLICY, name, &pl);
+
+        if (r < 0)
+                return r;
+        r = pl->ops.policy.review(pl->state, plan_view(&s->plan), &ed);
+        if (r < 0)
+                return nono_error(r, "policy %s refused the plan: %s", name, plugin_error(pl, r));
+        if (r == NONO_POLICY_NARROWED)
+                nono_info("policy %s narrowed the plan", name);
+        return 0;
+}
+
+/* Policy modules may narrow the plan; the protected-path check runs again after. */
+static int review_policies(struct session *s)
+{
+        for (size_t i = 0; i < s->config.policy_modules.n; i++) {
+                int r = review_with(s, s->config.policy_modules.items[i]);
+
+                if (r < 0)
+                        return r;
+        }
+        return plan_check_protected(&s->plan);
+}
+
+/*
+ * Network modes beyond "unrestricted" arrive with the network plugins.  Until then a
+ * plan that asks for filtering gets the strictest thing Landlock can do — no TCP at
+ * all — and says so, rather than silently running with the network open.
+ */
+static void degrade_network_loudly(struct plan *p)
+{
+        if (p->network_mode == NONO_NETWORK_ALLOW)
+                return;
+        if (p->network_mode == NONO_NETWORK_PROXY)
+                nono_warn("network filtering (allow_hosts/allow_domain) is not available in "
+                          "this build yet: blocking all TCP instead of allowing %zu host(s)",
+                          p->allowed_hosts.n);
+        nono_warn("only TCP is blocked; UDP and other protocols are not filtered by this build");
+        p->network_mode = NONO_NETWORK_BLOCK;
+}
+
+static void session_free(struct session *s)
+{
+        if (s->enforcer && s->prepared)
+                s->enforcer->ops.enforcer.release(s->enforcer->state, s->prepared);
+        plugin_registry_free(&s->registry);
+        host_config_free(&s->config);
+        plan_free(&s->plan);
+        strv_free(&s->env);
+        free(s->exec_path);
+}
+
+static int session_open(struct session *s, const struct run_request *req)
+{
+        int r;
+
+        memset(s, 0, sizeof(*s));
+        if (!req->argv || !req->argv[0])
+                return nono_error(-EINVAL, "no command given (nono run [OPTIONS] -- COMMAND)");
+        r = host_config_load(&s->config);
+        if (r < 0)
+                return r;
+        plugin_registry_init(&s->registry, plugin_dir_of(&s->config), &s->config);
+        r = run_build_plan(req, &s->plan, NULL);
+        if (r >= 0)
+                r = resolve_command(req->argv[0], &s->exec_path);
+        if (r >= 0)
+                r = load_enforcer(s, backend_of(req, &s->config));
+        if (r >= 0)
+                r = review_policies(s);
+        if (r >= 0)
+                degrade_network_loudly(&s->plan);
+        return r;
+}
+
+static int print_dry_run(struct session *s)
+{
+        const struct nono_enforcer_ops *ops = &s->enforcer->ops.enforcer;
+        char *text = NULL;
+        int r;
+
+        plan_print(&s->plan, stdout);
+        printf("command: %s\n", s->exec_path);
+        if (!ops->render)
+                return 0;
+        r = ops->render(s->enforcer->state, plan_view(&s->plan), &text);
+        if (r < 0)
+                return nono_error(r, "cannot render the sandbox: %s",
+                                  plugin_error(s->enforcer, r));
+        printf("%s: %s", s->enforcer->name, text);
+        s->enforcer->host.free(s->enforcer->host.ctx, text);
+        return 0;
+}
+
+static int prepare_enforcer(struct session *s)
+{
+        int r = s->enforcer->ops.enforcer.prepare(s->enforcer->state, plan_view(&s->plan),
+                                                  &s->prepared);
+
+        if (r < 0)
+                return nono_error(r, "cannot prepare the sandbox: %s",
+                                  plugin_error(s->enforcer, r));
+        return 0;
+}
+
+/* Child side: apply the enforcer.  Async-signal-safe: the plugin's apply promises it,
+ * and the error text is copied from memory preallocated in the plugin record. */
+static int apply_enforcer(void *userdata, struct child_error *err)
+{
+        struct session *s = userdata;
+        int r = s->enforcer->ops.enforcer.apply(s->enforcer->state, s->prepared);
+
+        if (r < 0) {
+                size_t n = 0;
+                const char *msg = s->enforcer->error;
+
+                for (; msg[n] && n + 1 < sizeof(err->message); n++)
+                        err->message[n] = msg[n];
+                err->message[n] = '\0';
+        }
+        return r;
+}
+
+static void fill_spec(struct session *s, const struct run_request *req, struct child_spec *spec)
+{
+        memset(spec, 0, sizeof(*spec));
+        spec->exec_path = s->exec_path;
+        spec->argv = req->argv;
+        spec->envp = s->env.items;
+        spec->workdir = s->plan.workdir;
+        spec->setup = apply_enforcer;
+        spec->setup_userdata = s;
+}
+
+static int fail(void)
+{
+        fprintf(stderr, "nono: %s\n", nono_errmsg());
+        return NONO_EXIT_ERROR;
+}
+
+/*
+ * Everything up to the point of applying the sandbox, shared by run and wrap.
+ * Returns -1 when the caller should go on (the spec is filled), else the exit code
+ * nono should exit with (a dry run, or an error already printed).
+ */
+static int session_ready(struct session *s, const struct run_request *req,
+                         struct child_spec *spec)
+{
+        int r = session_open(s, req);
+
+        if (r >= 0 && req->dry_run) {
+                r = print_dry_run(s);
+                return r < 0 ? fail() : 0;
+        }
+        if (r >= 0)
+                r = build_child_env(&s->plan, &s->env);
+        if (r >= 0)
+                r = prepare_enforcer(s);
+        if (r < 0)
+                return fail();
+        fill_spec(s, req, spec);
+        return -1;
+}
+
+int run_command(const struct run_request *req)
+{
+        struct child_spec spec;
+        struct session s;
+        int r = session_ready(&s, req, &spec);
+
+        if (r < 0) {
+                r = supervisor_run(&spec);
+                if (r < 0)
+                        r = fail();
+        }
+        session_free(&s);
+        return r;
+}
+
+int run_wrap(const struct run_request *req)
+{
+        struct child_error err;
+        struct child_spec spec;
+        struct session s;
+        int r = session_ready(&s, req, &spec);
+
+        if (r >= 0) {
+                session_free(&s);
+                return r;
+        }
+        memset(&err, 0, sizeof(err));
+        /* Irrevocable from here on: nono itself becomes the sandboxed command. */
+        if (supervisor_prepare_self(&spec, &err) < 0) {
+                fprintf(stderr, "nono: sandbox setup failed: %s: %s\n", err.message,
+                        strerror(err.err));
+                return NONO_EXIT_SETUP;
+        }
+        execve(spec.exec_path, spec.argv, spec.envp);
+        fprintf(stderr, "nono: cannot execute %s: %s\n", spec.exec_path, strerror(errno));
+        return NONO_EXIT_EXEC;
+}

@@ -1,2 +1,228 @@
-/* placeholder: being written */
-typedef int nono_placeholder_supervisor;
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "run.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* Signals nono passes on to the child instead of dying from them. */
+static const int forwarded_signals[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1,
+                                        SIGUSR2, SIGALRM, SIGCONT, SIGWINCH};
+#define N_FORWARDED (sizeof(forwarded_signals) / sizeof(forwarded_signals[0]))
+
+static volatile sig_atomic_t child_pid;
+
+/* Copies a string into the child's error report without libc formatting. */
+static void error_copy(struct child_error *err, const char *a, const char *b)
+{
+        size_t n = 0;
+
+        for (; a && *a && n + 1 < sizeof(err->message); a++)
+                err->message[n++] = *a;
+        for (; b && *b && n + 1 < sizeof(err->message); b++)
+                err->message[n++] = *b;
+        err->message[n] = '\0';
+}
+
+/*
+ * Terminal-generated signals (Ctrl-C, Ctrl-\) already reach the child, which shares
+ * nono's process group; forwarding them would deliver them twice.  Everything else
+ * (kill from another process) is passed on.
+ */
+static void forward_signal(int sig, siginfo_t *info, void *ucontext)
+{
+        (void)ucontext;
+        if (child_pid <= 0)
+                return;
+        if (info && info->si_code == SI_KERNEL && (sig == SIGINT || sig == SIGQUIT))
+                return;
+        kill((pid_t)child_pid, sig);
+}
+
+static void install_forwarding(void)
+{
+        struct sigaction sa;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_sigaction = forward_signal;
+        sa.sa_flags = SA_SIGINFO | SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < N_FORWARDED; i++)
+                sigaction(forwarded_signals[i], &sa, NULL);
+}
+
+/* The child starts with default dispositions and nothing blocked, as if nono were not
+ * there. */
+static void reset_signals(void)
+{
+        struct sigaction sa;
+        sigset_t none;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = SIG_DFL;
+        for (size_t i = 0; i < N_FORWARDED; i++)
+                sigaction(forwarded_signals[i], &sa, NULL);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int supervisor_prepare_self(const struct child_spec *spec, struct child_error *err)
+{
+        int r;
+
+        /* chdir before the sandbox: the workdir need not be readable for the command
+         * to start in it. */
+        if (spec->workdir && chdir(spec->workdir) < 0) {
+                err->err = errno;
+                error_copy(err, "cannot enter working directory ", spec->workdir);
+                return -err->err;
+        }
+        /* Descriptors nono inherited (a leaked directory fd, a control socket) must not
+         * reach the command.  Marking them close-on-exec rather than closing keeps the
+         * enforcer's own descriptors usable until execve. */
+        if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+                err->err = errno;
+                error_copy(err, "cannot mark inherited descriptors close-on-exec", NULL);
+                return -err->err;
+        }
+        if (spec->setup) {
+                r = spec->setup(spec->setup_userdata, err);
+                if (r < 0) {
+                        err->err = -r;
+                        return r;
+                }
+        }
+        return 0;
+}
+
+static void report_and_exit(int fd, struct child_error *err, int stage, int code)
+{
+        ssize_t ignored;
+
+        err->stage = stage;
+        ignored = write(fd, err, sizeof(*err));
+        (void)ignored;
+        _exit(code);
+}
+
+/* Runs in the forked child; never returns. */
+static void child_main(const struct child_spec *spec, int report_fd, pid_t parent)
+{
+        struct child_error err;
+
+        memset(&err, 0, sizeof(err));
+        reset_signals();
+        /* The command must not outlive nono: if nono is killed, so is the child.
+         * Checking the parent afterwards closes the race with a parent that died
+         * before the prctl. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                _exit(NONO_EXIT_SETUP);
+        if (supervisor_prepare_self(spec, &err) < 0)
+                report_and_exit(report_fd, &err, CHILD_STAGE_SETUP, NONO_EXIT_SETUP);
+        execve(spec->exec_path, spec->argv, spec->envp);
+        err.err = errno;
+        error_copy(&err, "cannot execute ", spec->exec_path);
+        report_and_exit(report_fd, &err, CHILD_STAGE_EXEC, NONO_EXIT_EXEC);
+}
+
+/* Reads the child's failure report; 0 when exec succeeded (the pipe closed empty). */
+static int read_child_report(int fd, struct child_error *err)
+{
+        ssize_t n;
+
+        do {
+                n = read(fd, err, sizeof(*err));
+        } while (n < 0 && errno == EINTR);
+        if (n != (ssize_t)sizeof(*err))
+                return 0;
+        err->message[sizeof(err->message) - 1] = '\0';
+        return 1;
+}
+
+static int wait_child(pid_t pid, int *ret_status)
+{
+        pid_t r;
+
+        do {
+                r = waitpid(pid, ret_status, 0);
+        } while (r < 0 && errno == EINTR);
+        return r < 0 ? -errno : 0;
+}
+
+static int exit_code_of(int status)
+{
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        if (WIFSIGNALED(status))
+                return NONO_EXIT_SIGNAL_BASE + WTERMSIG(status);
+        return NONO_EXIT_ERROR;
+}
+
+static int report_child_failure(const struct child_error *err)
+{
+        if (err->stage == CHILD_STAGE_EXEC) {
+                fprintf(stderr, "nono: %s: %s\n", err->message, strerror(err->err));
+                return NONO_EXIT_EXEC;
+        }
+        fprintf(stderr, "nono: sandbox setup failed: %s%s%s\n", err->message,
+                err->err ? ": " : "", err->err ? strerror(err->err) : "");
+        return NONO_EXIT_SETUP;
+}
+
+int supervisor_run(const struct child_spec *spec)
+{
+        struct child_error err;
+        sigset_t all, old;
+        int pipefd[2];
+        int status = 0;
+        pid_t parent = getpid();
+        pid_t pid;
+        int failed, r;
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return nono_error(-errno, "cannot create pipe: %s", strerror(errno));
+        /* Block signals across fork so that the forwarding handler never runs before
+         * child_pid is known, and the child starts with a clean slate. */
+        sigfillset(&all);
+        sigprocmask(SIG_BLOCK, &all, &old);
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                sigprocmask(SIG_SETMASK, &old, NULL);
+                close(pipefd[0]);
+                close(pipefd[1]);
+                return nono_error(r, "cannot fork: %s", strerror(-r));
+        }
+        if (pid == 0) {
+                close(pipefd[0]);
+                child_main(spec, pipefd[1], parent);
+        }
+        child_pid = pid;
+        install_forwarding();
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        close(pipefd[1]);
+
+        memset(&err, 0, sizeof(err));
+        failed = read_child_report(pipefd[0], &err);
+        close(pipefd[0]);
+        r = wait_child(pid, &status);
+        child_pid = 0;
+        if (r < 0)
+                return nono_error(r, "cannot wait for the child: %s", strerror(-r));
+        if (failed)
+                return report_child_failure(&err);
+        return exit_code_of(status);
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The supervisor: forks the sandboxed child, runs the child-side setup (enforcers),
+ * execs the command, then forwards signals and waits.  The child reports a setup or
+ * exec failure over a close-on-exec pipe, so the parent can tell "the sandbox could
+ * not be applied" (126) and "exec failed" (127) from the command's own exit code.
+ */
+#ifndef NONO_CORE_SUPERVISOR_H
+#define NONO_CORE_SUPERVISOR_H
+
+#include <stddef.h>
+
+#define CHILD_ERROR_MAX 512
+
+/* Filled in the child when its setup fails; written to the parent verbatim. */
+struct child_error {
+        int stage; /* enum child_stage */
+        int err;   /* positive errno */
+        char message[CHILD_ERROR_MAX];
+};
+
+enum child_stage {
+        CHILD_STAGE_SETUP = 1, /* applying the sandbox */
+        CHILD_STAGE_EXEC = 2,  /* execve */
+};
+
+/*
+ * Runs in the child after fork: async-signal-safe code only (no malloc, no stdio).
+ * Returns 0 or a negative errno and fills err->message.
+ */
+typedef int (*child_setup_fn)(void *userdata, struct child_error *err);
+
+struct child_spec {
+        const char *exec_path; /* resolved executable */
+        char *const *argv;
+        char *const *envp;
+        const char *workdir;
+        child_setup_fn setup;
+        void *setup_userdata;
+};
+
+/*
+ * Forks, sets the child up and waits for it.  Returns the exit code nono should
+ * exit with: the child's own, 128+N for a signal, 126/127 for child-side failures
+ * (after printing the child's message).  Negative errno when fork itself failed.
+ */
+int supervisor_run(const struct child_spec *spec);
+
+/*
+ * The parts of the child's preparation shared by `run` (in the forked child) and
+ * `wrap` (in nono itself before exec): chdir, mark inherited fds close-on-exec, then
+ * the setup callback.  Async-signal-safe.
+ */
+int supervisor_prepare_self(const struct child_spec *spec, struct child_error *err);
+
+#endif
