@@ -1,2 +1,285 @@
-/* placeholder: being written */
-typedef int nono_placeholder_config;
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "nono-build-config.h"
+
+#define CONFIG_FILE "nono/nono.conf"
+
+/* One file being applied on top of what earlier files set. */
+struct source {
+        const char *path;
+        int is_user;
+        /* Policy modules named by the system file: the user file may not drop them, nor
+         * point plugin_dir elsewhere and so replace them with its own. */
+        size_t n_system_policy;
+};
+
+static int setting_error(const struct source *src, const config_setting_t *s, const char *what)
+{
+        return nono_error(-EINVAL, "cannot read configuration %s: line %u: %s must be %s",
+                          src->path, config_setting_source_line(s), config_setting_name(s),
+                          what);
+}
+
+static int get_string(const struct source *src, const config_setting_t *s, char **ret)
+{
+        const char *v = config_setting_get_string(s);
+        char *copy;
+
+        if (!v)
+                return setting_error(src, s, "a string");
+        copy = nono_strdup(v);
+        if (!copy)
+                return -ENOMEM;
+        free(*ret);
+        *ret = copy;
+        return 0;
+}
+
+/* Appends the strings of an array or list; `skip_known` leaves out ones already there. */
+static int get_string_list(const struct source *src, const config_setting_t *s,
+                           struct strv *out, int skip_known)
+{
+        int n = config_setting_length(s);
+
+        if (!config_setting_is_array(s) && !config_setting_is_list(s))
+                return setting_error(src, s, "a list of strings");
+        for (int i = 0; i < n; i++) {
+                const char *v = config_setting_get_string_elem(s, i);
+                int r;
+
+                if (!v)
+                        return setting_error(src, s, "a list of strings");
+                if (skip_known && strv_contains(out, v))
+                        continue;
+                r = strv_push(out, v);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int set_plugin_dir(struct host_config *c, const struct source *src,
+                          const config_setting_t *s)
+{
+        const char *v = config_setting_get_string(s);
+
+        if (!v || v[0] != '/')
+                return setting_error(src, s, "an absolute path");
+        if (src->is_user && src->n_system_policy > 0) {
+                nono_warn("%s: line %u: plugin_dir ignored: the system configuration "
+                          "requires policy modules, which load from the system's plugin "
+                          "directory",
+                          src->path, config_setting_source_line(s));
+                return 0;
+        }
+        return get_string(src, s, &c->plugin_dir);
+}
+
+static int set_credential_sources(struct host_config *c, const struct source *src,
+                                  const config_setting_t *s)
+{
+        struct strv v = STRV_INIT;
+        int r = get_string_list(src, s, &v, 0);
+
+        if (r < 0) {
+                strv_free(&v);
+                return r;
+        }
+        /* The user's order replaces the system's as a whole. */
+        strv_free(&c->credential_sources);
+        c->credential_sources = v;
+        return 0;
+}
+
+static int set_policy_modules(struct host_config *c, const struct source *src,
+                              const config_setting_t *s)
+{
+        /* Both files add; nothing ever removes a module, so the system's stay first. */
+        return get_string_list(src, s, &c->policy_modules, 1);
+}
+
+static int check_group(const struct source *src, const config_setting_t *s)
+{
+        return config_setting_is_group(s) ? 0 : setting_error(src, s, "a group { ... }");
+}
+
+static int check_plugins(const struct source *src, const config_setting_t *s)
+{
+        int n = config_setting_length(s);
+        int r = check_group(src, s);
+
+        for (int i = 0; i < n && r >= 0; i++)
+                r = check_group(src, config_setting_get_elem(s, (unsigned)i));
+        return r;
+}
+
+static int apply_setting(struct host_config *c, const struct source *src,
+                         const config_setting_t *s)
+{
+        const char *name = config_setting_name(s);
+
+        if (strcmp(name, "plugin_dir") == 0)
+                return set_plugin_dir(c, src, s);
+        if (strcmp(name, "enforcer") == 0)
+                return get_string(src, s, &c->enforcer);
+        if (strcmp(name, "credential_sources") == 0)
+                return set_credential_sources(c, src, s);
+        if (strcmp(name, "policy_modules") == 0)
+                return set_policy_modules(c, src, s);
+        /* Read by the snapshot code when it needs it. */
+        if (strcmp(name, "store") == 0)
+                return check_group(src, s);
+        if (strcmp(name, "plugins") == 0)
+                return check_plugins(src, s);
+        /* A newer nono's setting, or a typo: say so, but keep running. */
+        nono_warn("%s: line %u: unknown setting \"%s\" ignored", src->path,
+                  config_setting_source_line(s), name);
+        return 0;
+}
+
+static int apply_file(struct host_config *c, const config_t *cfg, const struct source *src)
+{
+        const config_setting_t *root = config_root_setting(cfg);
+        int n = config_setting_length(root);
+
+        for (int i = 0; i < n; i++) {
+                int r = apply_setting(c, src, config_setting_get_elem(root, (unsigned)i));
+
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* A missing file is not an error: most machines have no nono.conf at all. */
+static int read_file(config_t *cfg, const char *path, int *ret_have)
+{
+        FILE *f = fopen(path, "re");
+        int ok;
+
+        *ret_have = 0;
+        if (!f) {
+                if (errno == ENOENT || errno == ENOTDIR)
+                        return 0;
+                return nono_error(-errno, "cannot read configuration %s: %s", path,
+                                  strerror(errno));
+        }
+        ok = config_read(cfg, f);
+        fclose(f);
+        if (ok != CONFIG_TRUE)
+                return nono_error(-EINVAL, "cannot read configuration %s: line %d: %s", path,
+                                  config_error_line(cfg), config_error_text(cfg));
+        *ret_have = 1;
+        return 0;
+}
+
+static int load_files(struct host_config *c, const char *system_path, const char *user_path)
+{
+        struct source sys = {system_path, 0, 0};
+        struct source usr = {user_path, 1, 0};
+        int r;
+
+        r = read_file(&c->system, system_path, &c->have_system);
+        if (r >= 0 && c->have_system)
+                r = apply_file(c, &c->system, &sys);
+        if (r < 0 || !user_path)
+                return r;
+        r = read_file(&c->user, user_path, &c->have_user);
+        usr.n_system_policy = c->policy_modules.n;
+        if (r >= 0 && c->have_user)
+                r = apply_file(c, &c->user, &usr);
+        return r;
+}
+
+int host_config_load_files(struct host_config *c, const char *system_path,
+                           const char *user_path)
+{
+        int r;
+
+        memset(c, 0, sizeof(*c));
+        config_init(&c->system);
+        config_init(&c->user);
+        r = load_files(c, system_path, user_path);
+        if (r < 0)
+                host_config_free(c);
+        return r;
+}
+
+/*
+ * secure_getenv: should nono ever be installed set-id, the caller's environment must
+ * not choose the configuration (and with it the plugin directory).
+ */
+static char *user_config_path(void)
+{
+        const char *xdg = secure_getenv("XDG_CONFIG_HOME");
+        const char *home = secure_getenv("HOME");
+
+        /* The XDG spec says a relative value is invalid and must be ignored. */
+        if (xdg && xdg[0] == '/')
+                return nono_path_join(xdg, CONFIG_FILE);
+        if (home && home[0] == '/')
+                return nono_asprintf("%s/.config/" CONFIG_FILE, home);
+        return NULL;
+}
+
+int host_config_load(struct host_config *c)
+{
+        const char *only = secure_getenv("NONO_CONFIG");
+        char *user;
+        int r;
+
+        if (only && only[0] != '\0') {
+                r = host_config_load_files(c, only, NULL);
+                /* Unlike the default locations, a file named explicitly must exist. */
+                if (r >= 0 && !c->have_system) {
+                        host_config_free(c);
+                        r = nono_error(-ENOENT, "cannot read configuration %s (NONO_CONFIG): %s",
+                                       only, strerror(ENOENT));
+                }
+                return r;
+        }
+        user = user_config_path();
+        r = host_config_load_files(c, NONO_SYSCONFDIR "/" CONFIG_FILE, user);
+        free(user);
+        return r;
+}
+
+void host_config_free(struct host_config *c)
+{
+        /* Safe on a zeroed struct: callers free after a failed or skipped load. */
+        if (config_root_setting(&c->system))
+                config_destroy(&c->system);
+        if (config_root_setting(&c->user))
+                config_destroy(&c->user);
+        free(c->plugin_dir);
+        free(c->enforcer);
+        strv_free(&c->credential_sources);
+        strv_free(&c->policy_modules);
+        memset(c, 0, sizeof(*c));
+}
+
+static const config_setting_t *plugin_section_in(const config_t *cfg, const char *name)
+{
+        const config_setting_t *plugins = config_lookup(cfg, "plugins");
+
+        return plugins ? config_setting_get_member(plugins, name) : NULL;
+}
+
+const config_setting_t *host_config_plugin_section(const struct host_config *c,
+                                                   const char *name)
+{
+        const config_setting_t *s = NULL;
+
+        if (c->have_user)
+                s = plugin_section_in(&c->user, name);
+        if (!s && c->have_system)
+                s = plugin_section_in(&c->system, name);
+        return s;
+}

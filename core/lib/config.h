@@ -28,8 +28,20 @@ struct host_config {
         struct strv policy_modules; /* system modules first; the user may only add */
 };
 
-/* Reads the files that exist; a syntax error names the file and line. */
+/*
+ * Reads the files that exist; a syntax error names the file and line.  Unknown
+ * top-level settings are warnings.  On failure *c is left freed (zeroed).
+ */
 int host_config_load(struct host_config *c);
+/*
+ * The same with explicit paths (user_path may be NULL): host_config_load uses it, and
+ * tests use it to check how a user file combines with a system file.  A user file's
+ * plugin_dir is ignored (with a warning) when the system file names policy modules:
+ * otherwise the user could replace a mandatory module with a module of their own.
+ */
+int host_config_load_files(struct host_config *c, const char *system_path,
+                           const char *user_path);
+/* Safe on a zeroed struct. */
 void host_config_free(struct host_config *c);
 
 /*

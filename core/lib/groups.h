@@ -17,6 +17,7 @@ struct group {
         char *name;
         char *description;
         char *platform; /* NULL: every platform */
+        int required;   /* a protection profiles cannot exclude */
         struct strv read, write, readwrite, deny;
 };
 

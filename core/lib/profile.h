@@ -27,6 +27,7 @@ struct profile {
         char *name;        /* meta.name, else the file's base name */
         char *version;     /* meta.version */
         char *description; /* meta.description */
+        char *author;      /* meta.author */
         char *path;        /* the file it was read from */
         struct strv extends_chain; /* names of every profile merged, base first */
 
@@ -75,6 +76,13 @@ void profile_free(struct profile *p);
  */
 int profile_load(const char *name_or_path, const char *builtin_dir, const char *user_dir,
                  struct profile *ret);
+
+/*
+ * Finds the file of profile `name_or_path` by the lookup order above; *ret_path is
+ * malloc'ed.  Unknown profile: "unknown profile \"x\" (looked in ...)".
+ */
+int profile_find(const char *name_or_path, const char *builtin_dir, const char *user_dir,
+                 char **ret_path);
 
 /* Parses one file, without following `extends` (they are listed in extends_chain). */
 int profile_parse_file(const char *path, struct profile *ret);

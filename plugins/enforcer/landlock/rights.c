@@ -60,8 +60,8 @@ uint32_t ll_features_needed(bool restrict_network)
          * REFER is not needed: without it cross-directory renames are always denied,
          * which is stricter.  LOGGING changes nothing that is enforced.
          */
-        uint32_t needed = LL_FEATURE_FS | LL_FEATURE_TRUNCATE | LL_FEATURE_IOCTL_DEV |
-                          LL_FEATURE_SCOPES;
+        uint32_t needed =
+            LL_FEATURE_FS | LL_FEATURE_TRUNCATE | LL_FEATURE_IOCTL_DEV | LL_FEATURE_SCOPES;
 
         if (restrict_network)
                 needed |= LL_FEATURE_TCP;
@@ -102,12 +102,11 @@ uint64_t ll_fs_rights_at_abi(int abi)
         if (abi < 1)
                 return 0;
 
-        uint64_t rights = LL_ACCESS_FS_EXECUTE | LL_ACCESS_FS_WRITE_FILE |
-                          LL_ACCESS_FS_READ_FILE | LL_ACCESS_FS_READ_DIR |
-                          LL_ACCESS_FS_REMOVE_DIR | LL_ACCESS_FS_REMOVE_FILE |
-                          LL_ACCESS_FS_MAKE_CHAR | LL_ACCESS_FS_MAKE_DIR | LL_ACCESS_FS_MAKE_REG |
-                          LL_ACCESS_FS_MAKE_SOCK | LL_ACCESS_FS_MAKE_FIFO |
-                          LL_ACCESS_FS_MAKE_BLOCK | LL_ACCESS_FS_MAKE_SYM;
+        uint64_t rights = LL_ACCESS_FS_EXECUTE | LL_ACCESS_FS_WRITE_FILE | LL_ACCESS_FS_READ_FILE |
+                          LL_ACCESS_FS_READ_DIR | LL_ACCESS_FS_REMOVE_DIR |
+                          LL_ACCESS_FS_REMOVE_FILE | LL_ACCESS_FS_MAKE_CHAR |
+                          LL_ACCESS_FS_MAKE_DIR | LL_ACCESS_FS_MAKE_REG | LL_ACCESS_FS_MAKE_SOCK |
+                          LL_ACCESS_FS_MAKE_FIFO | LL_ACCESS_FS_MAKE_BLOCK | LL_ACCESS_FS_MAKE_SYM;
         if (abi >= 2)
                 rights |= LL_ACCESS_FS_REFER;
         if (abi >= 3)
@@ -157,22 +156,14 @@ static const char *right_name_find(const struct right_name *table, size_t n, uin
 const char *ll_fs_right_name(uint64_t right)
 {
         static const struct right_name names[] = {
-            {LL_ACCESS_FS_EXECUTE, "execute"},
-            {LL_ACCESS_FS_WRITE_FILE, "write-file"},
-            {LL_ACCESS_FS_READ_FILE, "read-file"},
-            {LL_ACCESS_FS_READ_DIR, "read-dir"},
-            {LL_ACCESS_FS_REMOVE_DIR, "remove-dir"},
-            {LL_ACCESS_FS_REMOVE_FILE, "remove-file"},
-            {LL_ACCESS_FS_MAKE_CHAR, "make-char"},
-            {LL_ACCESS_FS_MAKE_DIR, "make-dir"},
-            {LL_ACCESS_FS_MAKE_REG, "make-reg"},
-            {LL_ACCESS_FS_MAKE_SOCK, "make-sock"},
-            {LL_ACCESS_FS_MAKE_FIFO, "make-fifo"},
-            {LL_ACCESS_FS_MAKE_BLOCK, "make-block"},
-            {LL_ACCESS_FS_MAKE_SYM, "make-sym"},
-            {LL_ACCESS_FS_REFER, "refer"},
-            {LL_ACCESS_FS_TRUNCATE, "truncate"},
-            {LL_ACCESS_FS_IOCTL_DEV, "ioctl-dev"},
+            {LL_ACCESS_FS_EXECUTE, "execute"},       {LL_ACCESS_FS_WRITE_FILE, "write-file"},
+            {LL_ACCESS_FS_READ_FILE, "read-file"},   {LL_ACCESS_FS_READ_DIR, "read-dir"},
+            {LL_ACCESS_FS_REMOVE_DIR, "remove-dir"}, {LL_ACCESS_FS_REMOVE_FILE, "remove-file"},
+            {LL_ACCESS_FS_MAKE_CHAR, "make-char"},   {LL_ACCESS_FS_MAKE_DIR, "make-dir"},
+            {LL_ACCESS_FS_MAKE_REG, "make-reg"},     {LL_ACCESS_FS_MAKE_SOCK, "make-sock"},
+            {LL_ACCESS_FS_MAKE_FIFO, "make-fifo"},   {LL_ACCESS_FS_MAKE_BLOCK, "make-block"},
+            {LL_ACCESS_FS_MAKE_SYM, "make-sym"},     {LL_ACCESS_FS_REFER, "refer"},
+            {LL_ACCESS_FS_TRUNCATE, "truncate"},     {LL_ACCESS_FS_IOCTL_DEV, "ioctl-dev"},
         };
 
         return right_name_find(names, ARRAY_SIZE(names), right);
@@ -201,8 +192,8 @@ const char *ll_scope_name(uint64_t scope)
 /* Appends like snprintf at buf+*len, keeping *len the full length even when truncated. */
 static void append(char *buf, size_t size, size_t *len, const char *word)
 {
-        int n = snprintf(*len < size ? buf + *len : NULL, *len < size ? size - *len : 0, "%s",
-                         word);
+        int n =
+            snprintf(*len < size ? buf + *len : NULL, *len < size ? size - *len : 0, "%s", word);
 
         if (n > 0)
                 *len += (size_t)n;

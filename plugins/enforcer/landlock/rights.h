@@ -31,14 +31,14 @@
 /* Rights an access mode grants, before masking by ABI and file type. */
 #define LL_RIGHTS_READ (LL_ACCESS_FS_READ_FILE | LL_ACCESS_FS_READ_DIR | LL_ACCESS_FS_EXECUTE)
 /* Never MAKE_CHAR or MAKE_BLOCK: a sandbox never creates device nodes. */
-#define LL_RIGHTS_WRITE                                                                        \
-        (LL_ACCESS_FS_WRITE_FILE | LL_ACCESS_FS_REMOVE_DIR | LL_ACCESS_FS_REMOVE_FILE |        \
-         LL_ACCESS_FS_MAKE_DIR | LL_ACCESS_FS_MAKE_REG | LL_ACCESS_FS_MAKE_SOCK |              \
-         LL_ACCESS_FS_MAKE_FIFO | LL_ACCESS_FS_MAKE_SYM | LL_ACCESS_FS_REFER |                 \
+#define LL_RIGHTS_WRITE                                                                            \
+        (LL_ACCESS_FS_WRITE_FILE | LL_ACCESS_FS_REMOVE_DIR | LL_ACCESS_FS_REMOVE_FILE |            \
+         LL_ACCESS_FS_MAKE_DIR | LL_ACCESS_FS_MAKE_REG | LL_ACCESS_FS_MAKE_SOCK |                  \
+         LL_ACCESS_FS_MAKE_FIFO | LL_ACCESS_FS_MAKE_SYM | LL_ACCESS_FS_REFER |                     \
          LL_ACCESS_FS_TRUNCATE | LL_ACCESS_FS_IOCTL_DEV)
 /* The only rights a rule on a non-directory may carry (others make add_rule fail). */
-#define LL_RIGHTS_FILE                                                                         \
-        (LL_ACCESS_FS_EXECUTE | LL_ACCESS_FS_WRITE_FILE | LL_ACCESS_FS_READ_FILE |             \
+#define LL_RIGHTS_FILE                                                                             \
+        (LL_ACCESS_FS_EXECUTE | LL_ACCESS_FS_WRITE_FILE | LL_ACCESS_FS_READ_FILE |                 \
          LL_ACCESS_FS_TRUNCATE | LL_ACCESS_FS_IOCTL_DEV)
 
 /* The features ABI `abi` offers (abi <= 0: none; above LL_ABI_KNOWN: as LL_ABI_KNOWN). */

@@ -1,0 +1,79 @@
+"""Shared helpers for the integration tests: run the real nono binary against real
+programs in throw-away directories, and judge the effect from outside the sandbox.
+
+Every test gets its own HOME (never the real one) with fake secrets, a workspace,
+and a directory outside every grant.  Nothing outside those temporary directories is
+written, except a uniquely named probe in /etc that the test removes.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+NONO = os.environ.get("NONO_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "nono")
+# Debian's interpreter, independent of whatever python runs the tests.
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+class SandboxTestCase(unittest.TestCase):
+    """A temp tree: home/ (fake secrets), ws/ (workspace), out/ (outside every grant)."""
+
+    def setUp(self):
+        self.root = os.path.realpath(tempfile.mkdtemp(prefix="nono-it-"))
+        self.addCleanup(shutil.rmtree, self.root, ignore_errors=True)
+        self.home = self.mkdir("home")
+        self.ws = self.mkdir("ws")
+        self.out = self.mkdir("out")
+        self.write(os.path.join(self.out, "secret"), "OUT-SECRET\n")
+        self.write(os.path.join(self.home, ".ssh", "id_rsa"), "FAKE-SSH-KEY\n")
+        self.write(os.path.join(self.home, ".aws", "credentials"), "FAKE-AWS\n")
+        self.write(os.path.join(self.home, ".gitconfig"), "[user]\n\tname = t\n\temail = t@t\n")
+
+    def mkdir(self, *parts):
+        path = os.path.join(self.root, *parts)
+        os.makedirs(path, exist_ok=True)
+        return path
+
+    @staticmethod
+    def write(path, text, mode=None):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+        if mode is not None:
+            os.chmod(path, mode)
+
+    def env(self, **extra):
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "HOME": self.home,
+            "TMPDIR": "/tmp",
+            "LANG": "C.UTF-8",
+            "NONO_CONFIG": os.environ.get("NONO_CONFIG", "/dev/null"),
+        }
+        for key in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+            if key in os.environ:
+                env[key] = os.environ[key]
+        env.update(extra)
+        return env
+
+    def nono(self, *args, cwd=None, env=None, timeout=120, input=None):
+        """Runs nono with the given arguments; returns the CompletedProcess."""
+        return subprocess.run([NONO, *args], cwd=cwd or self.ws, env=env or self.env(),
+                              capture_output=True, text=True, timeout=timeout, input=input)
+
+    def sandboxed(self, script, *flags, cwd=None, env=None, timeout=120):
+        """Runs `sh -c script` in the sandbox with the workspace granted."""
+        return self.nono("run", "--allow-cwd", *flags, "--", "/bin/sh", "-c", script,
+                         cwd=cwd, env=env, timeout=timeout)
+
+    def assertRan(self, proc, marker="PAYLOAD-RAN"):
+        """The payload printed its marker: the sandbox started and the command ran."""
+        self.assertIn(marker, proc.stdout,
+                      f"payload did not run: rc={proc.returncode} stderr={proc.stderr!r}")
+
+
+def main():
+    unittest.main(verbosity=2)

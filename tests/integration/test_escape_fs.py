@@ -1,0 +1,300 @@
+"""Attack catalogue, group A (filesystem reach), against the real nono binary.
+
+Each payload first prints PAYLOAD-RAN, so a sandbox that failed to start can never
+look like a pass; the effect is then checked from outside the sandbox.  Cases that
+belong to the hardening issue (mount namespace, capabilities, persistence paths) are
+skipped with that reason rather than asserted.
+"""
+import os
+import subprocess
+import uuid
+
+from nonotest import NONO, SYSTEM_PYTHON, SandboxTestCase, main
+
+HARDENING = "needs the Linux hardening layer (issue 3)"
+
+
+class FilesystemEscapes(SandboxTestCase):
+    def setUp(self):
+        super().setUp()
+        self.ro = self.mkdir("ro")
+        self.write(os.path.join(self.ro, "f"), "RO-CONTENT\n")
+        self.mkdir("ro", "d")
+        self.ro_flags = ("--read", self.ro)
+
+    def run_payload(self, script, *flags, **kw):
+        return self.sandboxed("echo PAYLOAD-RAN; " + script, *flags, **kw)
+
+    def py_payload(self, code, *flags, **kw):
+        prog = "print('PAYLOAD-RAN', flush=True)\n" + code
+        return self.nono("run", "--allow-cwd", *flags, "--", SYSTEM_PYTHON, "-c", prog, **kw)
+
+    def test_a01_read_outside(self):
+        p = self.run_payload(f"cat {self.out}/secret")
+        self.assertRan(p)
+        self.assertNotIn("OUT-SECRET", p.stdout)
+        self.assertIn("Permission denied", p.stderr)
+
+    def test_a02_write_outside(self):
+        p = self.run_payload(f"echo x > {self.out}/new; echo rc=$?")
+        self.assertRan(p)
+        self.assertFalse(os.path.exists(os.path.join(self.out, "new")))
+
+    def test_a03_system_dirs(self):
+        probe = f"nono-probe-{uuid.uuid4().hex}"
+        targets = [f"/usr/bin/{probe}", f"/etc/{probe}", f"/lib/{probe}"]
+        for t in targets:
+            self.addCleanup(lambda t=t: os.path.exists(t) and os.unlink(t))
+        p = self.run_payload(" ; ".join(f"touch {t}" for t in targets)
+                             + "; head -c1 /etc/hosts >/dev/null && ls /usr/bin >/dev/null"
+                             + " && echo SYSTEM-READABLE")
+        self.assertRan(p)
+        self.assertIn("SYSTEM-READABLE", p.stdout)
+        for t in targets:
+            self.assertFalse(os.path.exists(t), t)
+
+    def test_a04_symlink_read(self):
+        p = self.run_payload(f"ln -s {self.out}/secret l && cat l")
+        self.assertRan(p)
+        self.assertTrue(os.path.islink(os.path.join(self.ws, "l")))
+        self.assertNotIn("OUT-SECRET", p.stdout)
+
+    def test_a05_symlink_write(self):
+        p = self.run_payload(f"ln -s {self.out}/new l && echo x > l")
+        self.assertRan(p)
+        self.assertTrue(os.path.islink(os.path.join(self.ws, "l")))
+        self.assertFalse(os.path.exists(os.path.join(self.out, "new")))
+
+    def test_a06_symlink_chain(self):
+        p = self.run_payload(f"ln -s {self.out}/secret b && ln -s b a && cat a; "
+                             "echo inside > real && ln -s real c2 && ln -s c2 c1 && cat c1")
+        self.assertRan(p)
+        self.assertNotIn("OUT-SECRET", p.stdout)
+        self.assertIn("inside", p.stdout)
+
+    def test_a07_magic_links(self):
+        p = self.run_payload(f"cat /proc/self/root{self.out}/secret; "
+                             "cat /proc/self/cwd/../out/secret; "
+                             f"sh -c 'cat /proc/$$/root{self.out}/secret'")
+        self.assertRan(p)
+        self.assertNotIn("OUT-SECRET", p.stdout)
+
+    def test_a08_hardlink_in(self):
+        p = self.run_payload(f"ln {self.out}/secret h; cat h")
+        self.assertRan(p)
+        self.assertFalse(os.path.exists(os.path.join(self.ws, "h")))
+        self.assertNotIn("OUT-SECRET", p.stdout)
+
+    def test_a09_hardlink_out(self):
+        self.write(os.path.join(self.ws, "f"), "WS\n")
+        p = self.run_payload(f"ln f {self.ro}/f2; ln f {self.out}/f2", *self.ro_flags)
+        self.assertRan(p)
+        self.assertFalse(os.path.exists(os.path.join(self.ro, "f2")))
+        self.assertFalse(os.path.exists(os.path.join(self.out, "f2")))
+
+    def test_a11_rename_to_gain_rights(self):
+        self.write(os.path.join(self.ws, "g"), "WS\n")
+        p = self.run_payload(f"mv {self.ro}/f ./f; mv g {self.out}/", *self.ro_flags)
+        self.assertRan(p)
+        self.assertTrue(os.path.exists(os.path.join(self.ro, "f")))
+        self.assertFalse(os.path.exists(os.path.join(self.ws, "f")))
+        self.assertFalse(os.path.exists(os.path.join(self.out, "g")))
+
+    def test_a12_rename_exchange(self):
+        self.write(os.path.join(self.ws, "w"), "WS\n")
+        code = f"""
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+AT_FDCWD, RENAME_EXCHANGE = -100, 2
+for a, b in (("w", "{self.ro}/f"), ("w", "{self.out}/secret")):
+    r = libc.renameat2(AT_FDCWD, a.encode(), AT_FDCWD, b.encode(), RENAME_EXCHANGE)
+    print("exchange", b, r, os.strerror(ctypes.get_errno()))
+"""
+        p = self.py_payload(code, *self.ro_flags)
+        self.assertRan(p)
+        with open(os.path.join(self.ro, "f")) as f:
+            self.assertEqual(f.read(), "RO-CONTENT\n")
+        with open(os.path.join(self.out, "secret")) as f:
+            self.assertEqual(f.read(), "OUT-SECRET\n")
+
+    def test_a13_protected_subpath_rename(self):
+        self.skipTest(HARDENING)
+
+    def test_a14_truncate_readonly(self):
+        p = self.run_payload(f"truncate -s0 {self.ro}/f; : > {self.ro}/f", *self.ro_flags)
+        self.assertRan(p)
+        with open(os.path.join(self.ro, "f")) as f:
+            self.assertEqual(f.read(), "RO-CONTENT\n")
+
+    def test_a15_open_for_write_readonly(self):
+        code = f"""
+import os
+for flags in (os.O_WRONLY, os.O_RDWR, os.O_WRONLY | os.O_TRUNC):
+    try:
+        fd = os.open("{self.ro}/f", flags)
+        os.ftruncate(fd, 0)
+        print("OPENED")
+    except OSError as e:
+        print("denied", e.errno)
+"""
+        p = self.py_payload(code, *self.ro_flags)
+        self.assertRan(p)
+        self.assertNotIn("OPENED", p.stdout)
+        with open(os.path.join(self.ro, "f")) as f:
+            self.assertEqual(f.read(), "RO-CONTENT\n")
+
+    def test_a16_delete_under_readonly(self):
+        self.write(os.path.join(self.ws, "gone"), "x")
+        p = self.run_payload(f"rm -f {self.ro}/f; rmdir {self.ro}/d; rm gone", *self.ro_flags)
+        self.assertRan(p)
+        self.assertTrue(os.path.exists(os.path.join(self.ro, "f")))
+        self.assertTrue(os.path.isdir(os.path.join(self.ro, "d")))
+        self.assertFalse(os.path.exists(os.path.join(self.ws, "gone")))
+
+    def test_a17_device_nodes(self):
+        p = self.run_payload("mknod n c 1 3; mknod b b 8 0")
+        self.assertRan(p)
+        self.assertFalse(os.path.exists(os.path.join(self.ws, "n")))
+        self.assertFalse(os.path.exists(os.path.join(self.ws, "b")))
+
+    def test_a18_special_files_in_workspace(self):
+        code = """
+import os, socket
+os.mkfifo("fifo"); os.symlink("fifo", "sym"); os.mkdir("dir")
+s = socket.socket(socket.AF_UNIX); s.bind("sock"); print("MADE")
+"""
+        p = self.py_payload(code)
+        self.assertRan(p)
+        self.assertIn("MADE", p.stdout, p.stderr)
+        for name in ("fifo", "sym", "dir", "sock"):
+            self.assertTrue(os.path.lexists(os.path.join(self.ws, name)), name)
+
+    def test_a19_exec_without_execute_right(self):
+        wo = self.mkdir("writeonly")
+        p = self.run_payload(f"cp /bin/true {wo}/t; {wo}/t && echo EXECUTED", "--write", wo)
+        self.assertRan(p)
+        self.assertTrue(os.path.exists(os.path.join(wo, "t")))
+        self.assertNotIn("EXECUTED", p.stdout)
+
+    def test_a20_exec_via_loader(self):
+        # Known Landlock limit on readable dirs (docs/landlock.md); on a dir without
+        # the read right the loader cannot map the file either.
+        wo = self.mkdir("writeonly")
+        loader = "/lib64/ld-linux-x86-64.so.2"
+        if not os.path.exists(loader):
+            self.skipTest("no x86-64 loader")
+        p = self.run_payload(f"cp /bin/true {wo}/t; {loader} {wo}/t && echo EXECUTED",
+                             "--write", wo)
+        self.assertRan(p)
+        self.assertNotIn("EXECUTED", p.stdout)
+
+    def test_a21_setuid_copy(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to make a setuid-root copy")
+        os.chmod(self.root, 0o755)
+        os.chmod(self.ws, 0o777)
+        idcopy = os.path.join(self.ws, "id")
+        subprocess.run(["cp", "/usr/bin/id", idcopy], check=True)
+        os.chmod(idcopy, 0o4755)
+        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+               "env", f"HOME={self.ws}", "NONO_CONFIG=/dev/null",
+               NONO, "run", "--allow-cwd", "--", "/bin/sh", "-c", "echo PAYLOAD-RAN; ./id -u"]
+        p = subprocess.run(cmd, cwd=self.ws, capture_output=True, text=True, timeout=60)
+        self.assertRan(p)
+        self.assertIn("65534", p.stdout)
+        self.assertNotRegex(p.stdout, r"(?m)^0$")
+
+    def test_a22_no_new_privs(self):
+        p = self.run_payload("grep NoNewPrivs /proc/self/status")
+        self.assertRan(p)
+        self.assertRegex(p.stdout, r"NoNewPrivs:\s+1")
+
+    def test_a23_capabilities(self):
+        self.skipTest(HARDENING)
+
+    def test_a24_leaked_directory_fd(self):
+        fd = os.open(self.out, os.O_RDONLY | os.O_DIRECTORY)
+        os.set_inheritable(fd, True)
+        self.addCleanup(os.close, fd)
+        code = f"""
+import os
+try:
+    print(open(os.open("secret", os.O_RDONLY, dir_fd={fd})).read())
+except OSError as e:
+    print("denied", e.errno)
+"""
+        prog = "print('PAYLOAD-RAN', flush=True)\n" + code
+        p = subprocess.run([NONO, "run", "--allow-cwd", "--",
+                            SYSTEM_PYTHON, "-c", prog], cwd=self.ws, env=self.env(),
+                           capture_output=True, text=True, timeout=60, pass_fds=(fd,))
+        self.assertRan(p)
+        self.assertNotIn("OUT-SECRET", p.stdout)
+
+    def test_a25_reopen_through_proc_fd(self):
+        with open(os.path.join(self.out, "secret")) as stdin:
+            p = subprocess.run([NONO, "run", "--allow-cwd", "--",
+                                "/bin/sh", "-c", "echo PAYLOAD-RAN; echo PWNED > /proc/self/fd/0"],
+                               cwd=self.ws, env=self.env(), stdin=stdin,
+                               capture_output=True, text=True, timeout=60)
+        self.assertRan(p)
+        with open(os.path.join(self.out, "secret")) as f:
+            self.assertEqual(f.read(), "OUT-SECRET\n")
+
+    def test_a26_sensitive_files(self):
+        # Not granted: unreadable.
+        p = self.run_payload("cat ~/.ssh/id_rsa ~/.aws/credentials")
+        self.assertRan(p)
+        self.assertNotIn("FAKE", p.stdout)
+        # Granting a directory that contains them is refused, naming both paths.
+        p = self.nono("run", "--allow", self.home, "--", "/bin/true")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn(self.home, p.stderr)
+        self.assertIn(".ssh", p.stderr)
+
+    def test_a27_prefix_collision(self):
+        self.mkdir("home", ".sshfoo")
+        p = self.run_payload("cat ~/.ssh/id_rsa; ls ~/.sshfoo && echo SSHFOO-OK",
+                             "--allow", os.path.join(self.home, ".sshfoo"))
+        self.assertRan(p)
+        self.assertIn("SSHFOO-OK", p.stdout)
+        self.assertNotIn("FAKE-SSH-KEY", p.stdout)
+
+    def test_a28_deny_inside_allow_fails_closed(self):
+        prof = os.path.join(self.root, "p.json")
+        self.write(prof, '{"filesystem": {"allow": ["$WORKDIR"], "deny": ["$WORKDIR/.env"]}}')
+        p = self.nono("run", "--profile", prof, "--", "/bin/sh", "-c", "echo PAYLOAD-RAN")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertNotIn("PAYLOAD-RAN", p.stdout)
+        self.assertIn(".env", p.stderr)
+
+    def test_a29_a31_persistence_paths(self):
+        self.skipTest(HARDENING)
+
+    def test_a32_symlink_planted_by_earlier_session(self):
+        agent = os.path.join(self.root, "agent")
+        os.symlink("/", agent)
+        p = self.nono("run", "--allow", agent, "--", "/bin/sh", "-c", "echo PAYLOAD-RAN")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertNotIn("PAYLOAD-RAN", p.stdout)
+        self.assertIn("symlink", p.stderr)
+
+    def test_a33_nono_own_config(self):
+        cfg = self.mkdir("home", ".config", "nono")
+        self.write(os.path.join(cfg, "nono.conf"), "# mine\n")
+        p = self.nono("run", "--allow", os.path.join(self.home, ".config"), "--", "/bin/true")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("nono", p.stderr)
+        p = self.run_payload(f"echo x >> {cfg}/nono.conf")
+        self.assertRan(p)
+        with open(os.path.join(cfg, "nono.conf")) as f:
+            self.assertEqual(f.read(), "# mine\n")
+
+    def test_a35_shared_tmp(self):
+        self.skipTest(HARDENING + ": /tmp and /dev/shm are shared with the host until then")
+
+    def test_a37_kernel_info(self):
+        self.skipTest(HARDENING)
+
+
+if __name__ == "__main__":
+    main()
