@@ -23,8 +23,7 @@ struct source {
 static int setting_error(const struct source *src, const config_setting_t *s, const char *what)
 {
         return nono_error(-EINVAL, "cannot read configuration %s: line %u: %s must be %s",
-                          src->path, config_setting_source_line(s), config_setting_name(s),
-                          what);
+                          src->path, config_setting_source_line(s), config_setting_name(s), what);
 }
 
 static int get_string(const struct source *src, const config_setting_t *s, char **ret)
@@ -43,8 +42,8 @@ static int get_string(const struct source *src, const config_setting_t *s, char 
 }
 
 /* Appends the strings of an array or list; `skip_known` leaves out ones already there. */
-static int get_string_list(const struct source *src, const config_setting_t *s,
-                           struct strv *out, int skip_known)
+static int get_string_list(const struct source *src, const config_setting_t *s, struct strv *out,
+                           int skip_known)
 {
         int n = config_setting_length(s);
 
@@ -120,8 +119,7 @@ static int check_plugins(const struct source *src, const config_setting_t *s)
         return r;
 }
 
-static int apply_setting(struct host_config *c, const struct source *src,
-                         const config_setting_t *s)
+static int apply_setting(struct host_config *c, const struct source *src, const config_setting_t *s)
 {
         const char *name = config_setting_name(s);
 
@@ -198,8 +196,7 @@ static int load_files(struct host_config *c, const char *system_path, const char
         return r;
 }
 
-int host_config_load_files(struct host_config *c, const char *system_path,
-                           const char *user_path)
+int host_config_load_files(struct host_config *c, const char *system_path, const char *user_path)
 {
         int r;
 
@@ -272,8 +269,7 @@ static const config_setting_t *plugin_section_in(const config_t *cfg, const char
         return plugins ? config_setting_get_member(plugins, name) : NULL;
 }
 
-const config_setting_t *host_config_plugin_section(const struct host_config *c,
-                                                   const char *name)
+const config_setting_t *host_config_plugin_section(const struct host_config *c, const char *name)
 {
         const config_setting_t *s = NULL;
 

@@ -22,8 +22,8 @@ struct host_config {
         config_t user;   /* ~/.config/nono/nono.conf */
         int have_system, have_user;
 
-        char *plugin_dir;         /* NULL: the layout's */
-        char *enforcer;           /* NULL: "landlock" */
+        char *plugin_dir; /* NULL: the layout's */
+        char *enforcer;   /* NULL: "landlock" */
         struct strv credential_sources;
         struct strv policy_modules; /* system modules first; the user may only add */
 };
@@ -39,8 +39,7 @@ int host_config_load(struct host_config *c);
  * plugin_dir is ignored (with a warning) when the system file names policy modules:
  * otherwise the user could replace a mandatory module with a module of their own.
  */
-int host_config_load_files(struct host_config *c, const char *system_path,
-                           const char *user_path);
+int host_config_load_files(struct host_config *c, const char *system_path, const char *user_path);
 /* Safe on a zeroed struct. */
 void host_config_free(struct host_config *c);
 
@@ -48,7 +47,6 @@ void host_config_free(struct host_config *c);
  * The section plugins.<name> (user file first, then system), or NULL.  The setting
  * lives as long as the config.
  */
-const config_setting_t *host_config_plugin_section(const struct host_config *c,
-                                                   const char *name);
+const config_setting_t *host_config_plugin_section(const struct host_config *c, const char *name);
 
 #endif

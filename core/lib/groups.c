@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "error.h"
 #include "jsonc.h"
@@ -248,32 +247,12 @@ int group_applies(const struct group *grp)
         return !grp->platform || strcmp(grp->platform, here) == 0;
 }
 
-/*
- * Group paths are optional by nature (~/.pyenv exists only where pyenv is installed),
- * so a missing one is skipped quietly instead of warned about on every run.
- */
-static int grant_if_present(struct plan *plan, const struct vars *vars, const char *raw,
-                            uint32_t access, const char *origin)
-{
-        struct stat st;
-        char *path;
-        int present, r;
-
-        r = vars_expand(vars, raw, &path);
-        if (r < 0)
-                return r;
-        present = stat(path, &st) == 0;
-        free(path);
-        if (!present)
-                return 0;
-        return paths_grant(plan, vars, raw, access, 0, origin);
-}
-
 static int grant_list(struct plan *plan, const struct vars *vars, const struct strv *list,
                       uint32_t access, const char *origin)
 {
         for (size_t i = 0; i < list->n; i++) {
-                int r = grant_if_present(plan, vars, list->items[i], access, origin);
+                /* paths_grant skips quietly a group path missing on this machine. */
+                int r = paths_grant(plan, vars, list->items[i], access, 0, origin);
 
                 if (r < 0)
                         return r;

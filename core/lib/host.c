@@ -79,8 +79,7 @@ static void warn_unlocked(int err)
         if (warned)
                 return;
         warned = 1;
-        nono_warn("cannot lock secret memory into RAM (%s): secrets may reach swap",
-                  strerror(err));
+        nono_warn("cannot lock secret memory into RAM (%s): secrets may reach swap", strerror(err));
 }
 
 void *host_secret_alloc(size_t size)
@@ -199,7 +198,8 @@ static int svc_config_int(void *ctx, const char *key, long long *ret_value)
 
         if (!s)
                 return -ENOENT;
-        if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64)
+        if (config_setting_type(s) != CONFIG_TYPE_INT &&
+            config_setting_type(s) != CONFIG_TYPE_INT64)
                 return -EINVAL;
         *ret_value = config_setting_get_int64(s);
         return 0;

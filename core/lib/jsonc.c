@@ -150,8 +150,8 @@ static int read_all(FILE *f, char **ret, size_t *ret_len)
 int jsonc_load_file(const char *path, struct jsonc_doc *ret)
 {
         FILE *f = fopen(path, "re");
-        char *text;
-        size_t len;
+        char *text = NULL;
+        size_t len = 0;
         int r;
 
         memset(ret, 0, sizeof(*ret));

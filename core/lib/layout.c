@@ -26,7 +26,8 @@ static int own_object_path(char *buf, size_t size)
         Dl_info info;
         ssize_t n;
 
-        if (dladdr1((void *)layout_get, &info, (void **)&map, RTLD_DL_LINKMAP) == 0 || !map)
+        /* A data address of this file: ISO C has no cast from a function pointer. */
+        if (dladdr1(&layout, &info, (void **)&map, RTLD_DL_LINKMAP) == 0 || !map)
                 return -1;
         if (map->l_name[0] != '\0')
                 return realpath(map->l_name, buf) ? 0 : -1;

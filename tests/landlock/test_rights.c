@@ -28,7 +28,8 @@ static void test_fs_rights_per_abi(void)
 static void test_net_and_scopes_per_abi(void)
 {
         CU_ASSERT_EQUAL(ll_net_rights_at_abi(3), 0);
-        CU_ASSERT_EQUAL(ll_net_rights_at_abi(4), LL_ACCESS_NET_BIND_TCP | LL_ACCESS_NET_CONNECT_TCP);
+        CU_ASSERT_EQUAL(ll_net_rights_at_abi(4),
+                        LL_ACCESS_NET_BIND_TCP | LL_ACCESS_NET_CONNECT_TCP);
         CU_ASSERT_EQUAL(ll_scopes_at_abi(5), 0);
         CU_ASSERT_EQUAL(ll_scopes_at_abi(6), LL_SCOPE_SIGNAL | LL_SCOPE_ABSTRACT_UNIX_SOCKET);
         CU_ASSERT_EQUAL(ll_scopes_at_abi(9), LL_SCOPE_SIGNAL | LL_SCOPE_ABSTRACT_UNIX_SOCKET);
@@ -50,9 +51,8 @@ static void test_write_mapping(void)
         CU_ASSERT_EQUAL(w, LL_ACCESS_FS_WRITE_FILE | LL_ACCESS_FS_REMOVE_DIR |
                                LL_ACCESS_FS_REMOVE_FILE | LL_ACCESS_FS_MAKE_DIR |
                                LL_ACCESS_FS_MAKE_REG | LL_ACCESS_FS_MAKE_SOCK |
-                               LL_ACCESS_FS_MAKE_FIFO | LL_ACCESS_FS_MAKE_SYM |
-                               LL_ACCESS_FS_REFER | LL_ACCESS_FS_TRUNCATE |
-                               LL_ACCESS_FS_IOCTL_DEV);
+                               LL_ACCESS_FS_MAKE_FIFO | LL_ACCESS_FS_MAKE_SYM | LL_ACCESS_FS_REFER |
+                               LL_ACCESS_FS_TRUNCATE | LL_ACCESS_FS_IOCTL_DEV);
         CU_ASSERT_EQUAL(w & (LL_ACCESS_FS_READ_FILE | LL_ACCESS_FS_READ_DIR), 0);
 }
 
@@ -102,8 +102,8 @@ static void test_features(void)
 {
         CU_ASSERT_EQUAL(ll_features_at_abi(0), 0);
         CU_ASSERT_EQUAL(ll_features_at_abi(1), LL_FEATURE_FS);
-        CU_ASSERT_EQUAL(ll_features_at_abi(3), LL_FEATURE_FS | LL_FEATURE_REFER |
-                                                   LL_FEATURE_TRUNCATE);
+        CU_ASSERT_EQUAL(ll_features_at_abi(3),
+                        LL_FEATURE_FS | LL_FEATURE_REFER | LL_FEATURE_TRUNCATE);
         CU_ASSERT_EQUAL(ll_features_at_abi(7), ll_features_at_abi(100));
         CU_ASSERT(ll_features_at_abi(7) & LL_FEATURE_LOGGING);
 

@@ -208,7 +208,6 @@ static int ll_probe(void *state, struct nono_enforcer_info *ret_info)
         info.abi = (uint32_t)st->abi;
         info.features = ll_features_at_abi(st->abi);
         describe_abi(st, &t);
-        st->host->log(st->host->ctx, NONO_LOG_DEBUG, "landlock: %s", info.summary);
 
         /* Write no more than the host's struct holds (it may be older than ours). */
         n = ret_info->size && ret_info->size < sizeof(info) ? ret_info->size : sizeof(info);
@@ -272,6 +271,7 @@ static void describe_missing(const struct ll_state *st, const struct nono_plan *
                 text_printf(t, " (max_abi caps it; the kernel offers ABI %d)", st->kernel_abi);
 }
 
+/* One warning per feature; the host prefixes log lines with the plugin's name. */
 static void warn_missing(const struct ll_state *st, uint32_t missing)
 {
         const struct nono_host *h = st->host;
@@ -280,9 +280,8 @@ static void warn_missing(const struct ll_state *st, uint32_t missing)
                 if (!(missing & bit))
                         continue;
                 h->log(h->ctx, NONO_LOG_WARNING,
-                       "landlock: BEST EFFORT: Landlock ABI %d has no %s (needs ABI %d): %s",
-                       st->abi, ll_feature_name(bit), ll_feature_abi(bit),
-                       ll_feature_consequence(bit));
+                       "BEST EFFORT: Landlock ABI %d has no %s (needs ABI %d): %s", st->abi,
+                       ll_feature_name(bit), ll_feature_abi(bit), ll_feature_consequence(bit));
         }
 }
 
@@ -305,8 +304,8 @@ static int check_features(const struct ll_state *st, const struct nono_plan *pla
                 return 0;
         }
         describe_missing(st, plan, missing, &t);
-        st->host->set_error(st->host->ctx, "landlock: %s; use --best-effort to run without it",
-                            msg);
+        st->host->set_error(st->host->ctx, "landlock: %s; use --best-effort to run without %s", msg,
+                            missing & (missing - 1) ? "them" : "it");
         return -ENOTSUP;
 }
 
@@ -451,7 +450,7 @@ static int add_port_rule(const struct ll_state *st, int ruleset_fd, uint64_t rig
         if (syscall(LL_NR_add_rule, ruleset_fd, LL_RULE_NET_PORT, &attr, 0u) < 0) {
                 int r = -errno;
 
-                st->host->set_error(st->host->ctx, "landlock: cannot allow TCP %s port %u: %s",
+                st->host->set_error(st->host->ctx, "landlock: cannot allow %s to port %u: %s",
                                     ll_net_right_name(right), (unsigned)port, strerror(-r));
                 return r;
         }
@@ -537,8 +536,7 @@ static const char *apply_errno_text(int err)
 static int apply_error(const struct ll_state *st, const char *what, int err)
 {
         /* set_error is safe here: the host formats into preallocated memory. */
-        st->host->set_error(st->host->ctx, "landlock: %s: %s (errno %d)", what,
-                            apply_errno_text(err), err);
+        st->host->set_error(st->host->ctx, "landlock: %s: %s", what, apply_errno_text(err));
         return -err;
 }
 
@@ -632,22 +630,36 @@ static bool path_is_under(const char *path, const char *dir)
         return (n > 0 && dir[n - 1] == '/') || path[n] == '/' || path[n] == '\0';
 }
 
-/* Landlock cannot carve a hole into a granted tree; say so for each deny it affects. */
+/* The grant a path lies in, or NULL. */
+static const char *enclosing_grant(const struct nono_plan *plan, const char *path)
+{
+        for (size_t i = 0; i < plan->n_grants; i++)
+                if (path_is_under(path, plan->grants[i]->path))
+                        return plan->grants[i]->path;
+        return NULL;
+}
+
+/*
+ * Landlock cannot carve a hole into a granted tree: name each protected path that lies
+ * in a grant, and only count the others (they are denied like everything ungranted).
+ */
 static void render_denies(const struct nono_plan *plan, struct text *t)
 {
+        size_t outside = 0;
+
         for (size_t i = 0; i < plan->n_denies; i++) {
                 const char *path = plan->denies[i]->path;
-                const char *under = NULL;
+                const char *grant = enclosing_grant(plan, path);
 
-                for (size_t j = 0; !under && j < plan->n_grants; j++)
-                        if (path_is_under(path, plan->grants[j]->path))
-                                under = plan->grants[j]->path;
-                if (under)
-                        text_printf(t, "  deny %s: inside grant %s, not enforced by Landlock\n",
-                                    path, under);
+                if (grant)
+                        text_printf(t,
+                                    "  protected %s: inside grant %s, not enforced by Landlock\n",
+                                    path, grant);
                 else
-                        text_printf(t, "  deny %s: outside every grant, denied\n", path);
+                        outside++;
         }
+        if (outside)
+                text_printf(t, "  protected paths outside every grant: %zu, denied\n", outside);
 }
 
 static void render_plan(const struct ll_state *st, const struct nono_plan *plan, struct text *t)
