@@ -22,12 +22,12 @@ static const char profile_usage[] =
         "       nono profile validate FILE        check a profile and everything it uses\n"
         "       nono profile groups [NAME]        list security groups, or the paths of one\n";
 
-static const char profiles_usage[] = "usage: nono profiles export NAME\n";
+static const char profiles_usage[] = "usage: nono profiles export NAME";
 
+/* Bad input gets one line on stderr; --help prints the whole usage on stdout. */
 static int usage_error(const char *usage)
 {
-        /* The first line of the usage is enough on stderr. */
-        fprintf(stderr, "nono: %.*s\n", (int)strcspn(usage, "\n"), usage);
+        fprintf(stderr, "nono: %s\n", usage);
         return 1;
 }
 
@@ -247,7 +247,8 @@ int cmd_profile(int argc, char **argv)
         const char *sub = argc > 1 ? argv[1] : NULL;
 
         if (!sub)
-                return usage_error(profile_usage);
+                return usage_error("usage: nono profile list|show|validate|groups "
+                                   "(see nono profile --help)");
         if (is_help(sub)) {
                 fputs(profile_usage, stdout);
                 return 0;
@@ -286,7 +287,7 @@ static int profiles_export_cmd(const char *name)
 int cmd_profiles(int argc, char **argv)
 {
         if (argc > 1 && is_help(argv[1])) {
-                fputs(profiles_usage, stdout);
+                puts(profiles_usage);
                 return 0;
         }
         if (argc != 3 || strcmp(argv[1], "export") != 0)

@@ -73,37 +73,24 @@ static int parse_allow(struct jsonc_path *p, json_t *allow, struct group *g)
         return 0;
 }
 
-static int parse_string(const struct jsonc_path *p, const json_t *value, char **out)
-{
-        if (!json_is_string(value))
-                return jsonc_path_error(p, "\"%s\" must be a string", p->dotted);
-        free(*out);
-        *out = nono_strdup(json_string_value(value));
-        return *out ? 0 : -ENOMEM;
-}
-
 static int parse_platform(const struct jsonc_path *p, const json_t *value, struct group *g)
 {
         const char *s = json_string_value(value);
 
         if (!s || (strcmp(s, "linux") != 0 && strcmp(s, "macos") != 0))
                 return jsonc_path_error(p, "\"%s\" must be \"linux\" or \"macos\"", p->dotted);
-        return parse_string(p, value, &g->platform);
+        return jsonc_get_string(p, value, &g->platform);
 }
 
 static int parse_member(struct jsonc_path *p, const char *key, json_t *value,
                         struct group *g)
 {
         if (strcmp(key, "description") == 0)
-                return parse_string(p, value, &g->description);
+                return jsonc_get_string(p, value, &g->description);
         if (strcmp(key, "platform") == 0)
                 return parse_platform(p, value, g);
-        if (strcmp(key, "required") == 0) {
-                if (!json_is_boolean(value))
-                        return jsonc_path_error(p, "\"%s\" must be a boolean", p->dotted);
-                g->required = json_is_true(value);
-                return 0;
-        }
+        if (strcmp(key, "required") == 0)
+                return jsonc_get_bool(p, value, &g->required);
         if (strcmp(key, "allow") == 0)
                 return parse_allow(p, value, g);
         if (strcmp(key, "deny") == 0)

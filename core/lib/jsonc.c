@@ -317,6 +317,28 @@ int jsonc_path_error(const struct jsonc_path *p, const char *fmt, ...)
         return nono_error(-EINVAL, "%s", msg);
 }
 
+int jsonc_get_string(const struct jsonc_path *p, const json_t *value, char **out)
+{
+        char *copy;
+
+        if (!json_is_string(value))
+                return jsonc_path_error(p, "\"%s\" must be a string", p->dotted);
+        copy = nono_strdup(json_string_value(value));
+        if (!copy)
+                return -ENOMEM;
+        free(*out);
+        *out = copy;
+        return 0;
+}
+
+int jsonc_get_bool(const struct jsonc_path *p, const json_t *value, int *out)
+{
+        if (!json_is_boolean(value))
+                return jsonc_path_error(p, "\"%s\" must be true or false", p->dotted);
+        *out = json_is_true(value);
+        return 0;
+}
+
 int jsonc_get_strings(const struct jsonc_path *p, const json_t *value, struct strv *out)
 {
         size_t i;

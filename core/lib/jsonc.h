@@ -52,6 +52,11 @@ void jsonc_path_pop(struct jsonc_path *p);
 int jsonc_path_error(const struct jsonc_path *p, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 
+/* Replaces *out with a copy of the string value at the current key. */
+int jsonc_get_string(const struct jsonc_path *p, const json_t *value, char **out);
+/* Sets *out to 1 or 0 from a boolean value at the current key. */
+int jsonc_get_bool(const struct jsonc_path *p, const json_t *value, int *out);
+
 /* Appends the strings of an array of non-empty strings at the current key to `out`,
  * skipping ones already there. */
 int jsonc_get_strings(const struct jsonc_path *p, const json_t *value, struct strv *out);

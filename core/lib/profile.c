@@ -269,23 +269,6 @@ static int valid_profile_name(const char *s)
 static int parse_members(struct jsonc_path *jp, json_t *obj, const struct field *fields,
                          struct profile *p);
 
-static int parse_string(const struct jsonc_path *jp, const json_t *value, char **out)
-{
-        if (!json_is_string(value))
-                return jsonc_path_error(jp, "\"%s\" must be a string", jp->dotted);
-        free(*out);
-        *out = nono_strdup(json_string_value(value));
-        return *out ? 0 : -ENOMEM;
-}
-
-static int parse_bool(const struct jsonc_path *jp, const json_t *value, int *out)
-{
-        if (!json_is_boolean(value))
-                return jsonc_path_error(jp, "\"%s\" must be true or false", jp->dotted);
-        *out = json_is_true(value);
-        return 0;
-}
-
 static int parse_extends(const struct jsonc_path *jp, json_t *value, struct strv *out)
 {
         if (json_is_string(value) && json_string_length(value) > 0)
@@ -420,9 +403,9 @@ static int parse_field(struct jsonc_path *jp, const struct field *f, json_t *val
         case FIELD_SECTION:
                 return parse_members(jp, value, f->members, p);
         case FIELD_STRING:
-                return parse_string(jp, value, dst);
+                return jsonc_get_string(jp, value, dst);
         case FIELD_BOOL:
-                return parse_bool(jp, value, dst);
+                return jsonc_get_bool(jp, value, dst);
         case FIELD_STRINGS:
                 return jsonc_get_strings(jp, value, dst);
         case FIELD_EXTENDS:

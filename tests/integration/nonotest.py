@@ -22,7 +22,9 @@ class SandboxTestCase(unittest.TestCase):
     """A temp tree: home/ (fake secrets), ws/ (workspace), out/ (outside every grant)."""
 
     def setUp(self):
-        self.root = os.path.realpath(tempfile.mkdtemp(prefix="nono-it-"))
+        # Not under /tmp: the default profile grants /tmp, which would contain the
+        # fake HOME and its protected paths.
+        self.root = os.path.realpath(tempfile.mkdtemp(prefix="nono-it-", dir="/var/tmp"))
         self.addCleanup(shutil.rmtree, self.root, ignore_errors=True)
         self.home = self.mkdir("home")
         self.ws = self.mkdir("ws")

@@ -210,6 +210,7 @@ class DryRunAndProfiles(SandboxTestCase):
         self.assertIn(self.out, p.stdout)
 
     def test_profile_show_lists_group_paths(self):
+        self.mkdir("home", ".pyenv")
         p = self.nono("profile", "show", "python-agent")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("group python_runtime", p.stdout)
@@ -251,9 +252,10 @@ class OrdinaryWork(SandboxTestCase):
         self.assertIn("A\nB", p.stdout)
 
     def test_git_init_and_commit(self):
+        # git reads ~/.gitconfig: the git_config group (in python-dev) grants it.
         p = self.sandboxed("echo PAYLOAD-RAN; git init -q repo && cd repo && echo x > f && "
                            "git add f && git -c user.name=t -c user.email=t@t commit -qm init "
-                           "&& git log --oneline | wc -l")
+                           "&& git log --oneline | wc -l", "--profile", "python-dev")
         self.assertRan(p)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertTrue(os.path.isdir(os.path.join(self.ws, "repo", ".git")))

@@ -197,7 +197,7 @@ s = socket.socket(socket.AF_UNIX); s.bind("sock"); print("MADE")
         subprocess.run(["cp", "/usr/bin/id", idcopy], check=True)
         os.chmod(idcopy, 0o4755)
         cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-               "env", f"HOME={self.ws}", "NONO_CONFIG=/dev/null",
+               "env", f"HOME={self.home}", "NONO_CONFIG=/dev/null",
                NONO, "run", "--allow-cwd", "--", "/bin/sh", "-c", "echo PAYLOAD-RAN; ./id -u"]
         p = subprocess.run(cmd, cwd=self.ws, capture_output=True, text=True, timeout=60)
         self.assertRan(p)

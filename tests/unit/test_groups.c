@@ -156,7 +156,7 @@ static void test_load_errors(void)
         check_load_error("{\"groups\": {\n\"a\": {\"allow\": {\"read\": [\"/x\"]}}}}",
                          "line 2: \"groups.a\" needs a description");
         check_load_error("{\"groups\": {\"a\": {\"description\": \"x\",\n \"required\": 1}}}",
-                         "line 2: \"groups.a.required\" must be a boolean");
+                         "line 2: \"groups.a.required\" must be true or false");
         check_load_error("{\"groups\": {\"a\": {\"description\": \"x\",\n"
                          " \"allow\": {\"read\": [\"rel/path\"]}}}}",
                          "line 2: \"groups.a.allow.read\": path \"rel/path\" must be absolute "
