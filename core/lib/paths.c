@@ -49,26 +49,65 @@ static char *parent_of(const char *abs)
         return strndup(abs, (size_t)(slash - abs));
 }
 
+/*
+ * Resolves the parent of a missing path.  Protected paths are mostly missing names in
+ * one directory (~/.ssh, ~/.aws, ... under $HOME): remembering the last parent turns
+ * ~90 realpath walks per run into one.  Per thread, so SDK callers may use threads;
+ * forgotten at the start of every plan so that a long-lived caller never sees a stale
+ * resolution.
+ */
+static _Thread_local char last_parent[PATH_MAX];
+static _Thread_local char last_resolved[PATH_MAX];
+
+void paths_forget(void)
+{
+        last_parent[0] = '\0';
+        last_resolved[0] = '\0';
+}
+
+static int resolve_parent_cached(const char *parent, char **ret)
+{
+        int r;
+
+        if (last_parent[0] && strcmp(parent, last_parent) == 0) {
+                *ret = nono_strdup(last_resolved);
+                return *ret ? 0 : -ENOMEM;
+        }
+        r = paths_resolve_lenient(parent, ret);
+        if (r >= 0 && strlen(parent) < sizeof(last_parent) &&
+            strlen(*ret) < sizeof(last_resolved)) {
+                strcpy(last_parent, parent);
+                strcpy(last_resolved, *ret);
+        }
+        return r;
+}
+
 int paths_resolve_lenient(const char *abs, char **ret)
 {
         char resolved[PATH_MAX];
         char *parent, *parent_resolved = NULL;
+        struct stat st;
         const char *name;
         int r;
 
-        if (realpath(abs, resolved)) {
-                *ret = nono_strdup(resolved);
-                return *ret ? 0 : -ENOMEM;
+        /* lstat first: for a missing path it answers without realpath's walk. */
+        if (lstat(abs, &st) == 0 || (errno != ENOENT && errno != ENOTDIR)) {
+                if (realpath(abs, resolved)) {
+                        *ret = nono_strdup(resolved);
+                        return *ret ? 0 : -ENOMEM;
+                }
+                /* A dangling symlink: resolve it like a missing path. */
+                if (errno != ENOENT && errno != ENOTDIR)
+                        return nono_error(-errno, "cannot resolve %s: %s", abs,
+                                          strerror(errno));
         }
-        if (errno != ENOENT && errno != ENOTDIR)
-                return nono_error(-errno, "cannot resolve %s: %s", abs, strerror(errno));
         if (strcmp(abs, "/") == 0)
                 return nono_error(-ENOENT, "cannot resolve /");
         /* Resolve the existing prefix, then append the missing component. */
         parent = parent_of(abs);
         if (!parent)
                 return -ENOMEM;
-        r = paths_resolve_lenient(parent, &parent_resolved);
+        r = resolve_parent_cached(parent, &parent_resolved);
         free(parent);
         if (r < 0)
                 return r;

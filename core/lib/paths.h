@@ -30,4 +30,7 @@ int paths_bypass(struct plan *p, const struct vars *v, const char *raw);
  */
 int paths_resolve_lenient(const char *abs, char **ret);
 
+/* Drops remembered resolutions; called at the start of every plan. */
+void paths_forget(void);
+
 #endif

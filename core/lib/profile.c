@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -681,9 +682,22 @@ static int is_path(const char *s)
         return strchr(s, '/') || (len >= 5 && strcmp(s + len - 5, ".json") == 0);
 }
 
-/* Looks `name` up in the user's then the built-in directory. */
+static int same_file(const char *a, const char *b)
+{
+        struct stat sa, sb;
+
+        return b && stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+               sa.st_ino == sb.st_ino;
+}
+
+/*
+ * Looks `name` up in the user's then the built-in directory.  `extending` (may be
+ * NULL) is the file whose `extends` names it: a user profile that extends its own
+ * name (~/.config/nono/profiles/python-dev.json: "extends": "python-dev") means the
+ * next one in the lookup order, so it is skipped.
+ */
 static int find_by_name(const char *name, const char *builtin_dir, const char *user_dir,
-                        char **ret_path)
+                        const char *extending, char **ret_path)
 {
         const char *dirs[] = {user_dir, builtin_dir};
 
@@ -698,7 +712,7 @@ static int find_by_name(const char *name, const char *builtin_dir, const char *u
                 file = nono_asprintf("%s/%s.json", dirs[i], name);
                 if (!file)
                         return -ENOMEM;
-                if (access(file, F_OK) == 0) {
+                if (access(file, F_OK) == 0 && !same_file(file, extending)) {
                         *ret_path = file;
                         return 0;
                 }
@@ -709,14 +723,26 @@ static int find_by_name(const char *name, const char *builtin_dir, const char *u
                           builtin_dir ? builtin_dir : "");
 }
 
-/* Like profile_find; a relative path in `extends` is taken from the extending file's
- * directory `from_dir` so that a profile and its bases can move together. */
-static int find_from(const char *name, const char *from_dir, const char *builtin_dir,
+/* A relative path is taken from the extending file's directory, so that a profile
+ * and its bases can move together; at the top level, from the cwd. */
+static char *resolve_relative(const char *path, const char *extending)
+{
+        char *copy, *joined;
+
+        if (path[0] == '/' || !extending)
+                return nono_strdup(path);
+        copy = nono_strdup(extending);
+        joined = copy ? nono_path_join(dirname(copy), path) : NULL;
+        free(copy);
+        return joined;
+}
+
+static int find_from(const char *name, const char *extending, const char *builtin_dir,
                      const char *user_dir, char **ret_path)
 {
         if (!is_path(name))
-                return find_by_name(name, builtin_dir, user_dir, ret_path);
-        *ret_path = name[0] == '/' || !from_dir ? nono_strdup(name) : nono_path_join(from_dir, name);
+                return find_by_name(name, builtin_dir, user_dir, extending, ret_path);
+        *ret_path = resolve_relative(name, extending);
         return *ret_path ? 0 : -ENOMEM;
 }
 
@@ -778,7 +804,7 @@ static int check_chain(const struct load_ctx *lc, const char *name, const char *
         return 0;
 }
 
-static int load_one(struct load_ctx *lc, const char *name, const char *from_dir,
+static int load_one(struct load_ctx *lc, const char *name, const char *extending,
                     struct profile *acc);
 
 /* Loads the bases of `p` (its extends list) into `acc`, then merges `p` itself. */
@@ -786,29 +812,26 @@ static int merge_with_bases(struct load_ctx *lc, struct profile *p, const char *
                             struct profile *acc)
 {
         struct strv bases = p->extends_chain;
-        char *copy = nono_strdup(path);
-        const char *dir = copy ? dirname(copy) : NULL;
-        int r = copy ? 0 : -ENOMEM;
+        int r = 0;
 
         /* extends_chain of the result lists what was merged, not what was asked for. */
         memset(&p->extends_chain, 0, sizeof(p->extends_chain));
         for (size_t i = 0; r == 0 && i < bases.n; i++)
-                r = load_one(lc, bases.items[i], dir, acc);
+                r = load_one(lc, bases.items[i], path, acc);
         if (r == 0)
                 r = profile_merge(acc, p);
         if (r == 0)
                 r = push_unique(&acc->extends_chain, p->name);
-        free(copy);
         strv_free(&bases);
         return r;
 }
 
-static int load_one(struct load_ctx *lc, const char *name, const char *from_dir,
+static int load_one(struct load_ctx *lc, const char *name, const char *extending,
                     struct profile *acc)
 {
         struct profile p;
         char *path = NULL, *real = NULL;
-        int r = find_from(name, from_dir, lc->builtin_dir, lc->user_dir, &path);
+        int r = find_from(name, extending, lc->builtin_dir, lc->user_dir, &path);
 
         if (r < 0)
                 return r;

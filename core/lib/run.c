@@ -166,6 +166,7 @@ int run_build_plan(const struct run_request *req, struct plan *ret, struct profi
         plan_init(ret);
         profile_init(&prof);
         memset(&v, 0, sizeof(v));
+        paths_forget();
         r = resolve_workdir(req, &ret->workdir);
         if (r >= 0)
                 r = vars_init(&v, ret->workdir);

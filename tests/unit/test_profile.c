@@ -307,9 +307,9 @@ static void test_cycle_and_depth(void)
         write_profile(dir, "b", "{\"extends\": [\"a\"]}");
         CU_ASSERT_EQUAL(load("a", &p), -ELOOP);
         CU_ASSERT_STRING_EQUAL(nono_errmsg(), "profile a extends b extends a: extends form a cycle");
-        write_profile(dir, "self", "{\"extends\": \"self\"}");
+        write_profile(dir, "self", "{\"extends\": \"./self.json\"}");
         CU_ASSERT_EQUAL(load("self", &p), -ELOOP);
-        CU_ASSERT_STRING_EQUAL(nono_errmsg(), "profile self extends self: extends form a cycle");
+        CU_ASSERT_STRING_EQUAL(nono_errmsg(), "profile self extends ./self.json: extends form a cycle");
 
         /* p0 extends p1 ... extends pN: PROFILE_EXTENDS_MAX_DEPTH levels load, one more fails. */
         for (int i = 0; i <= PROFILE_EXTENDS_MAX_DEPTH + 1; i++) {
@@ -343,6 +343,16 @@ static void test_lookup(void)
         CU_ASSERT_EQUAL_FATAL(load("shared", &p), 0);
         CU_ASSERT_STRING_EQUAL(p.description, "user");
         profile_free(&p);
+
+        /* A user profile extending its own name extends the next one in the order. */
+        write_profile(user_dir, "shared", "{\"extends\": \"shared\",\n"
+                                          " \"filesystem\": {\"read\": [\"/mine\"]}}");
+        CU_ASSERT_EQUAL_FATAL(load("shared", &p), 0);
+        CU_ASSERT_STRING_EQUAL(p.description, "built-in");
+        assert_strv(&p.fs.read, "/mine", NULL);
+        profile_free(&p);
+        write_profile(dir, "lonely", "{\"extends\": \"lonely\"}");
+        CU_ASSERT_EQUAL(load("lonely", &p), -ENOENT);
 
         CU_ASSERT_EQUAL(profile_find("x", dir, user_dir, &path), -ENOENT);
         snprintf(want, sizeof(want), "unknown profile \"x\" (looked in %s and %s)", user_dir, dir);
