@@ -17,10 +17,10 @@
 #include "vars.h"
 
 static const char profile_usage[] =
-        "usage: nono profile list\n"
-        "       nono profile show NAME [--json]   the resolved plan of a profile\n"
-        "       nono profile validate FILE        check a profile and everything it uses\n"
-        "       nono profile groups [NAME]        list security groups, or the paths of one\n";
+    "usage: nono profile list\n"
+    "       nono profile show NAME [--json]   the resolved plan of a profile\n"
+    "       nono profile validate FILE        check a profile and everything it uses\n"
+    "       nono profile groups [NAME]        list security groups, or the paths of one\n";
 
 static const char profiles_usage[] = "usage: nono profiles export NAME";
 
@@ -189,8 +189,7 @@ static void print_group_summary(const struct group *g)
         putchar('\n');
 }
 
-static void print_group_paths(const char *label, const struct strv *paths,
-                              const struct vars *v)
+static void print_group_paths(const char *label, const struct strv *paths, const struct vars *v)
 {
         for (size_t i = 0; i < paths->n; i++) {
                 char *expanded = NULL;

@@ -26,8 +26,10 @@ static int check_paths_absolute(const struct jsonc_path *p, const struct strv *p
                 char c = paths->items[i][0];
 
                 if (c != '/' && c != '~' && c != '$')
-                        return jsonc_path_error(p, "\"%s\": path \"%s\" must be absolute or start "
-                                                   "with ~ or a variable", p->dotted, paths->items[i]);
+                        return jsonc_path_error(p,
+                                                "\"%s\": path \"%s\" must be absolute or start "
+                                                "with ~ or a variable",
+                                                p->dotted, paths->items[i]);
         }
         return 0;
 }
@@ -82,8 +84,7 @@ static int parse_platform(const struct jsonc_path *p, const json_t *value, struc
         return jsonc_get_string(p, value, &g->platform);
 }
 
-static int parse_member(struct jsonc_path *p, const char *key, json_t *value,
-                        struct group *g)
+static int parse_member(struct jsonc_path *p, const char *key, json_t *value, struct group *g)
 {
         if (strcmp(key, "description") == 0)
                 return jsonc_get_string(p, value, &g->description);
@@ -98,8 +99,7 @@ static int parse_member(struct jsonc_path *p, const char *key, json_t *value,
         return jsonc_path_error(p, "unknown key \"%s\"", p->dotted);
 }
 
-static int parse_group(struct jsonc_path *p, const char *name, json_t *obj,
-                       struct group *g)
+static int parse_group(struct jsonc_path *p, const char *name, json_t *obj, struct group *g)
 {
         const char *key;
         json_t *value;

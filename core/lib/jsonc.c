@@ -83,23 +83,19 @@ static int strip_comments(char *s, size_t len)
         return 0;
 }
 
-int jsonc_parse(const char *text, size_t len, struct jsonc_doc *ret)
+/* Parses `text` (len bytes, NUL-terminated), taking ownership of it. */
+static int parse_owned(char *text, size_t len, struct jsonc_doc *ret)
 {
         json_error_t err;
         int r;
 
         memset(ret, 0, sizeof(*ret));
-        ret->text = malloc(len + 1);
-        if (!ret->text)
-                return -ENOMEM;
-        memcpy(ret->text, text, len);
-        ret->text[len] = '\0';
+        ret->text = text;
         ret->len = len;
-
-        r = strip_comments(ret->text, len);
+        r = strip_comments(text, len);
         if (r < 0)
                 goto fail;
-        ret->root = json_loadb(ret->text, len, JSON_REJECT_DUPLICATES, &err);
+        ret->root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
         if (!ret->root) {
                 r = nono_error(-EINVAL, "line %d: %s", err.line, err.text);
                 goto fail;
@@ -108,6 +104,18 @@ int jsonc_parse(const char *text, size_t len, struct jsonc_doc *ret)
 fail:
         jsonc_doc_free(ret);
         return r;
+}
+
+int jsonc_parse(const char *text, size_t len, struct jsonc_doc *ret)
+{
+        char *copy = malloc(len + 1);
+
+        memset(ret, 0, sizeof(*ret));
+        if (!copy)
+                return -ENOMEM;
+        memcpy(copy, text, len);
+        copy[len] = '\0';
+        return parse_owned(copy, len, ret);
 }
 
 static int read_all(FILE *f, char **ret, size_t *ret_len)
@@ -142,6 +150,7 @@ static int read_all(FILE *f, char **ret, size_t *ret_len)
                 free(buf);
                 return nono_error(-e, "%s", strerror(e));
         }
+        buf[len] = '\0'; /* the loop stops with room to spare */
         *ret = buf;
         *ret_len = len;
         return 0;
@@ -159,11 +168,7 @@ int jsonc_load_file(const char *path, struct jsonc_doc *ret)
                 return nono_error(-errno, "%s", strerror(errno));
         r = read_all(f, &text, &len);
         fclose(f);
-        if (r < 0)
-                return r;
-        r = jsonc_parse(text, len, ret);
-        free(text);
-        return r;
+        return r < 0 ? r : parse_owned(text, len, ret);
 }
 
 void jsonc_doc_free(struct jsonc_doc *doc)
@@ -218,8 +223,7 @@ static size_t skip_value(const char *s, size_t len, size_t i)
  * key's opening quote and sets *ret_value to the start of its value, or returns
  * `len` when absent.
  */
-static size_t find_member(const char *s, size_t len, size_t obj, const char *key,
-                          size_t *ret_value)
+static size_t find_member(const char *s, size_t len, size_t obj, const char *key, size_t *ret_value)
 {
         size_t klen = strlen(key);
         size_t i = obj + 1;
@@ -277,8 +281,8 @@ static void rebuild_dotted(struct jsonc_path *p)
 
         p->dotted[0] = '\0';
         for (size_t k = 0; k < p->depth && used < sizeof(p->dotted); k++) {
-                int n = snprintf(p->dotted + used, sizeof(p->dotted) - used, "%s%s",
-                                 k ? "." : "", p->keys[k]);
+                int n = snprintf(p->dotted + used, sizeof(p->dotted) - used, "%s%s", k ? "." : "",
+                                 p->keys[k]);
 
                 if (n < 0)
                         break;

@@ -50,7 +50,7 @@ int jsonc_path_push(struct jsonc_path *p, const char *key);
 void jsonc_path_pop(struct jsonc_path *p);
 /* Records "line N: <message>" (the line of the current key) and returns -EINVAL. */
 int jsonc_path_error(const struct jsonc_path *p, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Replaces *out with a copy of the string value at the current key. */
 int jsonc_get_string(const struct jsonc_path *p, const json_t *value, char **out);

@@ -43,100 +43,103 @@ struct field {
         int alias;                   /* read only: stored under the canonical key */
 };
 
+/* One line per initializer reads best. */
+/* clang-format off */
 #define FIELD(key, kind, member) {key, kind, offsetof(struct profile, member), NULL, 0}
 #define ALIAS(key, kind, member) {key, kind, offsetof(struct profile, member), NULL, 1}
 #define SECTION(key, members) {key, FIELD_SECTION, 0, members, 0}
 #define SECTION_ALIAS(key, members) {key, FIELD_SECTION, 0, members, 1}
 #define FIELDS_END {NULL, FIELD_IGNORED, 0, NULL, 0}
+/* clang-format on */
 
 static const struct field meta_fields[] = {
-        FIELD("name", FIELD_STRING, name),
-        FIELD("version", FIELD_STRING, version),
-        FIELD("description", FIELD_STRING, description),
-        FIELD("author", FIELD_STRING, author),
-        FIELDS_END,
+    FIELD("name", FIELD_STRING, name),
+    FIELD("version", FIELD_STRING, version),
+    FIELD("description", FIELD_STRING, description),
+    FIELD("author", FIELD_STRING, author),
+    FIELDS_END,
 };
 
 static const struct field groups_fields[] = {
-        FIELD("include", FIELD_STRINGS, groups_include),
-        FIELD("exclude", FIELD_STRINGS, groups_exclude),
-        FIELDS_END,
+    FIELD("include", FIELD_STRINGS, groups_include),
+    FIELD("exclude", FIELD_STRINGS, groups_exclude),
+    FIELDS_END,
 };
 
 /* Legacy: security.groups is groups.include. */
 static const struct field security_fields[] = {
-        FIELD("groups", FIELD_STRINGS, groups_include),
-        FIELDS_END,
+    FIELD("groups", FIELD_STRINGS, groups_include),
+    FIELDS_END,
 };
 
 static const struct field filesystem_fields[] = {
-        FIELD("allow", FIELD_STRINGS, fs.allow),
-        FIELD("read", FIELD_STRINGS, fs.read),
-        FIELD("write", FIELD_STRINGS, fs.write),
-        FIELD("allow_file", FIELD_STRINGS, fs.allow_file),
-        FIELD("read_file", FIELD_STRINGS, fs.read_file),
-        FIELD("write_file", FIELD_STRINGS, fs.write_file),
-        FIELD("deny", FIELD_STRINGS, fs.deny),
-        FIELD("bypass_protection", FIELD_STRINGS, fs.bypass_protection),
-        FIELDS_END,
+    FIELD("allow", FIELD_STRINGS, fs.allow),
+    FIELD("read", FIELD_STRINGS, fs.read),
+    FIELD("write", FIELD_STRINGS, fs.write),
+    FIELD("allow_file", FIELD_STRINGS, fs.allow_file),
+    FIELD("read_file", FIELD_STRINGS, fs.read_file),
+    FIELD("write_file", FIELD_STRINGS, fs.write_file),
+    FIELD("deny", FIELD_STRINGS, fs.deny),
+    FIELD("bypass_protection", FIELD_STRINGS, fs.bypass_protection),
+    FIELDS_END,
 };
 
 static const struct field network_fields[] = {
-        FIELD("block", FIELD_BOOL, net.block),
-        FIELD("network_profile", FIELD_STRING, net.network_profile),
-        FIELD("allow_domain", FIELD_HOSTS, net.allow_domain),
-        ALIAS("allow_hosts", FIELD_HOSTS, net.allow_domain),
-        FIELD("credentials", FIELD_STRINGS, net.credentials),
-        FIELD("custom_credentials", FIELD_JSON_OBJECT, net.custom_credentials_json),
-        FIELD("open_port", FIELD_PORTS, net.open_port),
-        FIELD("listen_port", FIELD_PORTS, net.listen_port),
-        FIELD("connect_port", FIELD_PORTS, net.connect_port),
-        FIELD("upstream_proxy", FIELD_STRING, net.upstream_proxy),
-        FIELDS_END,
+    FIELD("block", FIELD_BOOL, net.block),
+    FIELD("network_profile", FIELD_STRING, net.network_profile),
+    FIELD("allow_domain", FIELD_HOSTS, net.allow_domain),
+    ALIAS("allow_hosts", FIELD_HOSTS, net.allow_domain),
+    FIELD("credentials", FIELD_STRINGS, net.credentials),
+    FIELD("custom_credentials", FIELD_JSON_OBJECT, net.custom_credentials_json),
+    FIELD("open_port", FIELD_PORTS, net.open_port),
+    FIELD("listen_port", FIELD_PORTS, net.listen_port),
+    FIELD("connect_port", FIELD_PORTS, net.connect_port),
+    FIELD("upstream_proxy", FIELD_STRING, net.upstream_proxy),
+    FIELDS_END,
 };
 
 static const struct field environment_fields[] = {
-        FIELD("allow_vars", FIELD_ENV_NAMES, env.allow_vars),
-        FIELD("deny_vars", FIELD_ENV_NAMES, env.deny_vars),
-        FIELD("set_vars", FIELD_ENV_SET, env.set_vars),
-        FIELDS_END,
+    FIELD("allow_vars", FIELD_ENV_NAMES, env.allow_vars),
+    FIELD("deny_vars", FIELD_ENV_NAMES, env.deny_vars),
+    FIELD("set_vars", FIELD_ENV_SET, env.set_vars),
+    FIELDS_END,
 };
 
 static const struct field workdir_fields[] = {
-        FIELD("access", FIELD_WORKDIR, workdir_access),
-        FIELDS_END,
+    FIELD("access", FIELD_WORKDIR, workdir_access),
+    FIELDS_END,
 };
 
 static const struct field rollback_fields[] = {
-        FIELD("exclude_patterns", FIELD_STRINGS, rollback.exclude_patterns),
-        FIELD("exclude_globs", FIELD_STRINGS, rollback.exclude_globs),
-        FIELDS_END,
+    FIELD("exclude_patterns", FIELD_STRINGS, rollback.exclude_patterns),
+    FIELD("exclude_globs", FIELD_STRINGS, rollback.exclude_globs),
+    FIELDS_END,
 };
 
 static const struct field profile_fields[] = {
-        {"$schema", FIELD_IGNORED, 0, NULL, 0},
-        FIELD("extends", FIELD_EXTENDS, extends_chain),
-        SECTION("meta", meta_fields),
-        SECTION("groups", groups_fields),
-        SECTION_ALIAS("security", security_fields),
-        SECTION("filesystem", filesystem_fields),
-        SECTION("network", network_fields),
-        SECTION("environment", environment_fields),
-        SECTION("workdir", workdir_fields),
-        SECTION("rollback", rollback_fields),
-        SECTION_ALIAS("undo", rollback_fields),
-        FIELD("interactive", FIELD_BOOL, interactive),
-        FIELDS_END,
+    {"$schema", FIELD_IGNORED, 0, NULL, 0},
+    FIELD("extends", FIELD_EXTENDS, extends_chain),
+    SECTION("meta", meta_fields),
+    SECTION("groups", groups_fields),
+    SECTION_ALIAS("security", security_fields),
+    SECTION("filesystem", filesystem_fields),
+    SECTION("network", network_fields),
+    SECTION("environment", environment_fields),
+    SECTION("workdir", workdir_fields),
+    SECTION("rollback", rollback_fields),
+    SECTION_ALIAS("undo", rollback_fields),
+    FIELD("interactive", FIELD_BOOL, interactive),
+    FIELDS_END,
 };
 
 static const struct {
         const char *name;
         uint32_t access;
 } workdir_modes[] = {
-        {"none", PROFILE_WORKDIR_NONE},
-        {"read", NONO_ACCESS_READ},
-        {"write", NONO_ACCESS_WRITE},
-        {"readwrite", NONO_ACCESS_READWRITE},
+    {"none", PROFILE_WORKDIR_NONE},
+    {"read", NONO_ACCESS_READ},
+    {"write", NONO_ACCESS_WRITE},
+    {"readwrite", NONO_ACCESS_READWRITE},
 };
 
 #define N_WORKDIR_MODES (sizeof(workdir_modes) / sizeof(workdir_modes[0]))
@@ -204,20 +207,20 @@ static int env_set_put(struct strv *set, const char *assignment)
         return strv_push(set, assignment);
 }
 
-static int valid_env_name(const char *s)
-{
-        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
-                return 0;
-        for (s++; *s; s++)
-                if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-                      (*s >= '0' && *s <= '9') || *s == '_'))
-                        return 0;
-        return 1;
-}
-
 static int is_alnum(char c)
 {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* [A-Za-z_][A-Za-z0-9_]*, what a shell accepts. */
+static int valid_env_name(const char *s)
+{
+        if (!*s || (*s >= '0' && *s <= '9'))
+                return 0;
+        for (; *s; s++)
+                if (!is_alnum(*s) && *s != '_')
+                        return 0;
+        return 1;
 }
 
 /* A DNS name: dot-separated labels of 1-63 letters, digits and inner hyphens. */
@@ -289,8 +292,9 @@ static int parse_hosts(const struct jsonc_path *jp, const json_t *value, struct 
                 char *h = hosts.items[i];
 
                 if (!valid_host(h)) {
-                        r = jsonc_path_error(jp, "\"%s\": bad host \"%s\" (want a name, *.suffix "
-                                                 "or an IP address; no scheme, port or path)",
+                        r = jsonc_path_error(jp,
+                                             "\"%s\": bad host \"%s\" (want a name, *.suffix "
+                                             "or an IP address; no scheme, port or path)",
                                              jp->dotted, h);
                         break;
                 }
@@ -326,7 +330,8 @@ static int parse_env_set(const struct jsonc_path *jp, json_t *value, struct strv
         json_t *v;
 
         if (!json_is_object(value))
-                return jsonc_path_error(jp, "\"%s\" must be an object of NAME: \"value\"", jp->dotted);
+                return jsonc_path_error(jp, "\"%s\" must be an object of NAME: \"value\"",
+                                        jp->dotted);
         json_object_foreach(value, name, v) {
                 char *assignment;
                 int r;
@@ -360,8 +365,10 @@ static int parse_ports(const struct jsonc_path *jp, const json_t *value, struct 
                 int r;
 
                 if (!json_is_integer(item) || port < 1 || port > 65535)
-                        return jsonc_path_error(jp, "\"%s\" must be an array of port numbers "
-                                                    "(1-65535)", jp->dotted);
+                        return jsonc_path_error(jp,
+                                                "\"%s\" must be an array of port numbers "
+                                                "(1-65535)",
+                                                jp->dotted);
                 snprintf(num, sizeof(num), "%d", (int)port);
                 r = push_unique(out, num);
                 if (r < 0)
@@ -583,8 +590,8 @@ static int merge_json_object(char **dst, const char *src)
         base = json_loads(*dst, 0, NULL);
         derived = json_loads(src, 0, NULL);
         text = base && derived && json_object_update(base, derived) == 0
-                       ? json_dumps(base, JSON_COMPACT)
-                       : NULL;
+                   ? json_dumps(base, JSON_COMPACT)
+                   : NULL;
         json_decref(base);
         json_decref(derived);
         if (!text)
@@ -608,8 +615,7 @@ static int merge_env_set(struct strv *dst, const struct strv *src)
 static int merge_fields(struct profile *base, const struct profile *derived,
                         const struct field *fields);
 
-static int merge_field(struct profile *base, const struct profile *derived,
-                       const struct field *f)
+static int merge_field(struct profile *base, const struct profile *derived, const struct field *f)
 {
         void *dst = field_ptr(base, f);
         const void *src = field_cptr(derived, f);
@@ -702,8 +708,10 @@ static int find_by_name(const char *name, const char *builtin_dir, const char *u
         const char *dirs[] = {user_dir, builtin_dir};
 
         if (!valid_profile_name(name))
-                return nono_error(-EINVAL, "bad profile name \"%s\": use letters, digits, _ and -, "
-                                           "or give a path", name);
+                return nono_error(-EINVAL,
+                                  "bad profile name \"%s\": use letters, digits, _ and -, "
+                                  "or give a path",
+                                  name);
         for (size_t i = 0; is_profile_name(name) && i < 2; i++) {
                 char *file;
 
@@ -769,7 +777,8 @@ static char *chain_text(const struct load_ctx *lc, const char *next)
         char *text = nono_strdup(lc->names[0]);
 
         for (size_t i = 1; text && i <= lc->depth; i++) {
-                char *longer = nono_asprintf("%s extends %s", text, i < lc->depth ? lc->names[i] : next);
+                char *longer =
+                    nono_asprintf("%s extends %s", text, i < lc->depth ? lc->names[i] : next);
 
                 free(text);
                 text = longer;
@@ -883,7 +892,9 @@ static int list_dir(const char *dir, struct strv *names)
         int r = 0;
 
         if (!d)
-                return errno == ENOENT ? 0 : nono_error(-errno, "cannot list %s: %s", dir, strerror(errno));
+                return errno == ENOENT
+                           ? 0
+                           : nono_error(-errno, "cannot list %s: %s", dir, strerror(errno));
         while (r == 0 && (de = readdir(d))) {
                 size_t len = strlen(de->d_name);
                 char *name;
@@ -932,8 +943,29 @@ static int check_excludes(const struct profile *prof, const struct groups *group
                         return nono_error(-EINVAL, "unknown group \"%s\" in profile %s", name,
                                           prof->name);
                 if (g->required)
-                        return nono_error(-EPERM, "profile %s cannot exclude group \"%s\": it is "
-                                                  "required", prof->name, name);
+                        return nono_error(-EPERM,
+                                          "profile %s cannot exclude group \"%s\": it is "
+                                          "required",
+                                          prof->name, name);
+        }
+        return 0;
+}
+
+/* Required groups are protections: they apply to every profile, listed or not, so a
+ * user profile shadowing `default` cannot drop them by omission either. */
+static int apply_required_groups(const struct profile *prof, const struct groups *groups,
+                                 const struct vars *vars, struct plan *plan)
+{
+        for (size_t i = 0; i < groups->n; i++) {
+                const struct group *g = &groups->items[i];
+                int r;
+
+                if (!g->required || !group_applies(g) ||
+                    strv_contains(&prof->groups_include, g->name))
+                        continue;
+                r = group_apply(g, vars, plan);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -953,23 +985,23 @@ static int apply_groups(const struct profile *prof, const struct groups *groups,
                 if (!strv_contains(&prof->groups_exclude, name) && group_applies(g))
                         r = group_apply(g, vars, plan);
         }
-        return r;
+        return r == 0 ? apply_required_groups(prof, groups, vars, plan) : r;
 }
 
-static int apply_filesystem(const struct profile *prof, const struct vars *vars,
-                            struct plan *plan, const char *origin)
+static int apply_filesystem(const struct profile *prof, const struct vars *vars, struct plan *plan,
+                            const char *origin)
 {
         const struct {
                 const struct strv *paths;
                 uint32_t access;
                 int want_file;
         } grants[] = {
-                {&prof->fs.allow, NONO_ACCESS_READWRITE, 0},
-                {&prof->fs.read, NONO_ACCESS_READ, 0},
-                {&prof->fs.write, NONO_ACCESS_WRITE, 0},
-                {&prof->fs.allow_file, NONO_ACCESS_READWRITE, 1},
-                {&prof->fs.read_file, NONO_ACCESS_READ, 1},
-                {&prof->fs.write_file, NONO_ACCESS_WRITE, 1},
+            {&prof->fs.allow, NONO_ACCESS_READWRITE, 0},
+            {&prof->fs.read, NONO_ACCESS_READ, 0},
+            {&prof->fs.write, NONO_ACCESS_WRITE, 0},
+            {&prof->fs.allow_file, NONO_ACCESS_READWRITE, 1},
+            {&prof->fs.read_file, NONO_ACCESS_READ, 1},
+            {&prof->fs.write_file, NONO_ACCESS_WRITE, 1},
         };
         int r = 0;
 
@@ -1002,8 +1034,10 @@ static int apply_network_mode(const struct profile *prof, struct plan *plan)
         int filtered = prof->net.allow_domain.n > 0 || prof->net.network_profile;
 
         if (prof->net.block == 1 && filtered)
-                return nono_error(-EINVAL, "profile %s: network.block cannot be combined with "
-                                           "allow_domain or network_profile", prof->name);
+                return nono_error(-EINVAL,
+                                  "profile %s: network.block cannot be combined with "
+                                  "allow_domain or network_profile",
+                                  prof->name);
         if (prof->net.block == 1) {
                 plan->network_mode = NONO_NETWORK_BLOCK;
         } else if (filtered) {
@@ -1046,8 +1080,8 @@ static int apply_environment(const struct profile *prof, struct plan *plan)
         return r;
 }
 
-int profile_apply(const struct profile *prof, const struct groups *groups,
-                  const struct vars *vars, struct plan *plan)
+int profile_apply(const struct profile *prof, const struct groups *groups, const struct vars *vars,
+                  struct plan *plan)
 {
         char *origin = nono_asprintf("profile %s", prof->name);
         int r;
@@ -1110,7 +1144,8 @@ static json_t *env_set_to_json(const struct strv *v)
         for (size_t i = 0; obj && i < v->n; i++) {
                 size_t len = env_name_len(v->items[i]);
                 char *name = nono_asprintf("%.*s", (int)len, v->items[i]);
-                int r = name ? json_object_set_new(obj, name, json_string(v->items[i] + len + 1)) : -1;
+                int r =
+                    name ? json_object_set_new(obj, name, json_string(v->items[i] + len + 1)) : -1;
 
                 free(name);
                 if (r < 0) {

@@ -35,8 +35,10 @@ static int home_from_passwd(struct vars *v)
         struct passwd *pw = getpwuid(getuid());
 
         if (!pw || !pw->pw_dir || pw->pw_dir[0] != '/')
-                return nono_error(-ENOENT, "cannot find the home directory: HOME is not set "
-                                           "and user %u has no passwd entry", (unsigned)getuid());
+                return nono_error(-ENOENT,
+                                  "cannot find the home directory: HOME is not set "
+                                  "and user %u has no passwd entry",
+                                  (unsigned)getuid());
         /* getpwuid's storage is reused by the next call, so keep a copy. */
         v->home_owned = nono_strdup(pw->pw_dir);
         if (!v->home_owned)
@@ -95,15 +97,15 @@ static int var_value(const struct vars *v, const char *name, const char **ret)
                 const char *name;
                 const char *value;
         } known[] = {
-                {"HOME", v->home},
-                {"WORKDIR", v->workdir},
-                {"TMPDIR", v->tmpdir},
-                {"UID", v->uid},
-                {"XDG_CONFIG_HOME", v->xdg_config_home},
-                {"XDG_CACHE_HOME", v->xdg_cache_home},
-                {"XDG_DATA_HOME", v->xdg_data_home},
-                {"XDG_STATE_HOME", v->xdg_state_home},
-                {"XDG_RUNTIME_DIR", v->xdg_runtime_dir},
+            {"HOME", v->home},
+            {"WORKDIR", v->workdir},
+            {"TMPDIR", v->tmpdir},
+            {"UID", v->uid},
+            {"XDG_CONFIG_HOME", v->xdg_config_home},
+            {"XDG_CACHE_HOME", v->xdg_cache_home},
+            {"XDG_DATA_HOME", v->xdg_data_home},
+            {"XDG_STATE_HOME", v->xdg_state_home},
+            {"XDG_RUNTIME_DIR", v->xdg_runtime_dir},
         };
 
         for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
@@ -143,7 +145,8 @@ static int read_var_name(const char *in, const char **pp, char *name, size_t siz
         while (is_name_char(p[n]))
                 n++;
         if (braced && p[n] != '}')
-                return nono_error(-EINVAL, "bad variable reference in \"%s\": expected ${NAME}", in);
+                return nono_error(-EINVAL, "bad variable reference in \"%s\": expected ${NAME}",
+                                  in);
         if (n == 0 || !is_name_start(p[0]))
                 return nono_error(-EINVAL, "bad variable name in \"%s\"", in);
         if (n >= size)
@@ -182,7 +185,8 @@ static int expand_into(const struct vars *v, const char *in, FILE *out)
 
         if (p[0] == '~') {
                 if (p[1] != '\0' && p[1] != '/')
-                        return nono_error(-EINVAL, "\"%s\": ~user is not supported, write the path", in);
+                        return nono_error(-EINVAL, "\"%s\": ~user is not supported, write the path",
+                                          in);
                 if (!v->home)
                         return nono_error(-EINVAL, "variable $HOME is not set (in \"%s\")", in);
                 fputs(v->home, out);

@@ -10,6 +10,7 @@
 #include "error.h"
 #include "groups.h"
 #include "nono-build-config.h"
+#include "paths.h"
 
 #define BUILTIN_GROUPS NONO_SOURCE_PROFILEDIR "/groups.json"
 
@@ -51,13 +52,13 @@ static int load_text(const char *text, struct groups *g, char *path, size_t size
 static void test_builtin_groups_load(void)
 {
         static const char *const required[] = {
-                "deny_credentials", "deny_keychains_linux", "deny_browser_data_linux",
-                "deny_shell_history", "deny_shell_configs",
+            "deny_credentials",   "deny_keychains_linux", "deny_browser_data_linux",
+            "deny_shell_history", "deny_shell_configs",
         };
         static const char *const optional[] = {
-                "system_read_linux_core", "system_write_linux", "python_runtime",
-                "node_runtime", "rust_runtime", "go_runtime", "java_runtime", "git_config",
-                "user_caches_linux", "user_tools",
+            "system_read_linux_core", "system_write_linux", "python_runtime", "node_runtime",
+            "rust_runtime",           "go_runtime",         "java_runtime",   "git_config",
+            "user_caches_linux",      "user_tools",
         };
         struct groups g;
 
@@ -102,7 +103,8 @@ static void check_no_overlap(const struct groups *g, const struct vars *v, const
         CU_ASSERT_EQUAL_FATAL(expand(v, raw, allow, sizeof(allow)), 0);
         for (size_t i = 0; i < g->n; i++) {
                 for (size_t k = 0; k < g->items[i].deny.n; k++) {
-                        CU_ASSERT_EQUAL_FATAL(expand(v, g->items[i].deny.items[k], deny, sizeof(deny)), 0);
+                        CU_ASSERT_EQUAL_FATAL(
+                            expand(v, g->items[i].deny.items[k], deny, sizeof(deny)), 0);
                         if (path_is_within(allow, deny) || path_is_within(deny, allow))
                                 fprintf(stderr, "\n  %s overlaps %s\n", allow, deny);
                         CU_ASSERT_FALSE(path_is_within(allow, deny) || path_is_within(deny, allow));
@@ -181,11 +183,12 @@ static void test_applies(void)
 
 static void test_apply_into_plan(void)
 {
-        const char *text = "// comments are fine here too\n"
-                           "{\"groups\": {\"t\": {\"description\": \"test\",\n"
-                           "  \"allow\": {\"read\": [\"~/r\", \"~/missing\"], \"write\": [\"~/w\"],\n"
-                           "            \"readwrite\": [\"$HOME/rw\"]},\n"
-                           "  \"deny\": [\"~/secret\"]}}}\n";
+        const char *text =
+            "// comments are fine here too\n"
+            "{\"groups\": {\"t\": {\"description\": \"test\",\n"
+            "  \"allow\": {\"read\": [\"~/r\", \"~/missing\"], \"write\": [\"~/w\"],\n"
+            "            \"readwrite\": [\"$HOME/rw\"]},\n"
+            "  \"deny\": [\"~/secret\"]}}}\n";
         char path[PATH_MAX], sub[PATH_MAX + 16];
         const char *dirs[] = {"r", "w", "rw"};
         struct groups g;
@@ -199,6 +202,7 @@ static void test_apply_into_plan(void)
         }
         CU_ASSERT_EQUAL_FATAL(load_text(text, &g, path, sizeof(path)), 0);
         CU_ASSERT_EQUAL_FATAL(vars_init(&v, home), 0);
+        paths_forget(); /* as the run code does for every plan */
         plan_init(&p);
         CU_ASSERT_EQUAL(group_apply(groups_find(&g, "t"), &v, &p), 0);
         /* ~/missing is skipped: group paths are optional. */
@@ -220,12 +224,12 @@ static void test_apply_into_plan(void)
 int main(void)
 {
         static const struct test_case cases[] = {
-                {"built-in groups load", test_builtin_groups_load},
-                {"built-in allows avoid protected paths", test_builtin_allows_avoid_protected_paths},
-                {"load errors", test_load_errors},
-                {"platform applies", test_applies},
-                {"apply into a plan", test_apply_into_plan},
-                {NULL, NULL},
+            {"built-in groups load", test_builtin_groups_load},
+            {"built-in allows avoid protected paths", test_builtin_allows_avoid_protected_paths},
+            {"load errors", test_load_errors},
+            {"platform applies", test_applies},
+            {"apply into a plan", test_apply_into_plan},
+            {NULL, NULL},
         };
 
         return run_cunit("groups", cases);

@@ -82,7 +82,8 @@ static void test_key_line(void)
 
 static void test_path_error_and_strings(void)
 {
-        const char *text = "{\n  \"fs\": {\n    \"allow\": [\"a\", \"\"],\n    \"read\": 3\n  }\n}\n";
+        const char *text =
+            "{\n  \"fs\": {\n    \"allow\": [\"a\", \"\"],\n    \"read\": 3\n  }\n}\n";
         struct jsonc_doc doc;
         struct jsonc_path p;
         struct strv v = STRV_INIT;
@@ -118,14 +119,14 @@ static void test_missing_file(void)
 int main(void)
 {
         static const struct test_case cases[] = {
-                {"comments outside strings", test_comments_outside_strings},
-                {"error lines survive comments", test_error_lines_survive_comments},
-                {"unterminated comment", test_unterminated_comment},
-                {"duplicate keys refused", test_duplicate_keys_refused},
-                {"key line", test_key_line},
-                {"path errors and string arrays", test_path_error_and_strings},
-                {"missing file", test_missing_file},
-                {NULL, NULL},
+            {"comments outside strings", test_comments_outside_strings},
+            {"error lines survive comments", test_error_lines_survive_comments},
+            {"unterminated comment", test_unterminated_comment},
+            {"duplicate keys refused", test_duplicate_keys_refused},
+            {"key line", test_key_line},
+            {"path errors and string arrays", test_path_error_and_strings},
+            {"missing file", test_missing_file},
+            {NULL, NULL},
         };
 
         return run_cunit("jsonc", cases);

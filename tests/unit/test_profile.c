@@ -85,32 +85,32 @@ static void assert_strv(const struct strv *v, ...)
 }
 
 static const char full_profile[] =
-        "{\n"
-        "  \"$schema\": \"https://example.com/schema.json\",\n"
-        "  // every key of the schema\n"
-        "  \"meta\": {\"name\": \"full\", \"version\": \"2.0\", \"description\": \"all keys\",\n"
-        "           \"author\": \"tester\"},\n"
-        "  \"groups\": {\"include\": [\"python_runtime\"], \"exclude\": [\"user_tools\"]},\n"
-        "  \"filesystem\": {\n"
-        "    \"allow\": [\"~/a\"], \"read\": [\"~/r\"], \"write\": [\"~/w\"],\n"
-        "    \"allow_file\": [\"~/af\"], \"read_file\": [\"~/rf\"], \"write_file\": [\"~/wf\"],\n"
-        "    \"deny\": [\"~/d\"], \"bypass_protection\": [\"~/.docker\"]\n"
-        "  },\n"
-        "  \"network\": {\n"
-        "    \"block\": false, \"network_profile\": \"developer\",\n"
-        "    \"allow_domain\": [\"Example.COM\", \"*.github.com\", \"::1\"],\n"
-        "    \"allow_hosts\": [\"example.com\", \"10.0.0.1\"],\n"
-        "    \"credentials\": [\"openai\"],\n"
-        "    \"custom_credentials\": {\"svc\": {\"upstream\": \"https://svc.example.com\"}},\n"
-        "    \"open_port\": [3000], \"listen_port\": [8080, 8081], \"connect_port\": [443],\n"
-        "    \"upstream_proxy\": \"proxy.corp:3128\"\n"
-        "  },\n"
-        "  \"environment\": {\"allow_vars\": [\"PATH\", \"LANG\"], \"deny_vars\": [\"AWS_SECRET\"],\n"
-        "                  \"set_vars\": {\"PAGER\": \"cat\", \"EMPTY\": \"\"}},\n"
-        "  \"workdir\": {\"access\": \"read\"},\n"
-        "  \"rollback\": {\"exclude_patterns\": [\"node_modules\"], \"exclude_globs\": [\"*.tmp\"]},\n"
-        "  \"interactive\": true\n"
-        "}\n";
+    "{\n"
+    "  \"$schema\": \"https://example.com/schema.json\",\n"
+    "  // every key of the schema\n"
+    "  \"meta\": {\"name\": \"full\", \"version\": \"2.0\", \"description\": \"all keys\",\n"
+    "           \"author\": \"tester\"},\n"
+    "  \"groups\": {\"include\": [\"python_runtime\"], \"exclude\": [\"user_tools\"]},\n"
+    "  \"filesystem\": {\n"
+    "    \"allow\": [\"~/a\"], \"read\": [\"~/r\"], \"write\": [\"~/w\"],\n"
+    "    \"allow_file\": [\"~/af\"], \"read_file\": [\"~/rf\"], \"write_file\": [\"~/wf\"],\n"
+    "    \"deny\": [\"~/d\"], \"bypass_protection\": [\"~/.docker\"]\n"
+    "  },\n"
+    "  \"network\": {\n"
+    "    \"block\": false, \"network_profile\": \"developer\",\n"
+    "    \"allow_domain\": [\"Example.COM\", \"*.github.com\", \"::1\"],\n"
+    "    \"allow_hosts\": [\"example.com\", \"10.0.0.1\"],\n"
+    "    \"credentials\": [\"openai\"],\n"
+    "    \"custom_credentials\": {\"svc\": {\"upstream\": \"https://svc.example.com\"}},\n"
+    "    \"open_port\": [3000], \"listen_port\": [8080, 8081], \"connect_port\": [443],\n"
+    "    \"upstream_proxy\": \"proxy.corp:3128\"\n"
+    "  },\n"
+    "  \"environment\": {\"allow_vars\": [\"PATH\", \"LANG\"], \"deny_vars\": [\"AWS_SECRET\"],\n"
+    "                  \"set_vars\": {\"PAGER\": \"cat\", \"EMPTY\": \"\"}},\n"
+    "  \"workdir\": {\"access\": \"read\"},\n"
+    "  \"rollback\": {\"exclude_patterns\": [\"node_modules\"], \"exclude_globs\": [\"*.tmp\"]},\n"
+    "  \"interactive\": true\n"
+    "}\n";
 
 static void check_full(const struct profile *p)
 {
@@ -167,10 +167,11 @@ static void test_unset_and_legacy_keys(void)
         struct profile p;
 
         setup();
-        write_profile(dir, "legacy", "{\"security\": {\"groups\": [\"a\"]},\n"
-                                     " \"groups\": {\"include\": [\"a\", \"b\"]},\n"
-                                     " \"undo\": {\"exclude_patterns\": [\"target\"]},\n"
-                                     " \"workdir\": {\"access\": \"none\"}}\n");
+        write_profile(dir, "legacy",
+                      "{\"security\": {\"groups\": [\"a\"]},\n"
+                      " \"groups\": {\"include\": [\"a\", \"b\"]},\n"
+                      " \"undo\": {\"exclude_patterns\": [\"target\"]},\n"
+                      " \"workdir\": {\"access\": \"none\"}}\n");
         CU_ASSERT_EQUAL_FATAL(load("legacy", &p), 0);
         CU_ASSERT_STRING_EQUAL(p.name, "legacy"); /* from the file name */
         assert_strv(&p.groups_include, "a", "b", NULL);
@@ -198,9 +199,11 @@ static void check_error(const char *text, const char *want_suffix)
 static void test_schema_errors(void)
 {
         setup();
-        check_error("{\n  \"meta\": {\"name\": \"p\"},\n  // a typo below\n  \"filesytem\": {}\n}\n",
-                    "line 4: unknown key \"filesytem\"");
-        check_error("{\"filesystem\": {\n  \"alow\": []}}", "line 2: unknown key \"filesystem.alow\"");
+        check_error(
+            "{\n  \"meta\": {\"name\": \"p\"},\n  // a typo below\n  \"filesytem\": {}\n}\n",
+            "line 4: unknown key \"filesytem\"");
+        check_error("{\"filesystem\": {\n  \"alow\": []}}",
+                    "line 2: unknown key \"filesystem.alow\"");
         check_error("{\"network\": {\n \"block\": \"yes\"}}",
                     "line 2: \"network.block\" must be true or false");
         check_error("{\"filesystem\": {\"read\": \"~/x\"}}",
@@ -219,9 +222,11 @@ static void test_schema_errors(void)
                     "line 1: \"environment.allow_vars\": bad variable name \"NOT-OK\"");
         check_error("{\"environment\": {\"set_vars\": {\"A\": 1}}}",
                     "line 1: \"environment.set_vars.A\" must be a string");
-        check_error("{\"workdir\": {\"access\": \"rw\"}}",
-                    "line 1: \"workdir.access\" must be \"none\", \"read\", \"write\" or \"readwrite\"");
-        check_error("{\"extends\": 3}", "line 1: \"extends\" must be a profile name or an array of them");
+        check_error(
+            "{\"workdir\": {\"access\": \"rw\"}}",
+            "line 1: \"workdir.access\" must be \"none\", \"read\", \"write\" or \"readwrite\"");
+        check_error("{\"extends\": 3}",
+                    "line 1: \"extends\" must be a profile name or an array of them");
         check_error("{\"meta\": []}", "line 1: \"meta\" must be an object");
         check_error("[1]", "a profile must be a JSON object");
         check_error("{\"network\": {\"custom_credentials\": []}}",
@@ -235,16 +240,18 @@ static void test_extends_merge_order(void)
         struct profile p;
 
         setup();
-        write_profile(dir, "base", "{\"meta\": {\"description\": \"base\", \"version\": \"1\"},\n"
-                                   " \"filesystem\": {\"read\": [\"/a\", \"/shared\"]},\n"
-                                   " \"network\": {\"block\": true},\n"
-                                   " \"environment\": {\"set_vars\": {\"A\": \"base\", \"B\": \"base\"}},\n"
-                                   " \"workdir\": {\"access\": \"read\"}, \"interactive\": true}");
-        write_profile(dir, "child", "{\"extends\": \"base\",\n"
-                                    " \"meta\": {\"description\": \"child\"},\n"
-                                    " \"filesystem\": {\"read\": [\"/shared\", \"/b\"]},\n"
-                                    " \"environment\": {\"set_vars\": {\"B\": \"child\"}},\n"
-                                    " \"interactive\": false}");
+        write_profile(dir, "base",
+                      "{\"meta\": {\"description\": \"base\", \"version\": \"1\"},\n"
+                      " \"filesystem\": {\"read\": [\"/a\", \"/shared\"]},\n"
+                      " \"network\": {\"block\": true},\n"
+                      " \"environment\": {\"set_vars\": {\"A\": \"base\", \"B\": \"base\"}},\n"
+                      " \"workdir\": {\"access\": \"read\"}, \"interactive\": true}");
+        write_profile(dir, "child",
+                      "{\"extends\": \"base\",\n"
+                      " \"meta\": {\"description\": \"child\"},\n"
+                      " \"filesystem\": {\"read\": [\"/shared\", \"/b\"]},\n"
+                      " \"environment\": {\"set_vars\": {\"B\": \"child\"}},\n"
+                      " \"interactive\": false}");
         CU_ASSERT_EQUAL_FATAL(load("child", &p), 0);
         CU_ASSERT_STRING_EQUAL(p.name, "child");
         CU_ASSERT_STRING_EQUAL(p.description, "child"); /* derived wins */
@@ -264,12 +271,17 @@ static void test_several_bases_and_diamond(void)
         struct profile p;
 
         setup();
-        write_profile(dir, "root", "{\"meta\": {\"version\": \"root\"}, \"filesystem\": {\"read\": [\"/root\"]}}");
-        write_profile(dir, "b1", "{\"extends\": \"root\", \"meta\": {\"version\": \"b1\"},\n"
-                                 " \"filesystem\": {\"read\": [\"/b1\"]}}");
-        write_profile(dir, "b2", "{\"extends\": [\"root\"], \"meta\": {\"version\": \"b2\"},\n"
-                                 " \"filesystem\": {\"read\": [\"/b2\"]}}");
-        write_profile(dir, "d", "{\"extends\": [\"b1\", \"b2\"], \"filesystem\": {\"read\": [\"/d\"]}}");
+        write_profile(
+            dir, "root",
+            "{\"meta\": {\"version\": \"root\"}, \"filesystem\": {\"read\": [\"/root\"]}}");
+        write_profile(dir, "b1",
+                      "{\"extends\": \"root\", \"meta\": {\"version\": \"b1\"},\n"
+                      " \"filesystem\": {\"read\": [\"/b1\"]}}");
+        write_profile(dir, "b2",
+                      "{\"extends\": [\"root\"], \"meta\": {\"version\": \"b2\"},\n"
+                      " \"filesystem\": {\"read\": [\"/b2\"]}}");
+        write_profile(dir, "d",
+                      "{\"extends\": [\"b1\", \"b2\"], \"filesystem\": {\"read\": [\"/d\"]}}");
         CU_ASSERT_EQUAL_FATAL(load("d", &p), 0);
         /* root is merged once, so it cannot undo what b1 set; b2 wins over b1. */
         assert_strv(&p.extends_chain, "root", "b1", "b2", "d", NULL);
@@ -306,10 +318,12 @@ static void test_cycle_and_depth(void)
         write_profile(dir, "a", "{\"extends\": \"b\"}");
         write_profile(dir, "b", "{\"extends\": [\"a\"]}");
         CU_ASSERT_EQUAL(load("a", &p), -ELOOP);
-        CU_ASSERT_STRING_EQUAL(nono_errmsg(), "profile a extends b extends a: extends form a cycle");
+        CU_ASSERT_STRING_EQUAL(nono_errmsg(),
+                               "profile a extends b extends a: extends form a cycle");
         write_profile(dir, "self", "{\"extends\": \"./self.json\"}");
         CU_ASSERT_EQUAL(load("self", &p), -ELOOP);
-        CU_ASSERT_STRING_EQUAL(nono_errmsg(), "profile self extends ./self.json: extends form a cycle");
+        CU_ASSERT_STRING_EQUAL(nono_errmsg(),
+                               "profile self extends ./self.json: extends form a cycle");
 
         /* p0 extends p1 ... extends pN: PROFILE_EXTENDS_MAX_DEPTH levels load, one more fails. */
         for (int i = 0; i <= PROFILE_EXTENDS_MAX_DEPTH + 1; i++) {
@@ -345,8 +359,9 @@ static void test_lookup(void)
         profile_free(&p);
 
         /* A user profile extending its own name extends the next one in the order. */
-        write_profile(user_dir, "shared", "{\"extends\": \"shared\",\n"
-                                          " \"filesystem\": {\"read\": [\"/mine\"]}}");
+        write_profile(user_dir, "shared",
+                      "{\"extends\": \"shared\",\n"
+                      " \"filesystem\": {\"read\": [\"/mine\"]}}");
         CU_ASSERT_EQUAL_FATAL(load("shared", &p), 0);
         CU_ASSERT_STRING_EQUAL(p.description, "built-in");
         assert_strv(&p.fs.read, "/mine", NULL);
@@ -382,15 +397,16 @@ static void test_list(void)
 }
 
 static const char python_agent_text[] =
-        "{\n"
-        "  \"meta\": {\"name\": \"python-agent\", \"version\": \"1.0.0\",\n"
-        "           \"description\": \"Python AI agent with controlled access\"},\n"
-        "  \"security\": {\"groups\": [\"python_runtime\"]},\n"
-        "  \"filesystem\": {\"allow\": [\"$HOME/.cache/pip\"], \"read_file\": [\"$HOME/.gitconfig\"]},\n"
-        "  \"network\": {\"allow_hosts\": [\"api.openai.com\", \"api.anthropic.com\"]},\n"
-        "  \"workdir\": {\"access\": \"readwrite\"},\n"
-        "  \"interactive\": false\n"
-        "}";
+    "{\n"
+    "  \"meta\": {\"name\": \"python-agent\", \"version\": \"1.0.0\",\n"
+    "           \"description\": \"Python AI agent with controlled access\"},\n"
+    "  \"security\": {\"groups\": [\"python_runtime\"]},\n"
+    "  \"filesystem\": {\"allow\": [\"$HOME/.cache/pip\"], \"read_file\": "
+    "[\"$HOME/.gitconfig\"]},\n"
+    "  \"network\": {\"allow_hosts\": [\"api.openai.com\", \"api.anthropic.com\"]},\n"
+    "  \"workdir\": {\"access\": \"readwrite\"},\n"
+    "  \"interactive\": false\n"
+    "}";
 
 static void test_python_agent_text(void)
 {
@@ -466,7 +482,8 @@ static void make_in_home(const char *rel, int file)
         snprintf(path, sizeof(path), "%s/%s", home, rel);
         snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", path);
         if (file)
-                snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\" && touch '%s'", path, path);
+                snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\" && touch '%s'", path,
+                         path);
         CU_ASSERT_EQUAL(system(cmd), 0);
 }
 
@@ -488,6 +505,7 @@ static int resolve_builtin(const char *name, struct plan *plan)
         CU_ASSERT_EQUAL_FATAL(profile_load("default", BUILTIN_DIR, NULL, &base), 0);
         CU_ASSERT_EQUAL_FATAL(profile_load(name, BUILTIN_DIR, NULL, &chosen), 0);
         CU_ASSERT_EQUAL_FATAL(profile_merge(&base, &chosen), 0);
+        paths_forget(); /* as the run code does for every plan */
         plan_init(plan);
         r = profile_apply(&base, &groups, &v, plan);
         /* The run code protects nono's own state too; no profile may reach it. */
@@ -531,7 +549,8 @@ static void populate_home(void)
                         for (size_t k = 0; k < lists[l]->n; k++) {
                                 char *path = NULL;
 
-                                CU_ASSERT_EQUAL_FATAL(vars_expand(&v, lists[l]->items[k], &path), 0);
+                                CU_ASSERT_EQUAL_FATAL(vars_expand(&v, lists[l]->items[k], &path),
+                                                      0);
                                 /* python-agent reads ~/.gitconfig with read_file. */
                                 if (strncmp(path, home, strlen(home)) == 0)
                                         make_in_home(path + strlen(home) + 1,
@@ -589,6 +608,7 @@ static int apply_test_profile(const char *name, struct plan *plan)
         CU_ASSERT_EQUAL_FATAL(load_groups(&groups), 0);
         CU_ASSERT_EQUAL_FATAL(vars_init(&v, home), 0);
         CU_ASSERT_EQUAL_FATAL(load(name, &p), 0);
+        paths_forget(); /* as the run code does for every plan */
         plan_init(plan);
         r = profile_apply(&p, &groups, &v, plan);
         profile_free(&p);
@@ -602,8 +622,9 @@ static void test_apply_group_errors(void)
         struct plan plan;
 
         setup();
-        write_profile(dir, "excl", "{\"groups\": {\"include\": [\"deny_credentials\"],\n"
-                                   "            \"exclude\": [\"deny_credentials\"]}}");
+        write_profile(dir, "excl",
+                      "{\"groups\": {\"include\": [\"deny_credentials\"],\n"
+                      "            \"exclude\": [\"deny_credentials\"]}}");
         CU_ASSERT_EQUAL(apply_test_profile("excl", &plan), -EPERM);
         CU_ASSERT_STRING_EQUAL(nono_errmsg(), "profile excl cannot exclude group "
                                               "\"deny_credentials\": it is required");
@@ -616,10 +637,17 @@ static void test_apply_group_errors(void)
         CU_ASSERT_EQUAL(apply_test_profile("unkx", &plan), -EINVAL);
         CU_ASSERT_STRING_EQUAL(nono_errmsg(), "unknown group \"nope\" in profile unkx");
         plan_free(&plan);
+        /* Required groups apply even when a profile does not list them. */
+        write_profile(dir, "bare", "{}");
+        CU_ASSERT_EQUAL(apply_test_profile("bare", &plan), 0);
+        CU_ASSERT_TRUE(plan.n_denies > 10);
+        CU_ASSERT_EQUAL(plan.n_grants, 0);
+        plan_free(&plan);
         /* Excluding an optional group drops it. */
         make_in_home(".nvm", 0);
-        write_profile(dir, "ok", "{\"groups\": {\"include\": [\"node_runtime\"],\n"
-                                 "            \"exclude\": [\"node_runtime\"]}}");
+        write_profile(dir, "ok",
+                      "{\"groups\": {\"include\": [\"node_runtime\"],\n"
+                      "            \"exclude\": [\"node_runtime\"]}}");
         CU_ASSERT_EQUAL(apply_test_profile("ok", &plan), 0);
         CU_ASSERT_EQUAL(plan.n_grants, 0);
         plan_free(&plan);
@@ -635,14 +663,15 @@ static void test_apply_paths_network_env(void)
         make_in_home("rw", 0);
         make_in_home("file", 1);
         make_in_home(".docker", 0);
-        write_profile(dir, "x", "{\"groups\": {\"include\": [\"deny_credentials\"]},\n"
-                                " \"filesystem\": {\"allow\": [\"~/rw\"], \"read_file\": [\"~/file\"],\n"
-                                "                \"deny\": [\"~/private\"],\n"
-                                "                \"bypass_protection\": [\"~/.docker\"]},\n"
-                                " \"network\": {\"allow_domain\": [\"pypi.org\"], \"connect_port\": [443],\n"
-                                "             \"listen_port\": [8000], \"open_port\": [9000]},\n"
-                                " \"environment\": {\"allow_vars\": [\"LANG\"], \"deny_vars\": [\"TOKEN\"],\n"
-                                "                 \"set_vars\": {\"A\": \"1\"}}}");
+        write_profile(dir, "x",
+                      "{\"groups\": {\"include\": [\"deny_credentials\"]},\n"
+                      " \"filesystem\": {\"allow\": [\"~/rw\"], \"read_file\": [\"~/file\"],\n"
+                      "                \"deny\": [\"~/private\"],\n"
+                      "                \"bypass_protection\": [\"~/.docker\"]},\n"
+                      " \"network\": {\"allow_domain\": [\"pypi.org\"], \"connect_port\": [443],\n"
+                      "             \"listen_port\": [8000], \"open_port\": [9000]},\n"
+                      " \"environment\": {\"allow_vars\": [\"LANG\"], \"deny_vars\": [\"TOKEN\"],\n"
+                      "                 \"set_vars\": {\"A\": \"1\"}}}");
         CU_ASSERT_EQUAL_FATAL(apply_test_profile("x", &plan), 0);
         CU_ASSERT_TRUE(has_grant(&plan, "rw", NONO_ACCESS_READWRITE));
         CU_ASSERT_TRUE(has_grant(&plan, "file", NONO_ACCESS_READ));
@@ -674,7 +703,8 @@ static void test_apply_paths_network_env(void)
         CU_ASSERT_EQUAL(apply_test_profile("silent", &plan), 0);
         CU_ASSERT_FALSE(plan.network_mode_set);
         plan_free(&plan);
-        write_profile(dir, "both", "{\"network\": {\"block\": true, \"allow_domain\": [\"a.com\"]}}");
+        write_profile(dir, "both",
+                      "{\"network\": {\"block\": true, \"allow_domain\": [\"a.com\"]}}");
         CU_ASSERT_EQUAL(apply_test_profile("both", &plan), -EINVAL);
         CU_ASSERT_PTR_NOT_NULL(strstr(nono_errmsg(), "network.block cannot be combined"));
         plan_free(&plan);
@@ -684,22 +714,22 @@ static void test_apply_paths_network_env(void)
 int main(void)
 {
         static const struct test_case cases[] = {
-                {"parse every key", test_parse_every_key},
-                {"unset and legacy keys", test_unset_and_legacy_keys},
-                {"schema errors name file, line and key", test_schema_errors},
-                {"extends merge order", test_extends_merge_order},
-                {"several bases and a diamond", test_several_bases_and_diamond},
-                {"extends by relative path", test_extends_by_path},
-                {"cycle and depth errors", test_cycle_and_depth},
-                {"lookup order", test_lookup},
-                {"list", test_list},
-                {"python-agent.json text", test_python_agent_text},
-                {"python-agent fields", test_python_agent_fields},
-                {"write json round trip", test_write_json_round_trip},
-                {"built-in profiles resolve", test_builtin_profiles_resolve},
-                {"apply: group errors", test_apply_group_errors},
-                {"apply: paths, network, environment", test_apply_paths_network_env},
-                {NULL, NULL},
+            {"parse every key", test_parse_every_key},
+            {"unset and legacy keys", test_unset_and_legacy_keys},
+            {"schema errors name file, line and key", test_schema_errors},
+            {"extends merge order", test_extends_merge_order},
+            {"several bases and a diamond", test_several_bases_and_diamond},
+            {"extends by relative path", test_extends_by_path},
+            {"cycle and depth errors", test_cycle_and_depth},
+            {"lookup order", test_lookup},
+            {"list", test_list},
+            {"python-agent.json text", test_python_agent_text},
+            {"python-agent fields", test_python_agent_fields},
+            {"write json round trip", test_write_json_round_trip},
+            {"built-in profiles resolve", test_builtin_profiles_resolve},
+            {"apply: group errors", test_apply_group_errors},
+            {"apply: paths, network, environment", test_apply_paths_network_env},
+            {NULL, NULL},
         };
 
         return run_cunit("profile", cases);

@@ -138,13 +138,13 @@ static void test_home_from_passwd(void)
 int main(void)
 {
         static const struct test_case cases[] = {
-                {"home and tilde", test_home_and_tilde},
-                {"workdir, tmpdir, uid", test_workdir_tmpdir_uid},
-                {"xdg directories", test_xdg},
-                {"bad references", test_bad_references},
-                {"unset workdir", test_unset_workdir},
-                {"home from passwd", test_home_from_passwd},
-                {NULL, NULL},
+            {"home and tilde", test_home_and_tilde},
+            {"workdir, tmpdir, uid", test_workdir_tmpdir_uid},
+            {"xdg directories", test_xdg},
+            {"bad references", test_bad_references},
+            {"unset workdir", test_unset_workdir},
+            {"home from passwd", test_home_from_passwd},
+            {NULL, NULL},
         };
 
         return run_cunit("vars", cases);
