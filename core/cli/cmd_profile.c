@@ -49,18 +49,6 @@ static int user_profile_dir(char **ret)
         return *ret ? 0 : -ENOMEM;
 }
 
-static int load_groups(struct groups *ret)
-{
-        char *path = nono_path_join(layout_get()->profile_dir, "groups.json");
-        int r;
-
-        if (!path)
-                return -ENOMEM;
-        r = groups_load(path, ret);
-        free(path);
-        return r;
-}
-
 static int path_in_dir(const char *path, const char *dir)
 {
         size_t len = strlen(dir);
@@ -225,7 +213,7 @@ static int profile_groups_cmd(int argc, char **argv)
 
         if (argc > 3)
                 return usage_error("usage: nono profile groups [NAME]");
-        if (load_groups(&groups) < 0)
+        if (groups_load_builtin(&groups) < 0)
                 return cli_fail();
         if (argc == 2) {
                 for (size_t i = 0; i < groups.n; i++)

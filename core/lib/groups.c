@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "jsonc.h"
+#include "layout.h"
 #include "paths.h"
 
 static int valid_group_name(const char *s)
@@ -270,5 +271,17 @@ int group_apply(const struct group *grp, const struct vars *vars, struct plan *p
                 return -ENOMEM;
         r = apply_lists(grp, vars, plan, origin);
         free(origin);
+        return r;
+}
+
+int groups_load_builtin(struct groups *ret)
+{
+        char *path = nono_path_join(layout_get()->profile_dir, "groups.json");
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = groups_load(path, ret);
+        free(path);
         return r;
 }

@@ -28,6 +28,8 @@ struct groups {
 
 /* Loads groups.json.  Errors name the file and line. */
 int groups_load(const char *path, struct groups *ret);
+/* Loads the built-in groups.json from the layout's profile directory. */
+int groups_load_builtin(struct groups *ret);
 void groups_free(struct groups *g);
 const struct group *groups_find(const struct groups *g, const char *name);
 /* True when the group applies to this platform (Linux here). */

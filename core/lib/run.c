@@ -87,18 +87,6 @@ static int load_profile(const struct run_request *req, const struct vars *v,
         return r;
 }
 
-static int load_groups(struct groups *ret)
-{
-        char *path = nono_path_join(layout_get()->profile_dir, "groups.json");
-        int r;
-
-        if (!path)
-                return -ENOMEM;
-        r = groups_load(path, ret);
-        free(path);
-        return r;
-}
-
 static int grant_list(struct plan *p, const struct vars *v, const struct strv *paths,
                       uint32_t access, int want_file, const char *flag)
 {
@@ -173,7 +161,7 @@ int run_build_plan(const struct run_request *req, struct plan *ret, struct profi
         if (r >= 0)
                 r = load_profile(req, &v, &prof);
         if (r >= 0)
-                r = load_groups(&groups);
+                r = groups_load_builtin(&groups);
         if (r >= 0) {
                 ret->profile_name = nono_strdup(req->profile ? req->profile : DEFAULT_PROFILE);
                 r = ret->profile_name ? profile_apply(&prof, &groups, &v, ret) : -ENOMEM;

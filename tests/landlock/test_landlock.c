@@ -9,8 +9,8 @@
  * apply or to run can never make a test pass.  Root bypasses file permissions, so a
  * denial seen here comes from Landlock.
  */
-#include <CUnit/Basic.h>
 
+#include "cunit-main.h"
 #include <nono/enforcer.h>
 
 #include <arpa/inet.h>
@@ -912,10 +912,7 @@ static void test_render(void)
 
 int main(void)
 {
-        static const struct {
-                const char *name;
-                CU_TestFunc fn;
-        } tests[] = {
+        static const struct test_case tests[] = {
             {"read grant: granted dir readable, outside denied", test_read_grant},
             {"write under a read-only grant denied", test_write_under_read_grant},
             {"create under a write grant, visible outside", test_create_under_write_grant},
@@ -935,22 +932,5 @@ int main(void)
             {"probe and the max_abi knob", test_probe},
             {"render", test_render},
         };
-        CU_pSuite suite;
-        unsigned failed;
-
-        if (CU_initialize_registry() != CUE_SUCCESS)
-                return CU_get_error();
-        suite = CU_add_suite("landlock enforcer", suite_init, suite_cleanup);
-        for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-                if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-                        suite = NULL;
-        if (!suite) {
-                CU_cleanup_registry();
-                return 1;
-        }
-        CU_basic_set_mode(CU_BRM_VERBOSE);
-        CU_basic_run_tests();
-        failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-        CU_cleanup_registry();
-        return failed ? 1 : 0;
+        return RUN_CUNIT("landlock enforcer", suite_init, suite_cleanup, tests);
 }

@@ -3,8 +3,8 @@
  * The built nono-enforcer-landlock.so as the host sees it: loadable with RTLD_NOW,
  * exporting nono_plugin_query and nothing else we define, with a sane descriptor.
  */
-#include <CUnit/Basic.h>
 
+#include "cunit-main.h"
 #include <nono/enforcer.h>
 
 #include <dlfcn.h>
@@ -62,25 +62,15 @@ static void test_only_query_exported(void)
 
 int main(int argc, char **argv)
 {
-        CU_pSuite suite;
-        unsigned failed;
+        static const struct test_case tests[] = {
+            {"descriptor", test_descriptor},
+            {"only nono_plugin_query exported", test_only_query_exported},
+        };
 
         if (argc != 2) {
                 fprintf(stderr, "usage: %s PATH-TO-nono-enforcer-landlock.so\n", argv[0]);
                 return 2;
         }
         module_path = argv[1];
-        if (CU_initialize_registry() != CUE_SUCCESS)
-                return CU_get_error();
-        suite = CU_add_suite("landlock module", suite_init, suite_cleanup);
-        if (!suite || !CU_add_test(suite, "descriptor", test_descriptor) ||
-            !CU_add_test(suite, "only nono_plugin_query exported", test_only_query_exported)) {
-                CU_cleanup_registry();
-                return 1;
-        }
-        CU_basic_set_mode(CU_BRM_VERBOSE);
-        CU_basic_run_tests();
-        failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-        CU_cleanup_registry();
-        return failed ? 1 : 0;
+        return RUN_CUNIT("landlock module", suite_init, suite_cleanup, tests);
 }

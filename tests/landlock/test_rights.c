@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the landlock plugin's pure functions: ABI features, rights mapping. */
-#include <CUnit/Basic.h>
 
+#include "cunit-main.h"
 #include <nono/plan.h>
 
 #include <string.h>
@@ -150,10 +150,7 @@ static void test_format_mask(void)
 
 int main(void)
 {
-        static const struct {
-                const char *name;
-                CU_TestFunc fn;
-        } tests[] = {
+        static const struct test_case tests[] = {
             {"fs rights per ABI", test_fs_rights_per_abi},
             {"net rights and scopes per ABI", test_net_and_scopes_per_abi},
             {"read mapping", test_read_mapping},
@@ -165,22 +162,5 @@ int main(void)
             {"feature names", test_feature_names},
             {"format mask", test_format_mask},
         };
-        CU_pSuite suite;
-        unsigned failed;
-
-        if (CU_initialize_registry() != CUE_SUCCESS)
-                return CU_get_error();
-        suite = CU_add_suite("landlock rights", NULL, NULL);
-        for (size_t i = 0; suite && i < sizeof(tests) / sizeof(tests[0]); i++)
-                if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-                        suite = NULL;
-        if (!suite) {
-                CU_cleanup_registry();
-                return 1;
-        }
-        CU_basic_set_mode(CU_BRM_VERBOSE);
-        CU_basic_run_tests();
-        failed = CU_get_number_of_failures();
-        CU_cleanup_registry();
-        return failed ? 1 : 0;
+        return RUN_CUNIT("landlock rights", NULL, NULL, tests);
 }

@@ -250,13 +250,12 @@ int main(void)
              test_user_overrides_scalars_and_sources},
             {"the user file can only add policy modules", test_user_policy_modules_only_add},
             {"plugin sections: user first, then system", test_plugin_sections},
-            {NULL, NULL},
         };
         int r;
 
         if (!mkdtemp(tmpdir))
                 return 2;
-        r = run_cunit("config", cases);
+        r = RUN_CUNIT("config", NULL, NULL, cases);
         /* The files are few and known: remove them one by one rather than recursively. */
         for (const char *const *f = (const char *const[]){"all.conf", "empty.conf", "only.conf",
                                                           "bad.conf", "type.conf", "unknown.conf",

@@ -229,8 +229,7 @@ int main(void)
             {"load errors", test_load_errors},
             {"platform applies", test_applies},
             {"apply into a plan", test_apply_into_plan},
-            {NULL, NULL},
         };
 
-        return run_cunit("groups", cases);
+        return RUN_CUNIT("groups", NULL, NULL, cases);
 }

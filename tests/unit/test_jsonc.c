@@ -126,8 +126,7 @@ int main(void)
             {"key line", test_key_line},
             {"path errors and string arrays", test_path_error_and_strings},
             {"missing file", test_missing_file},
-            {NULL, NULL},
         };
 
-        return run_cunit("jsonc", cases);
+        return RUN_CUNIT("jsonc", NULL, NULL, cases);
 }

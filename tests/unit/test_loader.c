@@ -566,7 +566,6 @@ int main(void)
             {"secret memory is zeroed and wiped", test_host_secret_memory},
             {"audit events are checked and sunk", test_host_audit},
             {"layout finds the build tree", test_layout_in_build_tree},
-            {NULL, NULL},
         };
-        return run_cunit("loader", cases);
+        return RUN_CUNIT("loader", NULL, NULL, cases);
 }

@@ -136,7 +136,6 @@ int main(void)
             {"a symlink leaving its directory is refused", test_symlink_escape_is_refused},
             {"denies need not exist; bypass removes them", test_deny_need_not_exist_and_bypass},
             {"lenient resolution of a partly missing path", test_resolve_lenient},
-            {NULL, NULL},
         };
-        return run_cunit("paths", cases);
+        return RUN_CUNIT("paths", NULL, NULL, cases);
 }

@@ -116,7 +116,6 @@ int main(void)
             {"a prefix sibling is not protected", test_prefix_sibling_is_not_protected},
             {"view reflects grants and ports", test_view_and_ports},
             {"plan JSON never holds environment values", test_json_never_holds_env_values},
-            {NULL, NULL},
         };
-        return run_cunit("plan", cases);
+        return RUN_CUNIT("plan", NULL, NULL, cases);
 }

@@ -729,8 +729,7 @@ int main(void)
             {"built-in profiles resolve", test_builtin_profiles_resolve},
             {"apply: group errors", test_apply_group_errors},
             {"apply: paths, network, environment", test_apply_paths_network_env},
-            {NULL, NULL},
         };
 
-        return run_cunit("profile", cases);
+        return RUN_CUNIT("profile", NULL, NULL, cases);
 }

@@ -49,7 +49,6 @@ int main(void)
             {"push keeps the vector NULL-terminated", test_push_keeps_null_terminated},
             {"extend copies strings", test_extend_copies},
             {"path_join uses exactly one slash", test_path_join},
-            {NULL, NULL},
         };
-        return run_cunit("strv", cases);
+        return RUN_CUNIT("strv", NULL, NULL, cases);
 }

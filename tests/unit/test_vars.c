@@ -144,8 +144,7 @@ int main(void)
             {"bad references", test_bad_references},
             {"unset workdir", test_unset_workdir},
             {"home from passwd", test_home_from_passwd},
-            {NULL, NULL},
         };
 
-        return run_cunit("vars", cases);
+        return RUN_CUNIT("vars", NULL, NULL, cases);
 }
