@@ -19,6 +19,8 @@ enum {
         OPT_BACKEND,
         OPT_DRY_RUN,
         OPT_BEST_EFFORT,
+        OPT_ALLOW_ENV,
+        OPT_ALLOW_PERSISTENCE,
 };
 
 static const struct option run_options[] = {
@@ -34,6 +36,8 @@ static const struct option run_options[] = {
     {"backend", required_argument, NULL, OPT_BACKEND},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"best-effort", no_argument, NULL, OPT_BEST_EFFORT},
+    {"allow-env", required_argument, NULL, OPT_ALLOW_ENV},
+    {"allow-persistence", required_argument, NULL, OPT_ALLOW_PERSISTENCE},
     {"verbose", no_argument, NULL, 'v'},
     {"silent", no_argument, NULL, 's'},
     {"help", no_argument, NULL, 'h'},
@@ -58,6 +62,11 @@ static void usage(const char *cmd, FILE *out)
                 "      --dry-run           print the plan and the rules, run nothing\n"
                 "      --best-effort       run even if the kernel lacks a feature the plan "
                 "needs (warns)\n"
+                "      --allow-env NAME    pass variable NAME although it looks like a secret "
+                "or an injection vector\n"
+                "      --allow-persistence PATH\n"
+                "                          let the sandbox write PATH (.git/hooks, .bashrc, ...)"
+                "\n"
                 "  -v, --verbose           say more (twice: debug)\n"
                 "  -s, --silent            print errors only\n\n"
                 "NONO_ALLOW adds comma-separated --allow paths.\n",
@@ -99,6 +108,10 @@ static struct strv *list_for(struct run_request *req, int opt)
                 return &req->read_file;
         case OPT_WRITE_FILE:
                 return &req->write_file;
+        case OPT_ALLOW_ENV:
+                return &req->allow_env;
+        case OPT_ALLOW_PERSISTENCE:
+                return &req->allow_persistence;
         default:
                 return NULL;
         }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "childenv.h"
 #include "config.h"
 #include "error.h"
 #include "groups.h"
@@ -36,6 +37,8 @@ void run_request_free(struct run_request *req)
         strv_free(&req->allow_file);
         strv_free(&req->read_file);
         strv_free(&req->write_file);
+        strv_free(&req->allow_env);
+        strv_free(&req->allow_persistence);
         run_request_init(req);
 }
 
@@ -171,6 +174,8 @@ int run_build_plan(const struct run_request *req, struct plan *ret, struct profi
         if (r >= 0)
                 r = grant_workdir(req, &prof, ret);
         if (r >= 0)
+                r = strv_extend(&ret->env_allow, &req->allow_env);
+        if (r >= 0)
                 r = protect_own_state(&v, ret);
         if (r >= 0)
                 r = plan_check_protected(ret);
@@ -239,41 +244,16 @@ static int resolve_command(const char *name, char **ret)
 
 /* ---- environment ------------------------------------------------------------------ */
 
-static int env_name_matches(const char *entry, const char *name)
-{
-        size_t n = strlen(name);
-
-        return strncmp(entry, name, n) == 0 && entry[n] == '=';
-}
-
-static int env_is_denied(const struct plan *p, const char *entry)
-{
-        for (size_t i = 0; i < p->env_deny.n; i++)
-                if (env_name_matches(entry, p->env_deny.items[i]))
-                        return 1;
-        for (size_t i = 0; i < p->env_set.n; i++) {
-                const char *eq = strchr(p->env_set.items[i], '=');
-                size_t n = eq ? (size_t)(eq - p->env_set.items[i]) : 0;
-
-                if (n && strncmp(entry, p->env_set.items[i], n + 1) == 0)
-                        return 1;
-        }
-        return 0;
-}
-
-/* The child's environment: nono's, minus denied variables, plus set ones. */
 static int build_child_env(const struct plan *p, struct strv *ret)
 {
-        int r = 0;
+        struct strv removed = STRV_INIT;
+        int r = childenv_build(p, environ, ret, &removed);
 
-        for (char **e = environ; e && *e && r >= 0; e++)
-                if (!env_is_denied(p, *e))
-                        r = strv_push(ret, *e);
-        for (size_t i = 0; i < p->env_set.n && r >= 0; i++)
-                r = strv_push(ret, p->env_set.items[i]);
-        /* Lets programs (and `nono why --self` later) know they are sandboxed. */
-        if (r >= 0)
-                r = strv_push(ret, "NONO_SANDBOX=1");
+        /* Names only: the values may be the very secrets being kept out. */
+        for (size_t i = 0; r >= 0 && i < removed.n; i++)
+                nono_info("environment: %s removed (use --allow-env %s to pass it)",
+                          removed.items[i], removed.items[i]);
+        strv_free(&removed);
         return r;
 }
 

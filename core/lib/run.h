@@ -25,6 +25,8 @@ struct run_request {
         /* Raw paths from flags, relative to the caller's cwd. */
         struct strv allow, read, write;
         struct strv allow_file, read_file, write_file;
+        struct strv allow_env;         /* --allow-env: variables passed despite the scrub */
+        struct strv allow_persistence; /* --allow-persistence: writable persistence paths */
         int allow_cwd;       /* grant the workdir (access from the profile, else rw) */
         const char *workdir; /* --workdir; NULL: the current directory */
         const char *backend; /* --backend; NULL: nono.conf, else "landlock" */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "hygiene.h"
 #include "run.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -105,7 +106,8 @@ int supervisor_prepare_self(const struct child_spec *spec, struct child_error *e
                         return r;
                 }
         }
-        return 0;
+        /* Last: the enforcers may need privileges (a mount namespace) until now. */
+        return hygiene_apply(err);
 }
 
 static void report_and_exit(int fd, struct child_error *err, int stage, int code)
@@ -130,6 +132,7 @@ static void child_main(const struct child_spec *spec, int report_fd, pid_t paren
          * before the prctl. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
                 _exit(NONO_EXIT_SETUP);
+        hygiene_detach_terminal();
         if (supervisor_prepare_self(spec, &err) < 0)
                 report_and_exit(report_fd, &err, CHILD_STAGE_SETUP, NONO_EXIT_SETUP);
         execve(spec->exec_path, spec->argv, spec->envp);
@@ -211,6 +214,10 @@ int supervisor_run(const struct child_spec *spec)
                 child_main(spec, pipefd[1], parent);
         }
         child_pid = pid;
+        /* The supervisor holds the plan and, later, credentials: no core dumps, no
+         * ptrace or /proc/<pid>/mem from same-uid processes.  Set after fork so that
+         * the child (which may need its own /proc files) does not inherit it. */
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         install_forwarding();
         sigprocmask(SIG_SETMASK, &old, NULL);
         close(pipefd[1]);

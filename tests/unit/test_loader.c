@@ -427,7 +427,7 @@ static int write_conf(char *dir, struct host_config *config)
 static void test_host_config(void)
 {
         char dir[] = "/tmp/nono-test-loader-XXXXXX";
-        struct nono_enforcer_info info = {sizeof(info), 0, 0, ""};
+        struct nono_enforcer_info info = {sizeof(info), 0, 0, "", 0};
         struct host_config config;
         struct plugin *pl = NULL;
         long long v = 0;

@@ -24,7 +24,15 @@ struct nono_enforcer_info {
         uint32_t abi;       /* backend-specific version (the Landlock ABI), 0 if none */
         uint64_t features;  /* backend-specific feature bits */
         char summary[128];  /* one human line: "Landlock ABI 7: fs, refer, truncate, ..." */
+        uint32_t capabilities; /* NONO_ENFORCER_CAP_* */
 };
+
+/*
+ * The enforcer can hide a protected path that lies inside a grant (e.g. with a mount
+ * namespace), so the host need not refuse such plans.  Without it, the host refuses
+ * any grant that contains a protected path.
+ */
+#define NONO_ENFORCER_CAP_MASK_PROTECTED (1u << 0)
 
 struct nono_enforcer_ops {
         uint32_t size;

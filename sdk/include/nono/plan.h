@@ -67,6 +67,14 @@ struct nono_plan {
         size_t n_allowed_hosts;
 
         const char *workdir; /* the child's working directory */
+
+        /*
+         * Paths inside write grants that must stay read-only (persistence paths such as
+         * .git/hooks, .bashrc, .vscode).  Enforcers that cannot express this refuse
+         * the plan when a listed path exists or could be created.
+         */
+        const char *const *readonly_paths;
+        size_t n_readonly_paths;
 };
 
 #ifdef __cplusplus
