@@ -201,7 +201,7 @@ int paths_grant(struct plan *p, const struct vars *v, const char *raw, uint32_t 
         return r;
 }
 
-static int resolve_protected(const struct vars *v, const char *raw, char **ret)
+int paths_resolve_raw(const struct vars *v, const char *raw, char **ret)
 {
         char *abs = NULL;
         int r = expand_absolute(v, raw, &abs);
@@ -216,7 +216,7 @@ static int resolve_protected(const struct vars *v, const char *raw, char **ret)
 int paths_deny(struct plan *p, const struct vars *v, const char *raw, const char *origin)
 {
         char *resolved = NULL;
-        int r = resolve_protected(v, raw, &resolved);
+        int r = paths_resolve_raw(v, raw, &resolved);
 
         if (r < 0)
                 return r;
@@ -228,7 +228,7 @@ int paths_deny(struct plan *p, const struct vars *v, const char *raw, const char
 int paths_bypass(struct plan *p, const struct vars *v, const char *raw)
 {
         char *resolved = NULL;
-        int r = resolve_protected(v, raw, &resolved);
+        int r = paths_resolve_raw(v, raw, &resolved);
 
         if (r < 0)
                 return r;

@@ -30,6 +30,9 @@ int paths_bypass(struct plan *p, const struct vars *v, const char *raw);
  */
 int paths_resolve_lenient(const char *abs, char **ret);
 
+/* Expands and resolves `raw` like a protected path (it need not exist). */
+int paths_resolve_raw(const struct vars *v, const char *raw, char **ret);
+
 /* Drops remembered resolutions; called at the start of every plan. */
 void paths_forget(void);
 

@@ -46,6 +46,7 @@ void plan_free(struct plan *p)
         strv_free(&p->env_allow);
         strv_free(&p->env_deny);
         strv_free(&p->env_set);
+        strv_free(&p->readonly_paths);
         free(p->workdir);
         free(p->profile_name);
         plan_init(p);
@@ -192,6 +193,8 @@ const struct nono_plan *plan_view(struct plan *p)
         v->allowed_hosts = (const char *const *)p->allowed_hosts.items;
         v->n_allowed_hosts = p->allowed_hosts.n;
         v->workdir = p->workdir;
+        v->readonly_paths = (const char *const *)p->readonly_paths.items;
+        v->n_readonly_paths = p->readonly_paths.n;
         return v;
 }
 
@@ -210,7 +213,7 @@ int path_is_within(const char *inner, const char *outer)
         return inner[n] == '\0' || inner[n] == '/';
 }
 
-int plan_check_protected(const struct plan *p)
+int plan_check_protected(const struct plan *p, int can_mask)
 {
         for (size_t i = 0; i < p->n_grants; i++) {
                 const struct nono_grant *g = p->grants[i];
@@ -218,7 +221,7 @@ int plan_check_protected(const struct plan *p)
                 for (size_t j = 0; j < p->n_denies; j++) {
                         const struct nono_deny *d = p->denies[j];
 
-                        if (path_is_within(d->path, g->path))
+                        if (!can_mask && path_is_within(d->path, g->path))
                                 return nono_error(
                                     -EPERM,
                                     "grant %s (%s) contains the protected path %s (%s); "
@@ -286,6 +289,10 @@ void plan_print(const struct plan *p, FILE *out)
         fprintf(out, "protected:\n");
         for (size_t i = 0; i < p->n_denies; i++)
                 fprintf(out, "  %s  (%s)\n", p->denies[i]->path, p->denies[i]->origin);
+        if (p->readonly_paths.n)
+                fprintf(out, "read-only inside write grants:\n");
+        for (size_t i = 0; i < p->readonly_paths.n; i++)
+                fprintf(out, "  %s\n", p->readonly_paths.items[i]);
         fprintf(out, "network: %s\n", network_mode_name(p->network_mode));
         for (size_t i = 0; i < p->allowed_hosts.n; i++)
                 fprintf(out, "  allow host: %s\n", p->allowed_hosts.items[i]);
@@ -358,6 +365,7 @@ char *plan_to_json(const struct plan *p)
         json_object_set_new(root, "workdir", p->workdir ? json_string(p->workdir) : json_null());
         json_object_set_new(root, "grants", grants);
         json_object_set_new(root, "protected", denies);
+        json_object_set_new(root, "readonly", strv_to_json(&p->readonly_paths));
         json_object_set_new(
             root, "network",
             json_pack("{s:s, s:o, s:o, s:o}", "mode", network_mode_name(p->network_mode),

@@ -34,6 +34,9 @@ struct plan {
         /* Environment rules (applied by the supervisor). */
         struct strv env_allow, env_deny, env_set; /* env_set holds NAME=value */
 
+        /* Persistence paths inside write grants kept read-only (plan->view.readonly_paths). */
+        struct strv readonly_paths;
+
         char *workdir;
         char *profile_name; /* the profile the plan was built from, for messages */
 };
@@ -62,10 +65,11 @@ const struct nono_plan *plan_view(struct plan *p);
 int path_is_within(const char *inner, const char *outer);
 
 /*
- * Refuses a plan in which a grant reaches a protected path: a grant that contains a
- * deny, or lies inside one.  The message names both and their origins.
+ * Refuses a plan in which a grant reaches a protected path: a grant that lies inside
+ * a deny, and — unless the enforcer can mask protected paths (`can_mask`) — a grant
+ * that contains one.  The message names both and their origins.
  */
-int plan_check_protected(const struct plan *p);
+int plan_check_protected(const struct plan *p, int can_mask);
 
 /* Human-readable dump (nono profile show, --dry-run). */
 void plan_print(const struct plan *p, FILE *out);

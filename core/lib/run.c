@@ -137,6 +137,70 @@ static int grant_workdir(const struct run_request *req, const struct profile *pr
         return plan_add_grant(p, p->workdir, access, 0, "--allow-cwd");
 }
 
+/*
+ * Files and directories that make a later, unsandboxed program run what the agent
+ * wrote: git hooks and config, shell startup files, editor and agent settings.
+ * Inside a writable grant they stay read-only unless --allow-persistence names them.
+ */
+static const char *const persistence_names[] = {
+    ".git/hooks", ".git/config", ".gitmodules", ".gitconfig", ".bashrc",
+    ".bash_profile", ".bash_login", ".profile", ".zshrc", ".zprofile",
+    ".zshenv", ".envrc", ".ripgreprc", ".mcp.json", ".vscode",
+    ".idea", ".claude/commands", ".claude/agents", ".claude/settings.json", ".codex",
+    ".cursor",
+};
+
+static int is_denied(const struct plan *p, const char *path)
+{
+        for (size_t i = 0; i < p->n_denies; i++)
+                if (path_is_within(path, p->denies[i]->path))
+                        return 1;
+        return 0;
+}
+
+static int add_persistence_under(struct plan *p, const char *dir, const struct strv *allowed)
+{
+        struct stat st;
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < sizeof(persistence_names) / sizeof(persistence_names[0]);
+             i++) {
+                char *path = nono_path_join(dir, persistence_names[i]);
+
+                if (!path)
+                        return -ENOMEM;
+                /* Only what exists can be held read-only by a bind mount. */
+                if (lstat(path, &st) == 0 && !strv_contains(allowed, path) &&
+                    !is_denied(p, path) && !strv_contains(&p->readonly_paths, path))
+                        r = strv_push(&p->readonly_paths, path);
+                free(path);
+        }
+        return r;
+}
+
+static int add_persistence_paths(const struct run_request *req, const struct vars *v,
+                                 struct plan *p)
+{
+        struct strv allowed = STRV_INIT;
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < req->allow_persistence.n; i++) {
+                char *resolved = NULL;
+
+                r = paths_resolve_raw(v, req->allow_persistence.items[i], &resolved);
+                if (r >= 0)
+                        r = strv_push_owned(&allowed, resolved);
+        }
+        for (size_t i = 0; r >= 0 && i < p->n_grants; i++) {
+                const struct nono_grant *g = p->grants[i];
+
+                if ((g->access & NONO_ACCESS_WRITE) && !(g->flags & NONO_GRANT_FILE))
+                        r = add_persistence_under(p, g->path, &allowed);
+        }
+        strv_free(&allowed);
+        return r;
+}
+
 /* nono's own configuration and state are never reachable from inside. */
 static int protect_own_state(const struct vars *v, struct plan *p)
 {
@@ -178,7 +242,11 @@ int run_build_plan(const struct run_request *req, struct plan *ret, struct profi
         if (r >= 0)
                 r = protect_own_state(&v, ret);
         if (r >= 0)
-                r = plan_check_protected(ret);
+                r = add_persistence_paths(req, &v, ret);
+        /* Whether a grant may contain a protected path depends on the enforcer (see
+         * check_enforceable); a grant inside one is wrong everywhere. */
+        if (r >= 0)
+                r = plan_check_protected(ret, 1);
         if (req->best_effort)
                 ret->flags |= NONO_PLAN_BEST_EFFORT;
         groups_free(&groups);
@@ -264,6 +332,7 @@ struct session {
         struct plugin_registry registry;
         struct plan plan;
         struct plugin *enforcer;
+        uint32_t enforcer_caps; /* NONO_ENFORCER_CAP_* from probe */
         void *prepared;
         char *exec_path;
         struct strv env;
@@ -295,6 +364,7 @@ static int load_enforcer(struct session *s, const char *name)
                 return nono_error(r, "enforcer %s is not usable here: %s", name,
                                   plugin_error(s->enforcer, r));
         nono_info("enforcer %s: %s", name, info.summary);
+        s->enforcer_caps = info.capabilities;
         return 0;
 }
 
@@ -353,7 +423,7 @@ static int review_with(struct session *s, const char *name)
         return 0;
 }
 
-/* Policy modules may narrow the plan; the protected-path check runs again after. */
+/* Policy modules may narrow the plan (the protected-path check runs after them). */
 static int review_policies(struct session *s)
 {
         for (size_t i = 0; i < s->config.policy_modules.n; i++) {
@@ -362,7 +432,32 @@ static int review_policies(struct session *s)
                 if (r < 0)
                         return r;
         }
-        return plan_check_protected(&s->plan);
+        return 0;
+}
+
+/*
+ * An enforcer that cannot mask (no mount namespace here) cannot hide a protected path
+ * inside a grant nor keep a persistence path read-only: such plans are refused, naming
+ * the path, never run with the path exposed.
+ */
+static int check_enforceable(struct session *s)
+{
+        const struct plan *p = &s->plan;
+        int r;
+
+        if (s->enforcer_caps & NONO_ENFORCER_CAP_MASK_PROTECTED)
+                return plan_check_protected(p, 1);
+        r = plan_check_protected(p, 0);
+        if (r < 0)
+                return r;
+        if (p->readonly_paths.n)
+                return nono_error(-EPERM,
+                                  "cannot keep %s read-only: enforcer %s cannot mask paths on "
+                                  "this machine (no mount namespace); pass "
+                                  "--allow-persistence %s to let the sandbox write it",
+                                  p->readonly_paths.items[0], s->enforcer->name,
+                                  p->readonly_paths.items[0]);
+        return 0;
 }
 
 /*
@@ -411,6 +506,8 @@ static int session_open(struct session *s, const struct run_request *req)
                 r = load_enforcer(s, backend_of(req, &s->config));
         if (r >= 0)
                 r = review_policies(s);
+        if (r >= 0)
+                r = check_enforceable(s);
         if (r >= 0)
                 degrade_network_loudly(&s->plan);
         return r;

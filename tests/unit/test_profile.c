@@ -514,7 +514,7 @@ static int resolve_builtin(const char *name, struct plan *plan)
         if (r == 0)
                 r = paths_deny(plan, &v, "$XDG_STATE_HOME/nono", "test");
         if (r == 0)
-                r = plan_check_protected(plan);
+                r = plan_check_protected(plan, 0);
         profile_free(&chosen);
         profile_free(&base);
         vars_free(&v);
