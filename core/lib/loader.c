@@ -334,9 +334,9 @@ static int admit(struct plugin_registry *r, const struct nono_plugin_desc *d, co
         if (err >= 0)
                 err = copy_ops(pl);
         if (err >= 0)
-                err = check_duplicate(r, pl);
-        if (err >= 0)
                 err = fill_plugin(pl, r, path);
+        if (err >= 0)
+                err = check_duplicate(r, pl);
         if (err >= 0)
                 err = init_plugin(pl);
         if (err < 0) {
@@ -468,6 +468,11 @@ static int dlopen_fd(int fd, void **ret)
 
         snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
         handle = dlopen(proc, RTLD_NOW | RTLD_LOCAL);
+        if (!handle && access("/proc/self/fd", F_OK) < 0) {
+                close(fd);
+                return nono_error(-ENOSYS, "cannot load plugins without /proc (they are loaded "
+                                           "through /proc/self/fd)");
+        }
         if (!handle) {
                 close(fd);
                 return nono_error(-ENOEXEC, "dlopen failed: %s", dlerror());

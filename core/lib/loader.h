@@ -22,7 +22,7 @@
 #define PLUGIN_ERROR_MAX 512
 
 struct plugin {
-        char *path; /* NULL for built-in plugins */
+        char *path;                   /* NULL for built-in plugins */
         struct nono_plugin_desc desc; /* zero-extended copy */
         char *name;
         uint32_t kind;
@@ -48,6 +48,10 @@ struct plugin_registry {
         struct plugin *head;
 };
 
+/*
+ * `dir` NULL: the config's plugin_dir, else the layout's.  `config` may be NULL (no
+ * plugin sections); both must outlive the registry.
+ */
 void plugin_registry_init(struct plugin_registry *r, const char *dir,
                           const struct host_config *config);
 /* Calls fini on every plugin (never dlclose). */
@@ -55,17 +59,21 @@ void plugin_registry_free(struct plugin_registry *r);
 
 /* "enforcer" -> NONO_PLUGIN_ENFORCER; 0 if unknown. */
 uint32_t plugin_kind_from_name(const char *kind);
+/* NONO_PLUGIN_ENFORCER -> "enforcer"; NULL if unknown. */
 const char *plugin_kind_name(uint32_t kind);
 
-/* Loads one file; *ret points into the registry. */
+/*
+ * Loads one file (its own directory is checked like the plugin directory); *ret points
+ * into the registry.  Loading the same path again returns the plugin already loaded.
+ * `ret` may be NULL here and below.  Messages: "cannot load plugin FILE: <reason>".
+ */
 int plugin_load_file(struct plugin_registry *r, const char *path, struct plugin **ret);
 /* Loads dir/nono-<kind>-<name>.so (or returns the already-loaded one). */
-int plugin_load(struct plugin_registry *r, uint32_t kind, const char *name,
-                struct plugin **ret);
+int plugin_load(struct plugin_registry *r, uint32_t kind, const char *name, struct plugin **ret);
 /*
- * Loads every nono-*.so of the directory.  Refusals are reported through `on_error`
- * (file, message) and loading goes on; returns the number refused, or a negative errno
- * when the directory itself is unusable.
+ * Loads every nono-*.so of the directory, in name order.  Refusals are reported through
+ * `on_error` (file, reason without the file name) and loading goes on; returns the
+ * number refused, or a negative errno when the directory itself is unusable.
  */
 int plugin_load_all(struct plugin_registry *r,
                     void (*on_error)(const char *file, const char *msg, void *userdata),

@@ -5,7 +5,10 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -141,6 +144,68 @@ static void child_main(const struct child_spec *spec, int report_fd, pid_t paren
         report_and_exit(report_fd, &err, CHILD_STAGE_EXEC, NONO_EXIT_EXEC);
 }
 
+struct child_args {
+        const struct child_spec *spec;
+        int report_fd;
+        pid_t parent;
+};
+
+static int child_entry(void *arg)
+{
+        struct child_args *a = arg;
+
+        child_main(a->spec, a->report_fd, a->parent);
+        return NONO_EXIT_SETUP;
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SPAWN_WITH_FORK 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SPAWN_WITH_FORK 1
+#endif
+#endif
+
+#define CHILD_STACK_SIZE (256 * 1024)
+
+/*
+ * Starts the child like posix_spawn does: clone(CLONE_VM | CLONE_VFORK) on a stack of
+ * its own, so the kernel need not copy nono's page tables only to throw them away at
+ * execve (about a millisecond here).  The parent sleeps until the child has exec'd or
+ * exited; the child touches nothing of the parent's memory but what it reads, and its
+ * own stack.  Under AddressSanitizer a plain fork keeps the sanitizer's stack
+ * bookkeeping sound.  Returns the pid in the parent; never returns in the child.
+ */
+static pid_t spawn_child(const struct child_spec *spec, const int pipefd[2], pid_t parent)
+{
+        struct child_args args = {spec, pipefd[1], parent};
+#ifdef SPAWN_WITH_FORK
+        pid_t pid = fork();
+
+        if (pid == 0) {
+                close(pipefd[0]);
+                child_entry(&args);
+        }
+        return pid;
+#else
+        char *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        pid_t pid;
+        int saved;
+
+        if (stack == MAP_FAILED)
+                return -1;
+        /* The read end is close-on-exec; the child never reads it, so leaving it open
+         * until exec is harmless and spares a write to shared state. */
+        pid = clone(child_entry, stack + CHILD_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD,
+                    &args);
+        saved = errno;
+        munmap(stack, CHILD_STACK_SIZE);
+        errno = saved;
+        return pid;
+#endif
+}
+
 /* Reads the child's failure report; 0 when exec succeeded (the pipe closed empty). */
 static int read_child_report(int fd, struct child_error *err)
 {
@@ -163,6 +228,58 @@ static int wait_child(pid_t pid, int *ret_status)
                 r = waitpid(pid, ret_status, 0);
         } while (r < 0 && errno == EINTR);
         return r < 0 ? -errno : 0;
+}
+
+/* Our direct children as the kernel lists them; 0 when there are none. */
+static size_t read_children(pid_t *pids, size_t max)
+{
+        char path[64], buf[4096];
+        size_t n = 0;
+        ssize_t len;
+        int fd;
+
+        snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        len = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (len <= 0)
+                return 0;
+        buf[len] = '\0';
+        for (char *p = buf, *end; n < max; p = end) {
+                long pid = strtol(p, &end, 10);
+
+                if (end == p)
+                        break;
+                pids[n++] = (pid_t)pid;
+        }
+        return n;
+}
+
+/*
+ * When the command exits, whatever it left behind (a daemon started with setsid, a
+ * double fork) must not outlive the session.  nono is a child subreaper, so every
+ * orphan of the sandbox was reparented to it: kill and reap them until none is left.
+ * Bounded, in case something keeps forking faster than it is killed.
+ */
+static void kill_leftovers(void)
+{
+        pid_t pids[512];
+
+        for (int round = 0; round < 1000; round++) {
+                size_t n = read_children(pids, sizeof(pids) / sizeof(pids[0]));
+
+                if (n == 0)
+                        break;
+                for (size_t i = 0; i < n; i++)
+                        kill(pids[i], SIGKILL);
+                for (size_t i = 0; i < n; i++)
+                        while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
+                                ;
+        }
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+                ;
 }
 
 static int exit_code_of(int status)
@@ -197,21 +314,19 @@ int supervisor_run(const struct child_spec *spec)
 
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return nono_error(-errno, "cannot create pipe: %s", strerror(errno));
+        /* Orphans of the sandbox become nono's children, so none can outlive it. */
+        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         /* Block signals across fork so that the forwarding handler never runs before
          * child_pid is known, and the child starts with a clean slate. */
         sigfillset(&all);
         sigprocmask(SIG_BLOCK, &all, &old);
-        pid = fork();
+        pid = spawn_child(spec, pipefd, parent);
         if (pid < 0) {
                 r = -errno;
                 sigprocmask(SIG_SETMASK, &old, NULL);
                 close(pipefd[0]);
                 close(pipefd[1]);
-                return nono_error(r, "cannot fork: %s", strerror(-r));
-        }
-        if (pid == 0) {
-                close(pipefd[0]);
-                child_main(spec, pipefd[1], parent);
+                return nono_error(r, "cannot start the child: %s", strerror(-r));
         }
         child_pid = pid;
         /* The supervisor holds the plan and, later, credentials: no core dumps, no
@@ -227,6 +342,7 @@ int supervisor_run(const struct child_spec *spec)
         close(pipefd[0]);
         r = wait_child(pid, &status);
         child_pid = 0;
+        kill_leftovers();
         if (r < 0)
                 return nono_error(r, "cannot wait for the child: %s", strerror(-r));
         if (failed)

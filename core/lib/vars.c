@@ -2,6 +2,7 @@
 #include "vars.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,8 +158,35 @@ static int read_var_name(const char *in, const char **pp, char *name, size_t siz
         return 0;
 }
 
+/*
+ * The expansion's output: paths are at most PATH_MAX long, so a fixed buffer is enough
+ * (and much cheaper than a memstream on nono's startup path); overflow is an error.
+ */
+struct expansion {
+        char buf[PATH_MAX];
+        size_t len;
+        int overflow;
+};
+
+static void out_putn(struct expansion *out, const char *s, size_t n)
+{
+        if (out->len + n >= sizeof(out->buf)) {
+                out->overflow = 1;
+                return;
+        }
+        memcpy(out->buf + out->len, s, n);
+        out->len += n;
+        out->buf[out->len] = '\0';
+}
+
+static void out_puts(struct expansion *out, const char *s)
+{
+        out_putn(out, s, strlen(s));
+}
+
 /* Writes the value of the reference at *pp, or a literal '$'. */
-static int expand_reference(const struct vars *v, const char *in, const char **pp, FILE *out)
+static int expand_reference(const struct vars *v, const char *in, const char **pp,
+                            struct expansion *out)
 {
         char name[VAR_NAME_MAX];
         const char *value;
@@ -167,7 +195,7 @@ static int expand_reference(const struct vars *v, const char *in, const char **p
         if (r < 0)
                 return r;
         if (r == 1) {
-                fputc('$', out);
+                out_putn(out, "$", 1);
                 (*pp)++;
                 return 0;
         }
@@ -175,11 +203,11 @@ static int expand_reference(const struct vars *v, const char *in, const char **p
                 return nono_error(-EINVAL, "unknown variable $%s in \"%s\"", name, in);
         if (!value)
                 return nono_error(-EINVAL, "variable $%s is not set (in \"%s\")", name, in);
-        fputs(value, out);
+        out_puts(out, value);
         return 0;
 }
 
-static int expand_into(const struct vars *v, const char *in, FILE *out)
+static int expand_into(const struct vars *v, const char *in, struct expansion *out)
 {
         const char *p = in;
 
@@ -189,7 +217,7 @@ static int expand_into(const struct vars *v, const char *in, FILE *out)
                                           in);
                 if (!v->home)
                         return nono_error(-EINVAL, "variable $HOME is not set (in \"%s\")", in);
-                fputs(v->home, out);
+                out_puts(out, v->home);
                 p++;
         }
         while (*p) {
@@ -199,7 +227,7 @@ static int expand_into(const struct vars *v, const char *in, FILE *out)
                         if (r < 0)
                                 return r;
                 } else {
-                        fputc(*p++, out);
+                        out_putn(out, p++, 1);
                 }
         }
         return 0;
@@ -207,20 +235,17 @@ static int expand_into(const struct vars *v, const char *in, FILE *out)
 
 int vars_expand(const struct vars *v, const char *in, char **ret)
 {
-        char *buf = NULL;
-        size_t size = 0;
-        FILE *out = open_memstream(&buf, &size);
+        struct expansion out;
         int r;
 
-        if (!out)
-                return -ENOMEM;
-        r = expand_into(v, in, out);
-        if (fclose(out) != 0 && r == 0)
-                r = -ENOMEM;
-        if (r < 0) {
-                free(buf);
+        out.len = 0;
+        out.overflow = 0;
+        out.buf[0] = '\0';
+        r = expand_into(v, in, &out);
+        if (r < 0)
                 return r;
-        }
-        *ret = buf;
-        return 0;
+        if (out.overflow)
+                return nono_error(-ENAMETOOLONG, "\"%s\" expands to a path that is too long", in);
+        *ret = nono_strdup(out.buf);
+        return *ret ? 0 : -ENOMEM;
 }

@@ -4,8 +4,8 @@
  *
  * Everything that can fail with a useful message (probing the ABI, checking that the
  * kernel can enforce what the plan needs, opening every grant, building the ruleset)
- * happens in prepare, in the parent.  apply, in the child after fork, only makes two
- * system calls on the finished ruleset.
+ * happens in prepare, in the parent.  apply, in the child after fork, only makes a few
+ * system calls on what prepare built: the ruleset, then the seccomp filter (seccomp.c).
  *
  * Fail closed: a feature the plan needs that the kernel (or the max_abi knob) lacks is
  * an error unless the plan says NONO_PLAN_BEST_EFFORT, and then a loud warning.
@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "rights.h"
+#include "seccomp-layer.h"
 
 /* True when the struct `p` (which starts with its size) is large enough to hold `field`. */
 #define HAS_FIELD(p, type, field)                                                                  \
@@ -39,6 +40,7 @@ struct ll_state {
 
 struct ll_prepared {
         int ruleset_fd;
+        struct ll_seccomp *seccomp; /* NULL only when best effort runs without seccomp */
 };
 
 /* ---- small helpers ------------------------------------------------------------------ */
@@ -479,6 +481,7 @@ static int ll_prepare(void *state, const struct nono_plan *plan, void **ret_prep
 {
         struct ll_state *st = state;
         struct ll_prepared *p;
+        struct ll_seccomp *seccomp = NULL;
         int fd, r;
 
         r = ensure_abi(st);
@@ -493,17 +496,21 @@ static int ll_prepare(void *state, const struct nono_plan *plan, void **ret_prep
         if (fd < 0)
                 return fd;
         r = add_rules(st, fd, plan);
+        if (r == 0)
+                r = ll_seccomp_prepare(st->host, plan, &seccomp);
         if (r < 0) {
                 close(fd);
                 return r;
         }
         p = st->host->alloc(st->host->ctx, sizeof(*p));
         if (!p) {
+                ll_seccomp_release(st->host, seccomp);
                 close(fd);
                 st->host->set_error(st->host->ctx, "landlock: out of memory");
                 return -ENOMEM;
         }
         p->ruleset_fd = fd;
+        p->seccomp = seccomp;
         *ret_prepared = p;
         return 0;
 }
@@ -561,6 +568,13 @@ static int ll_apply(void *state, void *prepared)
          */
         if (syscall(LL_NR_restrict_self, p->ruleset_fd, 0u) < 0)
                 return apply_error(st, "cannot enforce the ruleset", errno);
+        /*
+         * seccomp last: the filter denies unshare(CLONE_NEWUSER), setns and the like, so
+         * every earlier setup step (namespaces, Landlock) must be done by now, and
+         * nothing after this point has to be allowed by the filter.
+         */
+        if (p->seccomp)
+                return ll_seccomp_apply(st->host, p->seccomp);
         return 0;
 }
 
@@ -574,6 +588,7 @@ static void ll_release(void *state, void *prepared)
         if (!p)
                 return;
         close(p->ruleset_fd);
+        ll_seccomp_release(st->host, p->seccomp);
         st->host->free(st->host->ctx, p);
 }
 
@@ -662,6 +677,14 @@ static void render_denies(const struct nono_plan *plan, struct text *t)
                 text_printf(t, "  protected paths outside every grant: %zu, denied\n", outside);
 }
 
+static void render_seccomp(const struct nono_plan *plan, struct text *t)
+{
+        char lines[1024];
+
+        ll_seccomp_render(plan, lines, sizeof(lines));
+        text_printf(t, "%s", lines);
+}
+
 static void render_plan(const struct ll_state *st, const struct nono_plan *plan, struct text *t)
 {
         uint32_t missing = missing_features(st, plan);
@@ -675,6 +698,7 @@ static void render_plan(const struct ll_state *st, const struct nono_plan *plan,
         render_grants(st, plan, t);
         render_ports(st, plan, t);
         render_denies(plan, t);
+        render_seccomp(plan, t);
         if (missing) {
                 text_printf(t, "  %s: ",
                             plan->flags & NONO_PLAN_BEST_EFFORT ? "best effort, running anyway"

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The mount-namespace layer of the landlock enforcer.
+ *
+ * In a private mount namespace (made with CAP_SYS_ADMIN, or in a new user namespace
+ * that maps the caller to itself) the child sees the whole filesystem read-only except
+ * its write grants, which closes chmod, chown, utime and xattr changes everywhere
+ * else (none of them is a Landlock right).  On top of that:
+ *
+ *   - a protected path inside a grant is masked: a directory by an empty read-only
+ *     tmpfs directory, anything else by an empty read-only file;
+ *   - each of plan->readonly_paths (persistence paths inside write grants) gets a
+ *     read-only bind mount of itself;
+ *   - the directories between a write grant and such a path are pinned (bind-mounted
+ *     onto themselves) so that renaming a parent away (`mv .git g2`) fails.
+ *
+ * A protected or read-only path that does not exist inside a writable grant cannot be
+ * covered by a mount, and the child could create it: prepare refuses such plans.
+ *
+ * Everything is computed in the parent (prepare); the child (apply) only makes system
+ * calls on prepared paths and data, allocates nothing and writes no shared memory but
+ * the host's error buffer.
+ */
+#ifndef NONO_LANDLOCK_MOUNTNS_H
+#define NONO_LANDLOCK_MOUNTNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <nono/plan.h>
+#include <nono/plugin.h>
+
+enum mntns_mode {
+        MNTNS_UNPROBED = -1,
+        MNTNS_UNAVAILABLE = 0,
+        MNTNS_PRIVILEGED = 1, /* CAP_SYS_ADMIN: unshare(CLONE_NEWNS) alone */
+        MNTNS_USERNS = 2,     /* a user namespace mapping the caller to itself */
+};
+
+/* What the kernel (and the mount_namespace knob) allow, probed once. */
+struct mntns_state {
+        int mode;          /* enum mntns_mode */
+        bool disabled;     /* mount_namespace = 0 in nono.conf */
+        char reason[192];  /* why it is unavailable */
+};
+
+/* Reads the mount_namespace knob (0 off, 1 automatic, the default). */
+int mntns_init(const struct nono_host *host, struct mntns_state *ms);
+
+/* Probes once (a short-lived child tries it); returns the mode. */
+int mntns_probe(const struct nono_host *host, struct mntns_state *ms);
+
+/* A prepared namespace; NULL when none is used. */
+struct mntns;
+
+/*
+ * Computes the namespace for `plan`.  *ret is NULL when no namespace is available and
+ * the plan does not need one.  Refuses (negative errno, message) a plan that needs one
+ * where there is none, and a protected or read-only path that is missing inside a
+ * writable grant.
+ */
+int mntns_prepare(const struct nono_host *host, struct mntns_state *ms,
+                  const struct nono_plan *plan, struct mntns **ret);
+
+/* Child side, async-signal-safe: builds the namespace.  0 or a negative errno. */
+int mntns_apply(const struct nono_host *host, const struct mntns *m);
+
+/* Frees what prepare made; NULL is fine.  Closes nothing the child opened. */
+void mntns_release(const struct nono_host *host, struct mntns *m);
+
+/* The --dry-run lines (each "  ...\n"), handed to `emit` one by one. */
+void mntns_render(const struct nono_host *host, struct mntns_state *ms,
+                  const struct nono_plan *plan, void (*emit)(void *ctx, const char *line),
+                  void *ctx);
+
+/* Component-wise: `path` is `dir` or lies below it. */
+bool mntns_path_within(const char *path, const char *dir);
+
+#endif /* NONO_LANDLOCK_MOUNTNS_H */
