@@ -87,9 +87,3 @@ int hygiene_apply(struct child_error *err)
                 return r;
         return drop_capability_sets(err);
 }
-
-void hygiene_detach_terminal(void)
-{
-        if (!isatty(STDIN_FILENO))
-                setsid();
-}

@@ -15,8 +15,4 @@
  */
 int hygiene_apply(struct child_error *err);
 
-/* A new session without a controlling terminal, when stdin is not a terminal: nothing
- * the child does can reach the user's terminal (TIOCSTI).  Async-signal-safe. */
-void hygiene_detach_terminal(void);
-
 #endif

@@ -16,6 +16,7 @@
 
 #include "error.h"
 #include "hygiene.h"
+#include "ptyrelay.h"
 #include "run.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -42,18 +43,16 @@ static void error_copy(struct child_error *err, const char *a, const char *b)
 }
 
 /*
- * Terminal-generated signals (Ctrl-C, Ctrl-\) already reach the child, which shares
- * nono's process group; forwarding them would deliver them twice.  Everything else
- * (kill from another process) is passed on.
+ * The child runs in a session of its own, so nothing the terminal or another process
+ * sends to nono reaches it unless passed on: Ctrl-C on a non-interactive run, kill
+ * from a job runner.  (Interactive runs get keys through the pty instead.)
  */
 static void forward_signal(int sig, siginfo_t *info, void *ucontext)
 {
+        (void)info;
         (void)ucontext;
-        if (child_pid <= 0)
-                return;
-        if (info && info->si_code == SI_KERNEL && (sig == SIGINT || sig == SIGQUIT))
-                return;
-        kill((pid_t)child_pid, sig);
+        if (child_pid > 0)
+                kill((pid_t)child_pid, sig);
 }
 
 static void install_forwarding(void)
@@ -123,8 +122,29 @@ static void report_and_exit(int fd, struct child_error *err, int stage, int code
         _exit(code);
 }
 
-/* Runs in the forked child; never returns. */
-static void child_main(const struct child_spec *spec, int report_fd, pid_t parent)
+/*
+ * A session of its own: the command can never reach the user's terminal as its
+ * controlling terminal (TIOCSTI, job-control signals to nono's group).  Interactive
+ * sessions get a relayed pty as their terminal instead.
+ */
+static int detach_terminal(const struct pty_relay *pty, struct child_error *err)
+{
+        int r;
+
+        setsid();
+        if (!pty)
+                return 0;
+        r = pty_relay_attach_child(pty);
+        if (r < 0) {
+                err->err = -r;
+                error_copy(err, "cannot attach the pseudo-terminal", NULL);
+        }
+        return r;
+}
+
+/* Runs in the child; never returns. */
+static void child_main(const struct child_spec *spec, int report_fd, pid_t parent,
+                       const struct pty_relay *pty)
 {
         struct child_error err;
 
@@ -135,8 +155,7 @@ static void child_main(const struct child_spec *spec, int report_fd, pid_t paren
          * before the prctl. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
                 _exit(NONO_EXIT_SETUP);
-        hygiene_detach_terminal();
-        if (supervisor_prepare_self(spec, &err) < 0)
+        if (detach_terminal(pty, &err) < 0 || supervisor_prepare_self(spec, &err) < 0)
                 report_and_exit(report_fd, &err, CHILD_STAGE_SETUP, NONO_EXIT_SETUP);
         execve(spec->exec_path, spec->argv, spec->envp);
         err.err = errno;
@@ -148,13 +167,14 @@ struct child_args {
         const struct child_spec *spec;
         int report_fd;
         pid_t parent;
+        const struct pty_relay *pty; /* NULL when not interactive */
 };
 
 static int child_entry(void *arg)
 {
         struct child_args *a = arg;
 
-        child_main(a->spec, a->report_fd, a->parent);
+        child_main(a->spec, a->report_fd, a->parent, a->pty);
         return NONO_EXIT_SETUP;
 }
 
@@ -176,9 +196,10 @@ static int child_entry(void *arg)
  * own stack.  Under AddressSanitizer a plain fork keeps the sanitizer's stack
  * bookkeeping sound.  Returns the pid in the parent; never returns in the child.
  */
-static pid_t spawn_child(const struct child_spec *spec, const int pipefd[2], pid_t parent)
+static pid_t spawn_child(const struct child_spec *spec, const int pipefd[2], pid_t parent,
+                         const struct pty_relay *pty)
 {
-        struct child_args args = {spec, pipefd[1], parent};
+        struct child_args args = {spec, pipefd[1], parent, pty};
 #ifdef SPAWN_WITH_FORK
         pid_t pid = fork();
 
@@ -309,18 +330,26 @@ int supervisor_run(const struct child_spec *spec)
         int pipefd[2];
         int status = 0;
         pid_t parent = getpid();
+        int interactive = pty_relay_wanted();
+        struct pty_relay pty;
         pid_t pid;
         int failed, r;
 
-        if (pipe2(pipefd, O_CLOEXEC) < 0)
-                return nono_error(-errno, "cannot create pipe: %s", strerror(errno));
+        if (interactive && pty_relay_open(&pty) < 0)
+                return -EIO;
+        if (pipe2(pipefd, O_CLOEXEC) < 0) {
+                r = nono_error(-errno, "cannot create pipe: %s", strerror(errno));
+                if (interactive)
+                        pty_relay_close(&pty);
+                return r;
+        }
         /* Orphans of the sandbox become nono's children, so none can outlive it. */
         prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         /* Block signals across fork so that the forwarding handler never runs before
          * child_pid is known, and the child starts with a clean slate. */
         sigfillset(&all);
         sigprocmask(SIG_BLOCK, &all, &old);
-        pid = spawn_child(spec, pipefd, parent);
+        pid = spawn_child(spec, pipefd, parent, interactive ? &pty : NULL);
         if (pid < 0) {
                 r = -errno;
                 sigprocmask(SIG_SETMASK, &old, NULL);
@@ -340,6 +369,11 @@ int supervisor_run(const struct child_spec *spec)
         memset(&err, 0, sizeof(err));
         failed = read_child_report(pipefd[0], &err);
         close(pipefd[0]);
+        if (interactive) {
+                if (!failed)
+                        pty_relay_run(&pty, pid);
+                pty_relay_close(&pty);
+        }
         r = wait_child(pid, &status);
         child_pid = 0;
         kill_leftovers();

@@ -132,7 +132,8 @@ class Supervision(SandboxTestCase):
              f"echo $$ > {pidfile}; echo READY; exec sleep 60"],
             cwd=self.ws, env=self.env(), stdout=subprocess.PIPE, text=True)
         self.assertEqual(proc.stdout.readline().strip(), "READY")
-        child = int(open(pidfile).read())
+        with open(pidfile) as f:
+            child = int(f.read())
         proc.kill()
         proc.wait(timeout=10)
         proc.stdout.close()
@@ -177,6 +178,35 @@ class Supervision(SandboxTestCase):
         os.close(fd)
         self.assertIn(b"42", out)
         self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+
+    def test_interactive_shell_job_control_and_window_size(self):
+        import fcntl
+        import pty
+        import struct
+        import termios
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.chdir(self.ws)
+            os.execve(NONO, [NONO, "shell", "--allow-cwd"],
+                      self.env(SHELL="/bin/bash", TERM="dumb", PS1="$ "))
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 111, 0, 0))
+        os.write(fd, b"stty size; sleep 30 & jobs; kill %1; wait; echo DONE-$((6*7)); exit 7\n")
+        out = b""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        self.assertIn(b"33 111", out)
+        self.assertRegex(out, rb"\[1\]\+?\s+Running\s+sleep 30")
+        self.assertIn(b"DONE-42", out)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 7, out)
 
     def test_wrap_applies_to_itself(self):
         p = self.nono("wrap", "--allow-cwd", "--", "/bin/sh", "-c",
