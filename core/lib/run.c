@@ -461,19 +461,17 @@ static int check_enforceable(struct session *s)
 }
 
 /*
- * Network modes beyond "unrestricted" arrive with the network plugins.  Until then a
- * plan that asks for filtering gets the strictest thing Landlock can do — no TCP at
- * all — and says so, rather than silently running with the network open.
+ * The filtering proxy arrives with the network plugins.  Until then a plan that asks
+ * for filtering gets the strictest mode the enforcer has — no network at all — and
+ * says so, rather than silently running with the network open.
  */
 static void degrade_network_loudly(struct plan *p)
 {
-        if (p->network_mode == NONO_NETWORK_ALLOW)
+        if (p->network_mode != NONO_NETWORK_PROXY)
                 return;
-        if (p->network_mode == NONO_NETWORK_PROXY)
-                nono_warn("network filtering (allow_hosts/allow_domain) is not available in "
-                          "this build yet: blocking all TCP instead of allowing %zu host(s)",
-                          p->allowed_hosts.n);
-        nono_warn("only TCP is blocked; UDP and other protocols are not filtered by this build");
+        nono_warn("network filtering (allow_hosts/allow_domain) is not available in this "
+                  "build yet: blocking all network instead of allowing %zu host(s)",
+                  p->allowed_hosts.n);
         p->network_mode = NONO_NETWORK_BLOCK;
 }
 

@@ -268,6 +268,17 @@ class DryRunAndProfiles(SandboxTestCase):
         import json
         self.assertIn("api.openai.com", json.dumps(json.loads(e.stdout)))
 
+    def test_setup_check_only(self):
+        p = self.nono("setup", "--check-only")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"ok\s+enforcer\s+landlock: Landlock ABI \d")
+        self.assertRegex(p.stdout, r"ok\s+seccomp")
+        conf = os.path.join(self.root, "nono.conf")
+        self.write(conf, 'plugin_dir = "/nonexistent-plugins";\n')
+        p = self.nono("setup", "--check-only", env=self.env(NONO_CONFIG=conf))
+        self.assertEqual(p.returncode, 1, p.stdout)
+        self.assertRegex(p.stdout, r"FAIL\s+enforcer")
+
     def test_plugins_list(self):
         p = self.nono("plugins", "list")
         self.assertEqual(p.returncode, 0, p.stderr)

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "rights.h"
+#include "mountns.h"
 #include "seccomp-layer.h"
 
 /* True when the struct `p` (which starts with its size) is large enough to hold `field`. */
@@ -36,11 +37,13 @@ struct ll_state {
         long long max_abi; /* the max_abi knob; LL_ABI_KNOWN when unset */
         int kernel_abi;    /* 0 until probed, then the kernel's ABI or a negative errno */
         int abi;           /* the ABI we use: kernel's, capped by max_abi and LL_ABI_KNOWN */
+        struct mntns_state mntns; /* the mount-namespace layer (mountns.c) */
 };
 
 struct ll_prepared {
         int ruleset_fd;
         struct ll_seccomp *seccomp; /* NULL only when best effort runs without seccomp */
+        struct mntns *mntns;        /* NULL when no mount namespace is available */
 };
 
 /* ---- small helpers ------------------------------------------------------------------ */
@@ -120,6 +123,8 @@ static int ll_init(const struct nono_host *host, void **ret_state)
         }
         *st = (struct ll_state){.host = host, .max_abi = LL_ABI_KNOWN};
         r = read_max_abi(host, &st->max_abi);
+        if (r == 0)
+                r = mntns_init(host, &st->mntns);
         if (r < 0) {
                 host->free(host->ctx, st);
                 return r;
@@ -210,6 +215,8 @@ static int ll_probe(void *state, struct nono_enforcer_info *ret_info)
         info.abi = (uint32_t)st->abi;
         info.features = ll_features_at_abi(st->abi);
         describe_abi(st, &t);
+        if (mntns_probe(st->host, &st->mntns) != MNTNS_UNAVAILABLE)
+                info.capabilities |= NONO_ENFORCER_CAP_MASK_PROTECTED;
 
         /* Write no more than the host's struct holds (it may be older than ours). */
         n = ret_info->size && ret_info->size < sizeof(info) ? ret_info->size : sizeof(info);
@@ -482,6 +489,7 @@ static int ll_prepare(void *state, const struct nono_plan *plan, void **ret_prep
         struct ll_state *st = state;
         struct ll_prepared *p;
         struct ll_seccomp *seccomp = NULL;
+        struct mntns *mntns = NULL;
         int fd, r;
 
         r = ensure_abi(st);
@@ -498,12 +506,16 @@ static int ll_prepare(void *state, const struct nono_plan *plan, void **ret_prep
         r = add_rules(st, fd, plan);
         if (r == 0)
                 r = ll_seccomp_prepare(st->host, plan, &seccomp);
+        if (r == 0)
+                r = mntns_prepare(st->host, &st->mntns, plan, &mntns);
         if (r < 0) {
+                ll_seccomp_release(st->host, seccomp);
                 close(fd);
                 return r;
         }
         p = st->host->alloc(st->host->ctx, sizeof(*p));
         if (!p) {
+                mntns_release(st->host, mntns);
                 ll_seccomp_release(st->host, seccomp);
                 close(fd);
                 st->host->set_error(st->host->ctx, "landlock: out of memory");
@@ -511,6 +523,7 @@ static int ll_prepare(void *state, const struct nono_plan *plan, void **ret_prep
         }
         p->ruleset_fd = fd;
         p->seccomp = seccomp;
+        p->mntns = mntns;
         *ret_prepared = p;
         return 0;
 }
@@ -551,10 +564,19 @@ static int ll_apply(void *state, void *prepared)
 {
         struct ll_state *st = state;
         struct ll_prepared *p = prepared;
+        int r;
 
         /* Applying nothing would run the child unconfined: a missing ruleset is an error. */
         if (!p)
                 return apply_error(st, "nothing prepared", EINVAL);
+        /*
+         * The mount namespace first: it may need a new user namespace (which seccomp
+         * denies) and capabilities.  Landlock's rules hold on the inodes prepare opened,
+         * which the namespace's bind mounts still show.
+         */
+        r = mntns_apply(st->host, p->mntns);
+        if (r < 0)
+                return r;
         /*
          * no_new_privs lets an unprivileged process restrict itself, and keeps a setuid
          * program from regaining privileges the sandbox takes away.  Set it even as root.
@@ -589,6 +611,7 @@ static void ll_release(void *state, void *prepared)
                 return;
         close(p->ruleset_fd);
         ll_seccomp_release(st->host, p->seccomp);
+        mntns_release(st->host, p->mntns);
         st->host->free(st->host->ctx, p);
 }
 
@@ -685,6 +708,11 @@ static void render_seccomp(const struct nono_plan *plan, struct text *t)
         text_printf(t, "%s", lines);
 }
 
+static void render_line(void *ctx, const char *line)
+{
+        text_printf(ctx, "%s", line);
+}
+
 static void render_plan(const struct ll_state *st, const struct nono_plan *plan, struct text *t)
 {
         uint32_t missing = missing_features(st, plan);
@@ -699,6 +727,7 @@ static void render_plan(const struct ll_state *st, const struct nono_plan *plan,
         render_ports(st, plan, t);
         render_denies(plan, t);
         render_seccomp(plan, t);
+        mntns_render(st->host, &st->mntns, plan, render_line, t);
         if (missing) {
                 text_printf(t, "  %s: ",
                             plan->flags & NONO_PLAN_BEST_EFFORT ? "best effort, running anyway"
@@ -719,6 +748,7 @@ static int ll_render(void *state, const struct nono_plan *plan, char **ret_text)
                 r = check_plan_shape(st, plan);
         if (r < 0)
                 return r;
+        mntns_probe(st->host, &st->mntns);
 
         /* Measure, then write: the host offers no realloc. */
         render_plan(st, plan, &t);
@@ -745,4 +775,4 @@ static const struct nono_enforcer_ops ops = {
 };
 
 NONO_PLUGIN_DEFINE(landlock, NONO_PLUGIN_ENFORCER, "landlock", "0.1.0",
-                   "Linux Landlock LSM (filesystem, TCP ports, scopes)", ll_init, ll_fini, &ops)
+                   "Linux Landlock LSM (filesystem, TCP ports, scopes) with a seccomp filter", ll_init, ll_fini, &ops)

@@ -35,6 +35,7 @@
 #include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,8 +116,7 @@ static int sys_move_mount(int from_dfd, const char *from, int to_dfd, const char
         return (int)syscall(MNS_NR_move_mount, from_dfd, from, to_dfd, to, flags);
 }
 
-static int sys_mount_setattr(int dfd, const char *path, unsigned flags, uint64_t set,
-                             uint64_t clr)
+static int sys_mount_setattr(int dfd, const char *path, unsigned flags, uint64_t set, uint64_t clr)
 {
         struct mns_mount_attr attr = {.attr_set = set, .attr_clr = clr};
 
@@ -151,9 +151,9 @@ enum op_kind {
 };
 
 struct mntns_op {
-        int kind;     /* enum op_kind */
-        bool thaw;    /* OP_BIND, OP_PIN: clear RDONLY after the freeze */
-        dev_t dev;    /* what the path was in prepare; the child checks it again */
+        int kind;  /* enum op_kind */
+        bool thaw; /* OP_BIND, OP_PIN: clear RDONLY after the freeze */
+        dev_t dev; /* what the path was in prepare; the child checks it again */
         ino_t ino;
         char *path;
         char *within; /* the grant it lies in, for messages and --dry-run */
@@ -271,8 +271,10 @@ static const char *errno_text(int err)
 /* Child side: records the failure and returns the negative errno. */
 static int child_fail(const struct nono_host *h, const char *what, const char *path, int err)
 {
-        h->set_error(h->ctx, "landlock: mount namespace: %s%s%s: %s (errno %d)", what,
-                     path ? " " : "", path ? path : "", errno_text(err), err);
+        /* The probe's trial passes no host: its failures are not errors. */
+        if (h)
+                h->set_error(h->ctx, "landlock: mount namespace: %s%s%s: %s (errno %d)", what,
+                             path ? " " : "", path ? path : "", errno_text(err), err);
         return -err;
 }
 
@@ -344,9 +346,10 @@ static int write_id_maps(const struct nono_host *h, const char *uid_map, const c
 }
 
 /*
- * Enters a new mount namespace (and user namespace).  1 when the namespace could not
- * be created at all (nothing changed), 0 when inside, negative on a failure after
- * that (the process is then in a half-made namespace and must not go on).
+ * Enters a new mount namespace (and user namespace).  A positive errno when the
+ * namespace could not be created at all (nothing changed), 0 when inside, a negative
+ * errno on a failure after that (the process is then in a half-made namespace and
+ * must not go on).
  */
 static int enter_namespace(const struct nono_host *h, int mode, const char *uid_map,
                            const char *gid_map)
@@ -355,8 +358,13 @@ static int enter_namespace(const struct nono_host *h, int mode, const char *uid_
         int r;
 
         if (unshare(flags) < 0) {
-                child_fail(h, "cannot create a mount namespace", NULL, errno);
-                return 1;
+                int err = errno;
+
+                child_fail(h,
+                           mode == MNTNS_USERNS ? "cannot create a user and mount namespace"
+                                                : "cannot create a mount namespace",
+                           NULL, err);
+                return err;
         }
         if (mode == MNTNS_USERNS) {
                 r = write_id_maps(h, uid_map, gid_map);
@@ -383,7 +391,6 @@ static bool has_cap_sys_admin(void)
 }
 
 struct trial {
-        const struct nono_host *host;
         int mode;
         char uid_map[48];
         char gid_map[48];
@@ -421,11 +428,11 @@ static int trial_mount_api(void)
 static int trial_child(void *arg)
 {
         struct trial *t = arg;
-        int r = enter_namespace(t->host, t->mode, t->uid_map, t->gid_map);
+        int r = enter_namespace(NULL, t->mode, t->uid_map, t->gid_map);
 
         if (r != 0) {
                 t->step = 1;
-                t->err = r > 0 ? errno : -r;
+                t->err = r > 0 ? r : -r;
                 _exit(1);
         }
         r = trial_mount_api();
@@ -448,7 +455,7 @@ static void format_id_maps(char *uid_map, char *gid_map, size_t size)
 /* Tries the real thing in a short-lived child; 0 or a message in ms->reason. */
 static int run_trial(const struct nono_host *host, struct mntns_state *ms, int mode)
 {
-        struct trial t = {.host = host, .mode = mode};
+        struct trial t = {.mode = mode};
         char *stack = host->alloc(host->ctx, TRIAL_STACK_SIZE);
         int status = 0;
         pid_t pid;
@@ -469,8 +476,8 @@ static int run_trial(const struct nono_host *host, struct mntns_state *ms, int m
         host->free(host->ctx, stack);
         if (pid >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 && t.step == 0)
                 return 0;
-        if (t.step == 1 && mode == MNTNS_USERNS && (t.err == EPERM || t.err == ENOSPC ||
-                                                    t.err == EUSERS || t.err == EINVAL))
+        if (t.step == 1 && mode == MNTNS_USERNS &&
+            (t.err == EPERM || t.err == ENOSPC || t.err == EUSERS || t.err == EINVAL))
                 snprintf(ms->reason, sizeof(ms->reason),
                          "unprivileged user namespaces are not allowed here (%s; see "
                          "user.max_user_namespaces, kernel.unprivileged_userns_clone, "
@@ -656,9 +663,9 @@ struct analysis {
         const struct nono_grant **writable;
         size_t n_writable;
         struct mntns *m;
-        char *why;        /* the refusal, without the "landlock: " prefix */
+        char *why; /* the refusal, without the "landlock: " prefix */
         size_t why_size;
-        int refused;      /* negative errno once refused */
+        int refused; /* negative errno once refused */
 };
 
 static int refuse(struct analysis *a, int err, const char *fmt, ...) NONO_PRINTF(3, 4);
@@ -784,64 +791,51 @@ static int plan_write_mounts(struct analysis *a)
         return 0;
 }
 
+static bool readonly_paths_present(const struct nono_plan *plan)
+{
+        return plan->size >=
+                   offsetof(struct nono_plan, n_readonly_paths) + sizeof(plan->n_readonly_paths) &&
+               plan->n_readonly_paths;
+}
+
+/*
+ * Masks for the protected paths that exist inside a grant.  Directories first, so that
+ * a protected path inside a masked directory is seen as covered.
+ */
 static int plan_masks(struct analysis *a)
 {
         const struct nono_plan *plan = a->plan;
 
-        /* Shortest first, so that a mask inside another one is seen as covered. */
-        for (size_t pass = 0; pass < 2; pass++) {
+        for (int pass = 0; pass < 2; pass++) {
                 for (size_t i = 0; i < plan->n_denies; i++) {
                         const struct nono_deny *d = plan->denies[i];
                         const struct nono_grant *g = grant_containing(plan, d->path);
-                        const struct nono_grant *w;
                         struct stat sb;
                         int r;
 
                         /* Outside every grant Landlock denies it already. */
-                        if (d->path[0] != '/' || !g || covered(a, d->path))
+                        if (d->path[0] != '/' || !g || covered(a, d->path) ||
+                            lstat(d->path, &sb) < 0 || (pass == 0) != S_ISDIR(sb.st_mode))
                                 continue;
-                        if (lstat(d->path, &sb) == 0) {
-                                /* Pass 0: directories (which may cover others), pass 1: the rest. */
-                                if ((pass == 0) != S_ISDIR(sb.st_mode))
-                                        continue;
-                                r = add_op(a, S_ISDIR(sb.st_mode) ? OP_MASK_DIR : OP_MASK_FILE,
-                                           d->path, g->path, &sb, false);
-                                if (r < 0)
-                                        return r;
-                                continue;
-                        }
-                        if (pass == 0)
-                                continue;
-                        w = writable_containing(a, d->path);
-                        if (errno != ENOENT && errno != ENOTDIR)
-                                return refuse(a, -errno, "cannot inspect the protected path %s (%s): %s",
-                                              d->path, origin_text(d->origin), strerror(errno));
-                        /* Missing inside a read-only grant: nothing can create it. */
-                        if (!w)
-                                continue;
-                        return refuse(a, -EPERM,
-                                      "cannot protect %s (%s) inside the writable grant %s (%s): it "
-                                      "does not exist, so no mount can hide it, and the sandbox could "
-                                      "create it; create it, or grant narrower paths than %s",
-                                      d->path, origin_text(d->origin), w->path,
-                                      origin_text(w->origin), w->path);
+                        r = add_op(a, S_ISDIR(sb.st_mode) ? OP_MASK_DIR : OP_MASK_FILE, d->path,
+                                   g->path, &sb, false);
+                        if (r < 0)
+                                return r;
                 }
         }
         return 0;
 }
 
+/* Read-only bind mounts for the persistence paths that exist inside a write grant. */
 static int plan_readonly(struct analysis *a)
 {
         const struct nono_plan *plan = a->plan;
 
-        if (plan->size < offsetof(struct nono_plan, n_readonly_paths) +
-                             sizeof(plan->n_readonly_paths) ||
-            !plan->n_readonly_paths)
+        if (!readonly_paths_present(plan))
                 return 0;
         if (!plan->readonly_paths)
                 return refuse(a, -EINVAL, "malformed plan: readonly_paths is NULL");
-        /* Directories first, so that a path inside one is seen as covered. */
-        for (size_t pass = 0; pass < 2; pass++) {
+        for (int pass = 0; pass < 2; pass++) {
                 for (size_t i = 0; i < plan->n_readonly_paths; i++) {
                         const char *path = plan->readonly_paths[i];
                         const struct nono_grant *w;
@@ -853,29 +847,60 @@ static int plan_readonly(struct analysis *a)
                                               "malformed plan: a read-only path is not absolute");
                         w = writable_containing(a, path);
                         /* Outside the write grants everything is read-only already. */
-                        if (!w || covered(a, path))
+                        if (!w || covered(a, path) || lstat(path, &sb) < 0 ||
+                            (pass == 0) != S_ISDIR(sb.st_mode))
                                 continue;
-                        if (lstat(path, &sb) == 0) {
-                                if ((pass == 0) != S_ISDIR(sb.st_mode))
-                                        continue;
-                                r = add_op(a, OP_READONLY, path, w->path, &sb, false);
-                                if (r < 0)
-                                        return r;
-                                continue;
-                        }
-                        if (pass == 0)
-                                continue;
-                        if (errno != ENOENT && errno != ENOTDIR)
-                                return refuse(a, -errno, "cannot inspect %s: %s", path,
-                                              strerror(errno));
-                        return refuse(a, -EPERM,
-                                      "cannot keep %s read-only inside the writable grant %s (%s): "
-                                      "it does not exist, so no mount can cover it, and the sandbox "
-                                      "could create it; create it, or pass --allow-persistence %s",
-                                      path, w->path, origin_text(w->origin), path);
+                        r = add_op(a, OP_READONLY, path, w->path, &sb, false);
+                        if (r < 0)
+                                return r;
                 }
         }
         return 0;
+}
+
+/*
+ * A protected or read-only path that does not exist cannot be covered by a mount.
+ * Inside a read-only grant nothing can create it; inside a writable one the sandbox
+ * could (a new ~/.bashrc, a .git/hooks/pre-commit): refuse, fail closed.
+ */
+static int check_missing(struct analysis *a, const char *path, const char *origin, bool persistence)
+{
+        const struct nono_grant *w = writable_containing(a, path);
+        struct stat sb;
+        int err;
+
+        if (!w || covered(a, path) || lstat(path, &sb) == 0)
+                return 0;
+        err = errno;
+        if (err != ENOENT && err != ENOTDIR)
+                return refuse(a, -err, "cannot inspect %s (%s): %s", path, origin, strerror(err));
+        if (persistence)
+                return refuse(a, -EPERM,
+                              "cannot keep %s read-only inside the writable grant %s (%s): it "
+                              "does not exist, so no mount can cover it, and the sandbox could "
+                              "create it; create it, or pass --allow-persistence %s",
+                              path, w->path, origin_text(w->origin), path);
+        return refuse(a, -EPERM,
+                      "cannot protect %s (%s) inside the writable grant %s (%s): it does not "
+                      "exist, so no mount can hide it, and the sandbox could create it; create "
+                      "it, or grant narrower paths than %s",
+                      path, origin, w->path, origin_text(w->origin), w->path);
+}
+
+static int check_all_missing(struct analysis *a)
+{
+        const struct nono_plan *plan = a->plan;
+        int r = 0;
+
+        for (size_t i = 0; r == 0 && i < plan->n_denies; i++)
+                if (plan->denies[i]->path[0] == '/' &&
+                    grant_containing(plan, plan->denies[i]->path))
+                        r = check_missing(a, plan->denies[i]->path,
+                                          origin_text(plan->denies[i]->origin), false);
+        for (size_t i = 0; r == 0 && readonly_paths_present(plan) && i < plan->n_readonly_paths;
+             i++)
+                r = check_missing(a, plan->readonly_paths[i], "a persistence path", true);
+        return r;
 }
 
 static int compare_strings(const void *x, const void *y)
@@ -1028,7 +1053,8 @@ static int analyse(struct analysis *a, int mode)
         *a->m = (struct mntns){.mode = mode};
         format_id_maps(a->m->uid_map, a->m->gid_map, sizeof(a->m->uid_map));
         r = read_mounts(a->h, &a->mounts);
-        if (r < 0)
+        /* Without a namespace the table only informs --dry-run. */
+        if (r < 0 && (r == -ENOMEM || mode != MNTNS_UNAVAILABLE))
                 return refuse(a, r, "cannot read /proc/self/mountinfo: %s", strerror(-r));
         r = find_writable(a);
         if (r == 0)
@@ -1037,6 +1063,8 @@ static int analyse(struct analysis *a, int mode)
                 r = plan_masks(a);
         if (r == 0)
                 r = plan_readonly(a);
+        if (r == 0)
+                r = check_all_missing(a);
         for (size_t i = 0; r == 0 && i < a->m->n_ops; i++)
                 a->m->needed |= a->m->ops[i].kind == OP_READONLY ||
                                 a->m->ops[i].kind == OP_MASK_DIR ||
@@ -1150,8 +1178,8 @@ static int bind_self(const struct nono_host *h, const struct mntns_op *op, bool 
 
         if (fd < 0)
                 return child_fail(h, "cannot open", op->path, -fd);
-        tree = sys_open_tree(fd, "",
-                             MNS_AT_EMPTY_PATH | MNS_OPEN_TREE_CLONE | MNS_AT_RECURSIVE | O_CLOEXEC);
+        tree = sys_open_tree(
+            fd, "", MNS_AT_EMPTY_PATH | MNS_OPEN_TREE_CLONE | MNS_AT_RECURSIVE | O_CLOEXEC);
         if (tree < 0) {
                 r = child_fail(h, "cannot copy the mount at", op->path, errno);
                 close(fd);
@@ -1285,7 +1313,7 @@ int mntns_apply(const struct nono_host *h, const struct mntns *m)
         r = enter_namespace(h, m->mode, m->uid_map, m->gid_map);
         if (r > 0)
                 /* Not even unshare worked: fatal only for a plan that needs it. */
-                return m->needed ? -EPERM : 0;
+                return m->needed ? -r : 0;
         if (r < 0)
                 return r;
         for (size_t i = 0; i < m->n_ops; i++)
@@ -1313,7 +1341,8 @@ int mntns_apply(const struct nono_host *h, const struct mntns *m)
         return 0;
 }
 
-/* ---- render ----------------------------------------------------------------------------------- */
+/* ---- render -----------------------------------------------------------------------------------
+ */
 
 static void emitf(void (*emit)(void *, const char *), void *ctx, const char *fmt, ...)
     NONO_PRINTF(3, 4);
@@ -1363,18 +1392,19 @@ static void render_op(const struct mntns_op *op, void (*emit)(void *, const char
         }
 }
 
-void mntns_render(const struct nono_host *host, struct mntns_state *ms,
+void mntns_render(const struct nono_host *host, const struct mntns_state *ms,
                   const struct nono_plan *plan, void (*emit)(void *ctx, const char *line),
                   void *ctx)
 {
         char why[1024] = "";
         struct analysis a = {.h = host, .plan = plan, .why = why, .why_size = sizeof(why)};
-        int mode = mntns_probe(host, ms);
+        int mode = ms->mode == MNTNS_UNPROBED ? MNTNS_UNAVAILABLE : ms->mode;
         int r;
 
         if (mode == MNTNS_PRIVILEGED)
-                emitf(emit, ctx, "  mount namespace: privileged (CAP_SYS_ADMIN); the filesystem "
-                                 "is read-only outside the write grants\n");
+                emitf(emit, ctx,
+                      "  mount namespace: privileged (CAP_SYS_ADMIN); the filesystem "
+                      "is read-only outside the write grants\n");
         else if (mode == MNTNS_USERNS)
                 emitf(emit, ctx,
                       "  mount namespace: in a user namespace (uid %u and gid %u mapped to "

@@ -39,9 +39,9 @@ enum mntns_mode {
 
 /* What the kernel (and the mount_namespace knob) allow, probed once. */
 struct mntns_state {
-        int mode;          /* enum mntns_mode */
-        bool disabled;     /* mount_namespace = 0 in nono.conf */
-        char reason[192];  /* why it is unavailable */
+        int mode;         /* enum mntns_mode */
+        bool disabled;    /* mount_namespace = 0 in nono.conf */
+        char reason[192]; /* why it is unavailable */
 };
 
 /* Reads the mount_namespace knob (0 off, 1 automatic, the default). */
@@ -68,8 +68,8 @@ int mntns_apply(const struct nono_host *host, const struct mntns *m);
 /* Frees what prepare made; NULL is fine.  Closes nothing the child opened. */
 void mntns_release(const struct nono_host *host, struct mntns *m);
 
-/* The --dry-run lines (each "  ...\n"), handed to `emit` one by one. */
-void mntns_render(const struct nono_host *host, struct mntns_state *ms,
+/* The --dry-run lines (each "  ...\n"), handed to `emit` one by one.  Probe first. */
+void mntns_render(const struct nono_host *host, const struct mntns_state *ms,
                   const struct nono_plan *plan, void (*emit)(void *ctx, const char *line),
                   void *ctx);
 
