@@ -21,6 +21,7 @@ enum {
         OPT_BEST_EFFORT,
         OPT_ALLOW_ENV,
         OPT_ALLOW_PERSISTENCE,
+        OPT_ALLOW_UNIX_SOCKET,
 };
 
 static const struct option run_options[] = {
@@ -38,6 +39,7 @@ static const struct option run_options[] = {
     {"best-effort", no_argument, NULL, OPT_BEST_EFFORT},
     {"allow-env", required_argument, NULL, OPT_ALLOW_ENV},
     {"allow-persistence", required_argument, NULL, OPT_ALLOW_PERSISTENCE},
+    {"allow-unix-socket", required_argument, NULL, OPT_ALLOW_UNIX_SOCKET},
     {"verbose", no_argument, NULL, 'v'},
     {"silent", no_argument, NULL, 's'},
     {"help", no_argument, NULL, 'h'},
@@ -67,6 +69,8 @@ static void usage(const char *cmd, FILE *out)
                 "      --allow-persistence PATH\n"
                 "                          let the sandbox write PATH (.git/hooks, .bashrc, ...)"
                 "\n"
+                "      --allow-unix-socket PATH\n"
+                "                          let the sandbox connect to the Unix socket PATH\n"
                 "  -v, --verbose           say more (twice: debug)\n"
                 "  -s, --silent            print errors only\n\n"
                 "NONO_ALLOW adds comma-separated --allow paths.\n",
@@ -112,6 +116,8 @@ static struct strv *list_for(struct run_request *req, int opt)
                 return &req->allow_env;
         case OPT_ALLOW_PERSISTENCE:
                 return &req->allow_persistence;
+        case OPT_ALLOW_UNIX_SOCKET:
+                return &req->allow_unix_socket;
         default:
                 return NULL;
         }

@@ -237,3 +237,16 @@ int paths_bypass(struct plan *p, const struct vars *v, const char *raw)
         free(resolved);
         return 0;
 }
+
+int paths_unix_socket(struct plan *p, const struct vars *v, const char *raw)
+{
+        char *resolved = NULL;
+        int r = paths_resolve_raw(v, raw, &resolved);
+
+        if (r < 0)
+                return r;
+        if (!strv_contains(&p->unix_sockets, resolved))
+                r = strv_push(&p->unix_sockets, resolved);
+        free(resolved);
+        return r;
+}

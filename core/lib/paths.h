@@ -30,6 +30,9 @@ int paths_bypass(struct plan *p, const struct vars *v, const char *raw);
  */
 int paths_resolve_lenient(const char *abs, char **ret);
 
+/* Resolves `raw` (it need not exist yet) and allows connecting to that Unix socket. */
+int paths_unix_socket(struct plan *p, const struct vars *v, const char *raw);
+
 /* Expands and resolves `raw` like a protected path (it need not exist). */
 int paths_resolve_raw(const struct vars *v, const char *raw, char **ret);
 

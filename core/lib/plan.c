@@ -47,6 +47,7 @@ void plan_free(struct plan *p)
         strv_free(&p->env_deny);
         strv_free(&p->env_set);
         strv_free(&p->readonly_paths);
+        strv_free(&p->unix_sockets);
         free(p->workdir);
         free(p->profile_name);
         plan_init(p);
@@ -289,6 +290,8 @@ void plan_print(const struct plan *p, FILE *out)
         fprintf(out, "protected:\n");
         for (size_t i = 0; i < p->n_denies; i++)
                 fprintf(out, "  %s  (%s)\n", p->denies[i]->path, p->denies[i]->origin);
+        for (size_t i = 0; i < p->unix_sockets.n; i++)
+                fprintf(out, "unix socket: %s\n", p->unix_sockets.items[i]);
         if (p->readonly_paths.n)
                 fprintf(out, "read-only inside write grants:\n");
         for (size_t i = 0; i < p->readonly_paths.n; i++)
@@ -366,6 +369,7 @@ char *plan_to_json(const struct plan *p)
         json_object_set_new(root, "grants", grants);
         json_object_set_new(root, "protected", denies);
         json_object_set_new(root, "readonly", strv_to_json(&p->readonly_paths));
+        json_object_set_new(root, "unix_sockets", strv_to_json(&p->unix_sockets));
         json_object_set_new(
             root, "network",
             json_pack("{s:s, s:o, s:o, s:o}", "mode", network_mode_name(p->network_mode),

@@ -34,6 +34,9 @@ struct plan {
         /* Environment rules (applied by the supervisor). */
         struct strv env_allow, env_deny, env_set; /* env_set holds NAME=value */
 
+        /* Unix sockets outside the write grants that the child may connect to. */
+        struct strv unix_sockets;
+
         /* Persistence paths inside write grants kept read-only (plan->view.readonly_paths). */
         struct strv readonly_paths;
 

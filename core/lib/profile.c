@@ -81,6 +81,7 @@ static const struct field filesystem_fields[] = {
     FIELD("write_file", FIELD_STRINGS, fs.write_file),
     FIELD("deny", FIELD_STRINGS, fs.deny),
     FIELD("bypass_protection", FIELD_STRINGS, fs.bypass_protection),
+    FIELD("allow_unix_socket", FIELD_STRINGS, fs.allow_unix_socket),
     FIELDS_END,
 };
 
@@ -1011,6 +1012,8 @@ static int apply_filesystem(const struct profile *prof, const struct vars *vars,
                                         grants[g].want_file, origin);
         for (size_t i = 0; r == 0 && i < prof->fs.deny.n; i++)
                 r = paths_deny(plan, vars, prof->fs.deny.items[i], origin);
+        for (size_t i = 0; r == 0 && i < prof->fs.allow_unix_socket.n; i++)
+                r = paths_unix_socket(plan, vars, prof->fs.allow_unix_socket.items[i]);
         /* Last, so that it lifts denies from groups and from this profile alike. */
         for (size_t i = 0; r == 0 && i < prof->fs.bypass_protection.n; i++)
                 r = paths_bypass(plan, vars, prof->fs.bypass_protection.items[i]);

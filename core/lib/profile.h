@@ -37,6 +37,7 @@ struct profile {
                 struct strv allow, read, write;
                 struct strv allow_file, read_file, write_file;
                 struct strv deny, bypass_protection;
+                struct strv allow_unix_socket; /* sockets the child may connect to */
         } fs;
 
         struct {

@@ -39,6 +39,7 @@ void run_request_free(struct run_request *req)
         strv_free(&req->write_file);
         strv_free(&req->allow_env);
         strv_free(&req->allow_persistence);
+        strv_free(&req->allow_unix_socket);
         run_request_init(req);
 }
 
@@ -118,6 +119,8 @@ static int apply_flags(const struct run_request *req, const struct vars *v, stru
                 r = grant_list(p, v, &req->read_file, NONO_ACCESS_READ, 1, "--read-file");
         if (r >= 0)
                 r = grant_list(p, v, &req->write_file, NONO_ACCESS_WRITE, 1, "--write-file");
+        for (size_t i = 0; r >= 0 && i < req->allow_unix_socket.n; i++)
+                r = paths_unix_socket(p, v, req->allow_unix_socket.items[i]);
         return r;
 }
 

@@ -347,9 +347,9 @@ static int write_id_maps(const struct nono_host *h, const char *uid_map, const c
 
 /*
  * Enters a new mount namespace (and user namespace).  A positive errno when the
- * namespace could not be created at all (nothing changed), 0 when inside, a negative
- * errno on a failure after that (the process is then in a half-made namespace and
- * must not go on).
+ * namespace could not be made (nothing was changed), 0 when inside, a negative errno
+ * on a failure that leaves the process unfit to go on (a user namespace without id
+ * maps).
  */
 static int enter_namespace(const struct nono_host *h, int mode, const char *uid_map,
                            const char *gid_map)
@@ -371,9 +371,17 @@ static int enter_namespace(const struct nono_host *h, int mode, const char *uid_
                 if (r < 0)
                         return r;
         }
-        /* Private: nothing made here reaches the host, nothing of the host's comes in. */
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-                return child_fail(h, "cannot make the mounts private", NULL, errno);
+        /*
+         * Private: nothing made here reaches the host, nothing of the host's comes in.
+         * Failing here (inside a Landlock domain, which denies mount calls) leaves a copy
+         * of the same mounts, changed in nothing: as good as no namespace.
+         */
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                int err = errno;
+
+                child_fail(h, "cannot make the mounts private", NULL, err);
+                return err;
+        }
         return 0;
 }
 
