@@ -4,18 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "error.h"
-
-/* Set by the SIGCHLD and SIGWINCH handlers; the relay loop polls a self-pipe. */
-static int wake_pipe[2] = {-1, -1};
-static volatile sig_atomic_t winch_pending;
 
 int pty_relay_wanted(void)
 {
@@ -70,30 +64,6 @@ int pty_relay_attach_child(const struct pty_relay *r)
         return 0;
 }
 
-static void on_signal(int sig)
-{
-        int saved = errno;
-        ssize_t ignored;
-
-        if (sig == SIGWINCH)
-                winch_pending = 1;
-        ignored = write(wake_pipe[1], "x", 1);
-        (void)ignored;
-        errno = saved;
-}
-
-static void install_wakeups(void)
-{
-        struct sigaction sa;
-
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = on_signal;
-        sa.sa_flags = SA_RESTART;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGCHLD, &sa, NULL);
-        sigaction(SIGWINCH, &sa, NULL);
-}
-
 /* Copies what is readable from `from` to `to`; 0 on end of file or error. */
 static int pump(int from, int to)
 {
@@ -114,79 +84,42 @@ static int pump(int from, int to)
         return 1;
 }
 
-static void drain_wakeups(void)
-{
-        char buf[64];
-
-        while (read(wake_pipe[0], buf, sizeof(buf)) > 0)
-                ;
-}
-
-static int child_exited(pid_t pid)
-{
-        siginfo_t info;
-
-        memset(&info, 0, sizeof(info));
-        /* WNOWAIT: leave the status for the supervisor's own wait. */
-        return waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-               info.si_pid == pid;
-}
-
-static void relay_loop(struct pty_relay *r, pid_t pid)
-{
-        int stdin_open = 1;
-
-        for (;;) {
-                struct pollfd fds[3] = {
-                    {r->master, POLLIN, 0},
-                    {wake_pipe[0], POLLIN, 0},
-                    {stdin_open ? STDIN_FILENO : -1, POLLIN, 0},
-                };
-
-                if (child_exited(pid)) {
-                        /* Whatever the command wrote last is still in the pty. */
-                        while (poll(fds, 1, 0) > 0 && pump(r->master, STDOUT_FILENO))
-                                ;
-                        return;
-                }
-                if (poll(fds, 3, -1) < 0 && errno != EINTR)
-                        return;
-                if (fds[1].revents) {
-                        drain_wakeups();
-                        if (winch_pending) {
-                                winch_pending = 0;
-                                copy_window_size(STDIN_FILENO, r->master);
-                        }
-                }
-                if (fds[0].revents & POLLIN)
-                        pump(r->master, STDOUT_FILENO);
-                if (fds[2].revents & (POLLIN | POLLHUP))
-                        stdin_open = pump(STDIN_FILENO, r->master);
-        }
-}
-
-void pty_relay_run(struct pty_relay *r, pid_t pid)
+void pty_relay_begin(struct pty_relay *r)
 {
         struct termios raw;
 
         close(r->slave);
         r->slave = -1;
-        if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
-                return;
-        install_wakeups();
-        /* Raw: keys (Ctrl-C, Ctrl-Z) go to the command's pty, which turns them into
-         * signals for the command's own foreground job. */
         if (r->saved_valid) {
                 raw = r->saved;
                 cfmakeraw(&raw);
                 tcsetattr(STDIN_FILENO, TCSADRAIN, &raw);
         }
-        relay_loop(r, pid);
+}
+
+void pty_relay_from_child(struct pty_relay *r)
+{
+        pump(r->master, STDOUT_FILENO);
+}
+
+int pty_relay_to_child(struct pty_relay *r)
+{
+        return pump(STDIN_FILENO, r->master);
+}
+
+void pty_relay_resize(struct pty_relay *r)
+{
+        copy_window_size(STDIN_FILENO, r->master);
+}
+
+void pty_relay_end(struct pty_relay *r)
+{
+        struct pollfd pfd = {r->master, POLLIN, 0};
+
+        while (poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN) && pump(r->master, STDOUT_FILENO))
+                ;
         if (r->saved_valid)
                 tcsetattr(STDIN_FILENO, TCSADRAIN, &r->saved);
-        close(wake_pipe[0]);
-        close(wake_pipe[1]);
-        wake_pipe[0] = wake_pipe[1] = -1;
 }
 
 void pty_relay_close(struct pty_relay *r)

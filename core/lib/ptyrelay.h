@@ -29,11 +29,19 @@ int pty_relay_open(struct pty_relay *r);
 int pty_relay_attach_child(const struct pty_relay *r);
 
 /*
- * Parent side: puts the user's terminal in raw mode and copies bytes both ways until
- * the child `pid` has exited and its output is drained; propagates window-size
- * changes.  Restores the terminal before returning.
+ * Parent side, once the child runs: closes the slave and puts the user's terminal in
+ * raw mode, so keys (Ctrl-C, Ctrl-Z) reach the command's pty, which turns them into
+ * signals for the command's own foreground job.
  */
-void pty_relay_run(struct pty_relay *r, pid_t pid);
+void pty_relay_begin(struct pty_relay *r);
+/* Copies what the command wrote to stdout. */
+void pty_relay_from_child(struct pty_relay *r);
+/* Copies what the user typed to the command; 0 once stdin is at its end. */
+int pty_relay_to_child(struct pty_relay *r);
+/* Gives the pty the user's current window size (after SIGWINCH). */
+void pty_relay_resize(struct pty_relay *r);
+/* Copies what is still buffered, then restores the user's terminal. */
+void pty_relay_end(struct pty_relay *r);
 
 void pty_relay_close(struct pty_relay *r);
 

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,6 +228,98 @@ static pid_t spawn_child(const struct child_spec *spec, const int pipefd[2], pid
 #endif
 }
 
+/* SIGCHLD and SIGWINCH wake the supervision loop through a self-pipe. */
+static int wake_pipe[2] = {-1, -1};
+static volatile sig_atomic_t winch_pending;
+
+static void on_wakeup(int sig)
+{
+        int saved = errno;
+        ssize_t ignored;
+
+        if (sig == SIGWINCH)
+                winch_pending = 1;
+        ignored = write(wake_pipe[1], "x", 1);
+        (void)ignored;
+        errno = saved;
+}
+
+static void drain_wakeups(void)
+{
+        char buf[64];
+
+        while (read(wake_pipe[0], buf, sizeof(buf)) > 0)
+                ;
+}
+
+static int child_exited(pid_t pid)
+{
+        siginfo_t info;
+
+        memset(&info, 0, sizeof(info));
+        /* WNOWAIT: leave the status for wait_child. */
+        return waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+               info.si_pid == pid;
+}
+
+static int start_wakeups(void)
+{
+        struct sigaction sa;
+
+        if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+                return -errno;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_wakeup;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGCHLD, &sa, NULL);
+        sigaction(SIGWINCH, &sa, NULL);
+        return 0;
+}
+
+static void stop_wakeups(void)
+{
+        signal(SIGCHLD, SIG_DFL);
+        close(wake_pipe[0]);
+        close(wake_pipe[1]);
+        wake_pipe[0] = wake_pipe[1] = -1;
+}
+
+/*
+ * While the command runs, the supervisor relays the pty of an interactive session.
+ * Without anything to serve, the plain wait in the caller is enough.
+ */
+static void supervise(pid_t pid, struct pty_relay *pty)
+{
+        int stdin_open = 1;
+
+        if (!pty || start_wakeups() < 0)
+                return;
+        pty_relay_begin(pty);
+        while (!child_exited(pid)) {
+                struct pollfd fds[3] = {
+                    {wake_pipe[0], POLLIN, 0},
+                    {pty->master, POLLIN, 0},
+                    {stdin_open ? STDIN_FILENO : -1, POLLIN, 0},
+                };
+
+                if (poll(fds, 3, -1) < 0 && errno != EINTR)
+                        break;
+                if (fds[0].revents)
+                        drain_wakeups();
+                if (winch_pending) {
+                        winch_pending = 0;
+                        pty_relay_resize(pty);
+                }
+                if (fds[1].revents & POLLIN)
+                        pty_relay_from_child(pty);
+                if (fds[2].revents & (POLLIN | POLLHUP))
+                        stdin_open = pty_relay_to_child(pty);
+        }
+        pty_relay_end(pty);
+        stop_wakeups();
+}
+
 /* Reads the child's failure report; 0 when exec succeeded (the pipe closed empty). */
 static int read_child_report(int fd, struct child_error *err)
 {
@@ -369,11 +462,10 @@ int supervisor_run(const struct child_spec *spec)
         memset(&err, 0, sizeof(err));
         failed = read_child_report(pipefd[0], &err);
         close(pipefd[0]);
-        if (interactive) {
-                if (!failed)
-                        pty_relay_run(&pty, pid);
+        if (!failed)
+                supervise(pid, interactive ? &pty : NULL);
+        if (interactive)
                 pty_relay_close(&pty);
-        }
         r = wait_child(pid, &status);
         child_pid = 0;
         kill_leftovers();
