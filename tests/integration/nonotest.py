@@ -10,12 +10,24 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 NONO = os.environ.get("NONO_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "nono")
 # Debian's interpreter, independent of whatever python runs the tests.
 SYSTEM_PYTHON = "/usr/bin/python3"
+# NONO_TEST_UID=65534: the suite runs nono as that unprivileged user (the test
+# harness stays root to set up and judge from outside).
+TEST_UID = int(os.environ.get("NONO_TEST_UID", "-1"))
+
+
+def as_test_user(argv):
+    """The command line that runs argv as the test user (unchanged when root)."""
+    if TEST_UID < 0:
+        return list(argv)
+    return ["/usr/bin/setpriv", f"--reuid={TEST_UID}", f"--regid={TEST_UID}", "--clear-groups",
+            *argv]
 
 
 class SandboxTestCase(unittest.TestCase):
@@ -61,10 +73,51 @@ class SandboxTestCase(unittest.TestCase):
         env.update(extra)
         return env
 
-    def nono(self, *args, cwd=None, env=None, timeout=120, input=None):
+    def give_to_test_user(self):
+        """Hands the temp tree to the test user, so that it can work in it."""
+        if TEST_UID < 0:
+            return
+        os.chmod(self.root, 0o755)
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            for name in [dirpath] + [os.path.join(dirpath, n) for n in dirnames + filenames]:
+                os.lchown(name, TEST_UID, TEST_UID)
+
+    def nono(self, *args, cwd=None, env=None, timeout=120, input=None, **kw):
         """Runs nono with the given arguments; returns the CompletedProcess."""
-        return subprocess.run([NONO, *args], cwd=cwd or self.ws, env=env or self.env(),
-                              capture_output=True, text=True, timeout=timeout, input=input)
+        self.give_to_test_user()
+        return subprocess.run(as_test_user([NONO, *args]), cwd=cwd or self.ws,
+                              env=env or self.env(), capture_output=True, text=True,
+                              timeout=timeout, input=input, **kw)
+
+    def nono_on_pty(self, *args, env=None, keys=b"", winsize=None, timeout=30):
+        """Runs nono on a fresh pseudo-terminal, types `keys`, and returns (output bytes,
+        exit code) once nono has exited and the terminal is drained."""
+        import fcntl
+        import pty
+        import struct
+        import termios
+        self.give_to_test_user()
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.chdir(self.ws)
+            argv = as_test_user([NONO, *args])
+            os.execve(argv[0], argv, env or self.env(TERM="dumb"))
+        if winsize:
+            fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", *winsize, 0, 0))
+        os.write(fd, keys)
+        out = b""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        return out, os.waitstatus_to_exitcode(status)
 
     def sandboxed(self, script, *flags, cwd=None, env=None, timeout=120):
         """Runs `sh -c script` in the sandbox with the workspace granted."""

@@ -6,7 +6,7 @@ import signal
 import subprocess
 import time
 
-from nonotest import NONO, SYSTEM_PYTHON, SandboxTestCase, main
+from nonotest import NONO, SYSTEM_PYTHON, SandboxTestCase, as_test_user, main
 
 
 class ExitCodes(SandboxTestCase):
@@ -114,10 +114,11 @@ class BadInput(SandboxTestCase):
 class Supervision(SandboxTestCase):
     def test_signal_forwarded_to_child(self):
         marker = os.path.join(self.ws, "got-term")
+        self.give_to_test_user()
         proc = subprocess.Popen(
-            [NONO, "run", "--allow-cwd", "--", "/bin/sh", "-c",
+            as_test_user([NONO, "run", "--allow-cwd", "--", "/bin/sh", "-c",
              f"trap 'echo term > {marker}; exit 3' TERM; echo READY; "
-             "while :; do sleep 0.05; done"],
+             "while :; do sleep 0.05; done"]),
             cwd=self.ws, env=self.env(), stdout=subprocess.PIPE, text=True)
         self.assertEqual(proc.stdout.readline().strip(), "READY")
         proc.send_signal(signal.SIGTERM)
@@ -127,9 +128,10 @@ class Supervision(SandboxTestCase):
 
     def test_child_dies_with_nono(self):
         pidfile = os.path.join(self.ws, "pid")
+        self.give_to_test_user()
         proc = subprocess.Popen(
-            [NONO, "run", "--allow-cwd", "--", "/bin/sh", "-c",
-             f"echo $$ > {pidfile}; echo READY; exec sleep 60"],
+            as_test_user([NONO, "run", "--allow-cwd", "--", "/bin/sh", "-c",
+                          f"echo $$ > {pidfile}; echo READY; exec sleep 60"]),
             cwd=self.ws, env=self.env(), stdout=subprocess.PIPE, text=True)
         self.assertEqual(proc.stdout.readline().strip(), "READY")
         with open(pidfile) as f:
@@ -157,56 +159,20 @@ class Supervision(SandboxTestCase):
         self.assertIn("hello through stdin", p.stdout)
 
     def test_interactive_python_repl_on_a_pty(self):
-        import pty
-        pid, fd = pty.fork()
-        if pid == 0:
-            os.chdir(self.ws)
-            os.execve(NONO, [NONO, "run", "--allow-cwd", "--", SYSTEM_PYTHON, "-i", "-q"],
-                      self.env(TERM="dumb"))
-        os.write(fd, b"print(6*7)\nexit()\n")
-        out = b""
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-        _, status = os.waitpid(pid, 0)
-        os.close(fd)
+        out, code = self.nono_on_pty("run", "--allow-cwd", "--", SYSTEM_PYTHON, "-i", "-q",
+                                     keys=b"print(6*7)\nexit()\n")
         self.assertIn(b"42", out)
-        self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+        self.assertEqual(code, 0)
 
     def test_interactive_shell_job_control_and_window_size(self):
-        import fcntl
-        import pty
-        import struct
-        import termios
-        pid, fd = pty.fork()
-        if pid == 0:
-            os.chdir(self.ws)
-            os.execve(NONO, [NONO, "shell", "--allow-cwd"],
-                      self.env(SHELL="/bin/bash", TERM="dumb", PS1="$ "))
-        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 111, 0, 0))
-        os.write(fd, b"stty size; sleep 30 & jobs; kill %1; wait; echo DONE-$((6*7)); exit 7\n")
-        out = b""
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-        _, status = os.waitpid(pid, 0)
-        os.close(fd)
+        out, code = self.nono_on_pty(
+            "shell", "--allow-cwd", env=self.env(SHELL="/bin/bash", TERM="dumb", PS1="$ "),
+            winsize=(33, 111),
+            keys=b"stty size; sleep 30 & jobs; kill %1; wait; echo DONE-$((6*7)); exit 7\n")
         self.assertIn(b"33 111", out)
         self.assertRegex(out, rb"\[1\]\+?\s+Running\s+sleep 30")
         self.assertIn(b"DONE-42", out)
-        self.assertEqual(os.waitstatus_to_exitcode(status), 7, out)
+        self.assertEqual(code, 7, out)
 
     def test_wrap_applies_to_itself(self):
         p = self.nono("wrap", "--allow-cwd", "--", "/bin/sh", "-c",

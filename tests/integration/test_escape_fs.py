@@ -5,6 +5,7 @@ look like a pass; the effect is then checked from outside the sandbox.  Cases th
 belong to the hardening issue (mount namespace, capabilities, persistence paths) are
 skipped with that reason rather than asserted.
 """
+import json
 import os
 import subprocess
 import uuid
@@ -94,10 +95,15 @@ class FilesystemEscapes(SandboxTestCase):
 
     def test_a11_rename_to_gain_rights(self):
         self.write(os.path.join(self.ws, "g"), "WS\n")
+        ro_inode = os.stat(os.path.join(self.ro, "f")).st_ino
         p = self.run_payload(f"mv {self.ro}/f ./f; mv g {self.out}/", *self.ro_flags)
         self.assertRan(p)
-        self.assertTrue(os.path.exists(os.path.join(self.ro, "f")))
-        self.assertFalse(os.path.exists(os.path.join(self.ws, "f")))
+        # The read-only file stays where it was; at most mv made a copy (reading RO and
+        # writing WS are both allowed), which is another file, not RO's file with WS rights.
+        self.assertEqual(os.stat(os.path.join(self.ro, "f")).st_ino, ro_inode)
+        moved = os.path.join(self.ws, "f")
+        if os.path.exists(moved):
+            self.assertNotEqual(os.stat(moved).st_ino, ro_inode)
         self.assertFalse(os.path.exists(os.path.join(self.out, "g")))
 
     def test_a12_rename_exchange(self):
@@ -224,32 +230,49 @@ except OSError as e:
     print("denied", e.errno)
 """
         prog = "print('PAYLOAD-RAN', flush=True)\n" + code
-        p = subprocess.run([NONO, "run", "--allow-cwd", "--",
-                            SYSTEM_PYTHON, "-c", prog], cwd=self.ws, env=self.env(),
-                           capture_output=True, text=True, timeout=60, pass_fds=(fd,))
+        p = self.nono("run", "--allow-cwd", "--", SYSTEM_PYTHON, "-c", prog, timeout=60,
+                      pass_fds=(fd,))
         self.assertRan(p)
         self.assertNotIn("OUT-SECRET", p.stdout)
 
     def test_a25_reopen_through_proc_fd(self):
         with open(os.path.join(self.out, "secret")) as stdin:
-            p = subprocess.run([NONO, "run", "--allow-cwd", "--",
-                                "/bin/sh", "-c", "echo PAYLOAD-RAN; echo PWNED > /proc/self/fd/0"],
-                               cwd=self.ws, env=self.env(), stdin=stdin,
-                               capture_output=True, text=True, timeout=60)
+            p = self.nono("run", "--allow-cwd", "--", "/bin/sh", "-c",
+                          "echo PAYLOAD-RAN; echo PWNED > /proc/self/fd/0", stdin=stdin)
         self.assertRan(p)
         with open(os.path.join(self.out, "secret")) as f:
             self.assertEqual(f.read(), "OUT-SECRET\n")
+
+    def protected_paths_under_home(self):
+        p = self.nono("profile", "show", "default", "--json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return [d["path"] for d in json.loads(p.stdout)["protected"]
+                if d["path"].startswith(self.home + "/")]
 
     def test_a26_sensitive_files(self):
         # Not granted: unreadable.
         p = self.run_payload("cat ~/.ssh/id_rsa ~/.aws/credentials")
         self.assertRan(p)
         self.assertNotIn("FAKE", p.stdout)
-        # Granting a directory that contains them is refused, naming both paths.
+        # Granting a directory that contains them: either masked (mount namespace) or
+        # refused naming both paths; never exposed.  A protected path that does not
+        # exist cannot be masked, so the grant is refused while any is missing.
         p = self.nono("run", "--allow", self.home, "--", "/bin/true")
         self.assertEqual(p.returncode, 1, p.stderr)
         self.assertIn(self.home, p.stderr)
-        self.assertIn(".ssh", p.stderr)
+        for path in self.protected_paths_under_home():
+            if not os.path.lexists(path):
+                os.makedirs(path, exist_ok=True)
+        p = self.nono("run", "--allow", self.home, "--", "/bin/sh", "-c",
+                      "echo PAYLOAD-RAN; cat ~/.ssh/id_rsa ~/.aws/credentials; "
+                      "echo planted > ~/.ssh/authorized_keys; echo ok > ~/work-file")
+        if p.returncode == 1 and "PAYLOAD-RAN" not in p.stdout:
+            self.assertIn(".ssh", p.stderr)  # refused: no mount namespace here
+            return
+        self.assertRan(p)
+        self.assertNotIn("FAKE", p.stdout)
+        self.assertFalse(os.path.exists(os.path.join(self.home, ".ssh", "authorized_keys")))
+        self.assertTrue(os.path.exists(os.path.join(self.home, "work-file")))
 
     def test_a27_prefix_collision(self):
         self.mkdir("home", ".sshfoo")

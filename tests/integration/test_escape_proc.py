@@ -3,12 +3,11 @@ the real nono binary.  Each payload proves it ran before the effect is judged fr
 outside the sandbox."""
 import ctypes
 import os
-import pty
 import signal
 import subprocess
 import time
 
-from nonotest import NONO, SYSTEM_PYTHON, SandboxTestCase, main
+from nonotest import SYSTEM_PYTHON, SandboxTestCase, main
 
 libc = ctypes.CDLL(None, use_errno=True)
 KEY_SPEC_SESSION_KEYRING = -3
@@ -109,30 +108,14 @@ print("FOUND" if r > 0 else "NOT-FOUND", ctypes.get_errno())
         self.assertIn("NOT-FOUND", p.stdout)
 
     def test_c06_no_terminal_injection(self):
-        pid, fd = pty.fork()
-        if pid == 0:
-            os.chdir(self.ws)
-            code = ("import fcntl, termios, os\n"
-                    "print('PAYLOAD-RAN', flush=True)\n"
-                    "for req in (termios.TIOCSTI, (0x123 << 32) | termios.TIOCSTI):\n"
-                    "    try:\n"
-                    "        fcntl.ioctl(0, req, b'X'); print('INJECTED', flush=True)\n"
-                    "    except OSError as e:\n"
-                    "        print('DENIED', e.errno, flush=True)\n")
-            os.execve(NONO, [NONO, "run", "--allow-cwd", "--", SYSTEM_PYTHON, "-c", code],
-                      self.env(TERM="dumb"))
-        out = b""
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-        os.waitpid(pid, 0)
-        os.close(fd)
+        code = ("import fcntl, termios, os\n"
+                "print('PAYLOAD-RAN', flush=True)\n"
+                "for req in (termios.TIOCSTI, (0x123 << 32) | termios.TIOCSTI):\n"
+                "    try:\n"
+                "        fcntl.ioctl(0, req, b'X'); print('INJECTED', flush=True)\n"
+                "    except OSError as e:\n"
+                "        print('DENIED', e.errno, flush=True)\n")
+        out, _ = self.nono_on_pty("run", "--allow-cwd", "--", SYSTEM_PYTHON, "-c", code)
         self.assertIn(b"PAYLOAD-RAN", out)
         self.assertNotIn(b"INJECTED", out)
         self.assertEqual(out.count(b"DENIED"), 2, out)

@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 
-from nonotest import SYSTEM_PYTHON, SandboxTestCase, main
+from nonotest import SYSTEM_PYTHON, SandboxTestCase, as_test_user, main
 
 AGENT = r'''
 import os, subprocess, sys
@@ -77,6 +77,9 @@ class SeedScenario(SandboxTestCase):
                          and os.path.exists(os.path.join(versions, v, "bin", "python3")))
         if not pythons:
             self.skipTest("no pyenv python 3.8+")
+        probe = subprocess.run(as_test_user(["test", "-r", os.path.join(versions, pythons[-1])]))
+        if probe.returncode != 0:
+            self.skipTest("the machine's pyenv is not readable by the test user")
         self.run_agent(os.path.join(versions, pythons[-1], "bin", "python3"),
                        "--read", os.path.realpath(root))
 

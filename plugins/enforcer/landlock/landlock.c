@@ -34,9 +34,9 @@
 
 struct ll_state {
         const struct nono_host *host;
-        long long max_abi; /* the max_abi knob; LL_ABI_KNOWN when unset */
-        int kernel_abi;    /* 0 until probed, then the kernel's ABI or a negative errno */
-        int abi;           /* the ABI we use: kernel's, capped by max_abi and LL_ABI_KNOWN */
+        long long max_abi;        /* the max_abi knob; LL_ABI_KNOWN when unset */
+        int kernel_abi;           /* 0 until probed, then the kernel's ABI or a negative errno */
+        int abi;                  /* the ABI we use: kernel's, capped by max_abi and LL_ABI_KNOWN */
         struct mntns_state mntns; /* the mount-namespace layer (mountns.c) */
 };
 
@@ -433,7 +433,17 @@ static int add_path_rule(const struct ll_state *st, int ruleset_fd, int fd, uint
         return 0;
 }
 
-static int add_grant_rule(const struct ll_state *st, int ruleset_fd, const struct nono_grant *g)
+/*
+ * A directory sealed because a protected path is missing below it (mountns.c): nothing
+ * may be created in it, and nothing in it removed or renamed but files.
+ */
+#define LL_SEAL_DROP                                                                               \
+        (LL_ACCESS_FS_MAKE_CHAR | LL_ACCESS_FS_MAKE_DIR | LL_ACCESS_FS_MAKE_REG |                  \
+         LL_ACCESS_FS_MAKE_SOCK | LL_ACCESS_FS_MAKE_FIFO | LL_ACCESS_FS_MAKE_BLOCK |               \
+         LL_ACCESS_FS_MAKE_SYM | LL_ACCESS_FS_REMOVE_DIR)
+
+static int add_grant_rule(const struct ll_state *st, int ruleset_fd, const struct nono_grant *g,
+                          const struct mntns *mntns)
 {
         uint64_t rights = 0;
         int fd, r;
@@ -445,6 +455,8 @@ static int add_grant_rule(const struct ll_state *st, int ruleset_fd, const struc
         if (fd < 0)
                 return fd;
         r = grant_rights(st, g, fd, &rights);
+        if (mntns_sealed(mntns, g->path))
+                rights &= ~(uint64_t)LL_SEAL_DROP;
         if (r == 0)
                 r = add_path_rule(st, ruleset_fd, fd, rights, g);
         /* The rule holds its own reference to the file; the descriptor is not needed. */
@@ -466,12 +478,43 @@ static int add_port_rule(const struct ll_state *st, int ruleset_fd, uint64_t rig
         return 0;
 }
 
-static int add_rules(const struct ll_state *st, int ruleset_fd, const struct nono_plan *plan)
+/*
+ * The subdirectories of sealed directories keep their grant's rights.  One that cannot
+ * be opened (gone since, or a link now) stays sealed: stricter, never looser.
+ */
+static int add_open_dir_rules(const struct ll_state *st, int ruleset_fd, const struct mntns *mntns)
+{
+        for (size_t i = 0; i < mntns_n_open_dirs(mntns); i++) {
+                uint32_t access;
+                const char *path = mntns_open_dir(mntns, i, &access);
+                struct ll_path_beneath_attr attr = {
+                    .allowed_access = ll_access_to_rights(access, false, st->abi)};
+                int fd = open_no_symlinks(path), r = 0;
+
+                if (fd < 0)
+                        continue;
+                attr.parent_fd = fd;
+                if (syscall(LL_NR_add_rule, ruleset_fd, LL_RULE_PATH_BENEATH, &attr, 0u) < 0) {
+                        r = -errno;
+                        st->host->set_error(st->host->ctx, "landlock: cannot add a rule for %s: %s",
+                                            path, strerror(-r));
+                }
+                close(fd);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int add_rules(const struct ll_state *st, int ruleset_fd, const struct nono_plan *plan,
+                     const struct mntns *mntns)
 {
         int r = 0;
 
         for (size_t i = 0; r == 0 && i < plan->n_grants; i++)
-                r = add_grant_rule(st, ruleset_fd, plan->grants[i]);
+                r = add_grant_rule(st, ruleset_fd, plan->grants[i], mntns);
+        if (r == 0)
+                r = add_open_dir_rules(st, ruleset_fd, mntns);
         /* Without handled TCP rights (network allowed, or best effort below ABI 4) the
          * kernel would refuse port rules, and they would mean nothing anyway. */
         if (!handled_net(st, plan))
@@ -497,18 +540,22 @@ static int ll_prepare(void *state, const struct nono_plan *plan, void **ret_prep
                 r = check_plan_shape(st, plan);
         if (r == 0)
                 r = check_features(st, plan);
+        /* The namespace first: it decides which grants are sealed (see add_grant_rule). */
+        if (r == 0)
+                r = mntns_prepare(st->host, &st->mntns, plan, &mntns);
         if (r < 0)
                 return r;
 
         fd = create_ruleset(st, plan);
-        if (fd < 0)
+        if (fd < 0) {
+                mntns_release(st->host, mntns);
                 return fd;
-        r = add_rules(st, fd, plan);
+        }
+        r = add_rules(st, fd, plan, mntns);
         if (r == 0)
                 r = ll_seccomp_prepare(st->host, plan, &seccomp);
-        if (r == 0)
-                r = mntns_prepare(st->host, &st->mntns, plan, &mntns);
         if (r < 0) {
+                mntns_release(st->host, mntns);
                 ll_seccomp_release(st->host, seccomp);
                 close(fd);
                 return r;
@@ -775,4 +822,5 @@ static const struct nono_enforcer_ops ops = {
 };
 
 NONO_PLUGIN_DEFINE(landlock, NONO_PLUGIN_ENFORCER, "landlock", "0.1.0",
-                   "Linux Landlock LSM (filesystem, TCP ports, scopes) with a seccomp filter", ll_init, ll_fini, &ops)
+                   "Linux Landlock LSM (filesystem, TCP ports, scopes) with a seccomp filter",
+                   ll_init, ll_fini, &ops)

@@ -29,6 +29,7 @@
  */
 #include "mountns.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -159,9 +160,27 @@ struct mntns_op {
         char *within; /* the grant it lies in, for messages and --dry-run */
 };
 
+/* A directory in which nothing may be created (see seal_missing). */
+struct mntns_seal {
+        char *path;
+        char *because; /* the missing protected path that needs it */
+};
+
+/* An existing subdirectory of a sealed one: keeps the rights of its write grant. */
+struct mntns_open {
+        char *path;
+        uint32_t access; /* NONO_ACCESS_* */
+};
+
 struct mntns {
         int mode;    /* enum mntns_mode */
         bool needed; /* masks or read-only paths: no running without the namespace */
+        struct mntns_seal *seals;
+        size_t n_seals;
+        size_t cap_seals;
+        struct mntns_open *open;
+        size_t n_open;
+        size_t cap_open;
         char uid_map[48];
         char gid_map[48];
         struct mntns_op *ops;
@@ -866,10 +885,94 @@ static int plan_readonly(struct analysis *a)
         return 0;
 }
 
+static bool is_sealed(const struct mntns *m, const char *path)
+{
+        for (size_t i = 0; m && i < m->n_seals; i++)
+                if (strcmp(m->seals[i].path, path) == 0)
+                        return true;
+        return false;
+}
+
+static int add_seal(struct analysis *a, const char *path, size_t len, const char *because)
+{
+        struct mntns *m = a->m;
+        struct mntns_seal seal;
+
+        for (size_t i = 0; i < m->n_seals; i++)
+                if (strlen(m->seals[i].path) == len && strncmp(m->seals[i].path, path, len) == 0)
+                        return 0;
+        if (grow(a->h, (void **)&m->seals, m->n_seals, &m->cap_seals, sizeof(*m->seals)) < 0)
+                return -ENOMEM;
+        seal.path = a->h->alloc(a->h->ctx, len + 1);
+        seal.because = dup_str(a->h, because);
+        if (!seal.path || !seal.because) {
+                a->h->free(a->h->ctx, seal.path);
+                a->h->free(a->h->ctx, seal.because);
+                return -ENOMEM;
+        }
+        memcpy(seal.path, path, len);
+        seal.path[len] = '\0';
+        m->seals[m->n_seals++] = seal;
+        return 0;
+}
+
 /*
- * A protected or read-only path that does not exist cannot be covered by a mount.
- * Inside a read-only grant nothing can create it; inside a writable one the sandbox
- * could (a new ~/.bashrc, a .git/hooks/pre-commit): refuse, fail closed.
+ * A protected path that does not exist cannot be covered by a mount, and inside a
+ * writable grant the sandbox could create it (a new ~/.ssh/authorized_keys, a
+ * ~/.aws/config with a credential_process).  Instead of refusing the plan, seal its
+ * nearest existing directory and every directory from the write grant down to it:
+ * their Landlock rules lose the make-* and remove-dir rights, so no entry can be
+ * created in them, and none of them can be renamed or removed (which would let a
+ * fresh, unsealed one take its place).  Existing files in them stay writable; their
+ * existing subdirectories get rules of their own with the grant's full rights (see
+ * plan_open_dirs).  This needs no namespace.
+ */
+static int seal_missing(struct analysis *a, const char *path, const struct nono_grant *w)
+{
+        size_t wlen = strlen(w->path), len = strlen(path);
+        struct stat sb;
+        int r = 0;
+
+        if (len >= PATH_MAX)
+                return refuse(a, -ENAMETOOLONG, "the protected path %s is too long", path);
+        /* The nearest existing directory above the path (the grant itself at worst). */
+        for (;;) {
+                char parent[PATH_MAX];
+
+                while (len > 0 && path[len - 1] != '/')
+                        len--;
+                if (len > 1)
+                        len--; /* drop the slash, except the root's */
+                if (len <= wlen)
+                        break;
+                memcpy(parent, path, len);
+                parent[len] = '\0';
+                if (lstat(parent, &sb) == 0) {
+                        /* A file in the way can be removed, and a directory made there. */
+                        if (S_ISDIR(sb.st_mode))
+                                break;
+                        continue;
+                }
+                if (errno != ENOENT && errno != ENOTDIR)
+                        return refuse(a, -errno, "cannot inspect %s: %s", parent, strerror(errno));
+        }
+        if (len < wlen)
+                len = wlen;
+        /* The grant, each directory between, and the nearest existing one. */
+        r = add_seal(a, w->path, wlen, path);
+        for (size_t k = wlen + 1; r == 0 && k < len; k++)
+                if (path[k] == '/')
+                        r = add_seal(a, path, k, path);
+        if (r == 0 && len > wlen)
+                r = add_seal(a, path, len, path);
+        return r;
+}
+
+/*
+ * A protected or read-only path that does not exist.  Inside a read-only grant nothing
+ * can create it.  Inside a writable one: protected paths are sealed off (above);
+ * read-only paths are listed by the host only when they exist, so a missing one
+ * vanished since, and the plan is refused.
  */
 static int check_missing(struct analysis *a, const char *path, const char *origin, bool persistence)
 {
@@ -888,11 +991,7 @@ static int check_missing(struct analysis *a, const char *path, const char *origi
                               "does not exist, so no mount can cover it, and the sandbox could "
                               "create it; create it, or pass --allow-persistence %s",
                               path, w->path, origin_text(w->origin), path);
-        return refuse(a, -EPERM,
-                      "cannot protect %s (%s) inside the writable grant %s (%s): it does not "
-                      "exist, so no mount can hide it, and the sandbox could create it; create "
-                      "it, or grant narrower paths than %s",
-                      path, origin, w->path, origin_text(w->origin), w->path);
+        return seal_missing(a, path, w);
 }
 
 static int check_all_missing(struct analysis *a)
@@ -908,6 +1007,62 @@ static int check_all_missing(struct analysis *a)
         for (size_t i = 0; r == 0 && readonly_paths_present(plan) && i < plan->n_readonly_paths;
              i++)
                 r = check_missing(a, plan->readonly_paths[i], "a persistence path", true);
+        return r;
+}
+
+static bool is_mask(const struct analysis *a, const char *path)
+{
+        for (size_t i = 0; i < a->m->n_ops; i++)
+                if ((a->m->ops[i].kind == OP_MASK_DIR || a->m->ops[i].kind == OP_MASK_FILE) &&
+                    strcmp(a->m->ops[i].path, path) == 0)
+                        return true;
+        return false;
+}
+
+/* The existing subdirectories of each sealed directory keep their grant's rights. */
+static int plan_open_dirs(struct analysis *a)
+{
+        struct mntns *m = a->m;
+        int r = 0;
+
+        for (size_t i = 0; r == 0 && i < m->n_seals; i++) {
+                const char *dir = m->seals[i].path;
+                const struct nono_grant *w = writable_containing(a, dir);
+                DIR *d = opendir(dir);
+                struct dirent *e;
+
+                /* Unlistable: its subdirectories stay sealed too (stricter, not looser). */
+                if (!d || !w) {
+                        if (d)
+                                closedir(d);
+                        continue;
+                }
+                while (r == 0 && (e = readdir(d))) {
+                        char child[PATH_MAX];
+                        struct stat sb;
+                        int n;
+
+                        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                                continue;
+                        n = snprintf(child, sizeof(child), "%s%s%s", dir,
+                                     strcmp(dir, "/") == 0 ? "" : "/", e->d_name);
+                        if (n < 0 || (size_t)n >= sizeof(child) || lstat(child, &sb) < 0 ||
+                            !S_ISDIR(sb.st_mode) || is_sealed(m, child) || is_mask(a, child))
+                                continue;
+                        if (grow(a->h, (void **)&m->open, m->n_open, &m->cap_open,
+                                 sizeof(*m->open)) < 0) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        m->open[m->n_open].path = dup_str(a->h, child);
+                        m->open[m->n_open].access = w->access;
+                        if (!m->open[m->n_open].path)
+                                r = -ENOMEM;
+                        else
+                                m->n_open++;
+                }
+                closedir(d);
+        }
         return r;
 }
 
@@ -1011,9 +1166,11 @@ static int plan_staging(struct analysis *a)
 {
         static const char *const candidates[] = {"/dev", "/proc", "/run", "/tmp", "/var",
                                                  "/usr", "/etc",  "/mnt", "/opt", "/srv"};
-        bool masks = op_covers(a, "/", OP_MASK_DIR) || op_covers(a, "/", OP_MASK_FILE);
+        bool masks = false;
         struct stat sb;
 
+        for (size_t i = 0; i < a->m->n_ops; i++)
+                masks |= a->m->ops[i].kind == OP_MASK_DIR || a->m->ops[i].kind == OP_MASK_FILE;
         if (!masks)
                 return 0;
         for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
@@ -1042,6 +1199,14 @@ static void mntns_free(const struct nono_host *h, struct mntns *m)
                 h->free(h->ctx, m->ops[i].path);
                 h->free(h->ctx, m->ops[i].within);
         }
+        for (size_t i = 0; i < m->n_seals; i++) {
+                h->free(h->ctx, m->seals[i].path);
+                h->free(h->ctx, m->seals[i].because);
+        }
+        for (size_t i = 0; i < m->n_open; i++)
+                h->free(h->ctx, m->open[i].path);
+        h->free(h->ctx, m->seals);
+        h->free(h->ctx, m->open);
         h->free(h->ctx, m->ops);
         h->free(h->ctx, m->staging);
         h->free(h->ctx, m);
@@ -1073,6 +1238,8 @@ static int analyse(struct analysis *a, int mode)
                 r = plan_readonly(a);
         if (r == 0)
                 r = check_all_missing(a);
+        if (r == 0)
+                r = plan_open_dirs(a);
         for (size_t i = 0; r == 0 && i < a->m->n_ops; i++)
                 a->m->needed |= a->m->ops[i].kind == OP_READONLY ||
                                 a->m->ops[i].kind == OP_MASK_DIR ||
@@ -1133,10 +1300,7 @@ int mntns_prepare(const struct nono_host *host, struct mntns_state *ms,
                 mntns_free(host, a.m);
                 return r;
         }
-        if (mode == MNTNS_UNAVAILABLE) {
-                mntns_free(host, a.m);
-                a.m = NULL;
-        }
+        /* Without a namespace only the seals (Landlock's part) remain. */
         *ret = a.m;
         return 0;
 }
@@ -1144,6 +1308,22 @@ int mntns_prepare(const struct nono_host *host, struct mntns_state *ms,
 void mntns_release(const struct nono_host *host, struct mntns *m)
 {
         mntns_free(host, m);
+}
+
+bool mntns_sealed(const struct mntns *m, const char *path)
+{
+        return is_sealed(m, path);
+}
+
+size_t mntns_n_open_dirs(const struct mntns *m)
+{
+        return m ? m->n_open : 0;
+}
+
+const char *mntns_open_dir(const struct mntns *m, size_t i, uint32_t *ret_access)
+{
+        *ret_access = m->open[i].access;
+        return m->open[i].path;
 }
 
 /* ---- apply (child) ------------------------------------------------------------------------ */
@@ -1284,10 +1464,16 @@ static int mask_one(const struct nono_host *h, int source, const struct mntns_op
  */
 static int mask_all(const struct nono_host *h, const struct mntns *m)
 {
+        bool masks = false;
         int source, stage, r = 0;
 
-        if (!m->staging)
+        for (size_t i = 0; i < m->n_ops; i++)
+                masks |= m->ops[i].kind == OP_MASK_DIR || m->ops[i].kind == OP_MASK_FILE;
+        if (!masks)
                 return 0;
+        /* Never skip a mask: prepare chose a staging directory whenever there is one. */
+        if (!m->staging)
+                return child_fail(h, "no staging directory for the masks", NULL, EINVAL);
         source = make_mask_source(h);
         if (source < 0)
                 return source;
@@ -1314,7 +1500,7 @@ int mntns_apply(const struct nono_host *h, const struct mntns *m)
         bool have_cwd;
         int r;
 
-        if (!m)
+        if (!m || m->mode == MNTNS_UNAVAILABLE)
                 return 0;
         /* The working directory, to be entered again through the new mounts. */
         have_cwd = syscall(SYS_getcwd, cwd, sizeof(cwd)) > 0 && cwd[0] == '/';
@@ -1429,6 +1615,11 @@ void mntns_render(const struct nono_host *host, const struct mntns_state *ms,
         if (mode != MNTNS_UNAVAILABLE && a.m)
                 for (size_t i = 0; i < a.m->n_ops; i++)
                         render_op(&a.m->ops[i], emit, ctx);
+        for (size_t i = 0; a.m && i < a.m->n_seals; i++)
+                emitf(emit, ctx,
+                      "  sealed %s: nothing can be created, removed or renamed in it (Landlock), "
+                      "since %s does not exist; its existing subdirectories keep their rights\n",
+                      a.m->seals[i].path, a.m->seals[i].because);
         if (r < 0)
                 emitf(emit, ctx, "  refused: %s\n", a.refused ? why : "out of memory");
         analysis_done(&a);

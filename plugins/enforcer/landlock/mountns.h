@@ -14,8 +14,10 @@
  *   - the directories between a write grant and such a path are pinned (bind-mounted
  *     onto themselves) so that renaming a parent away (`mv .git g2`) fails.
  *
- * A protected or read-only path that does not exist inside a writable grant cannot be
- * covered by a mount, and the child could create it: prepare refuses such plans.
+ * A protected path that does not exist inside a writable grant cannot be covered by a
+ * mount, and the child could create it: the directories above it are sealed with
+ * Landlock instead (nothing can be created, removed or renamed in them; see
+ * mntns_sealed).  A missing read-only path is refused.
  *
  * Everything is computed in the parent (prepare); the child (apply) only makes system
  * calls on prepared paths and data, allocates nothing and writes no shared memory but
@@ -26,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <nono/plan.h>
 #include <nono/plugin.h>
@@ -54,10 +57,9 @@ int mntns_probe(const struct nono_host *host, struct mntns_state *ms);
 struct mntns;
 
 /*
- * Computes the namespace for `plan`.  *ret is NULL when no namespace is available and
- * the plan does not need one.  Refuses (negative errno, message) a plan that needs one
- * where there is none, and a protected or read-only path that is missing inside a
- * writable grant.
+ * Computes the namespace (and the seals) for `plan` in *ret; without a namespace
+ * apply does nothing.  Refuses (negative errno, message) a plan that needs one where
+ * there is none, and a read-only path that is missing inside a writable grant.
  */
 int mntns_prepare(const struct nono_host *host, struct mntns_state *ms,
                   const struct nono_plan *plan, struct mntns **ret);
@@ -72,6 +74,16 @@ void mntns_release(const struct nono_host *host, struct mntns *m);
 void mntns_render(const struct nono_host *host, const struct mntns_state *ms,
                   const struct nono_plan *plan, void (*emit)(void *ctx, const char *line),
                   void *ctx);
+
+/*
+ * Landlock's part: a protected path missing inside a writable grant is not refused but
+ * sealed off.  A grant on a sealed directory loses the make-* and remove-dir rights;
+ * the existing subdirectories of sealed directories get rules of their own with the
+ * listed access.  m may be NULL (nothing sealed).
+ */
+bool mntns_sealed(const struct mntns *m, const char *path);
+size_t mntns_n_open_dirs(const struct mntns *m);
+const char *mntns_open_dir(const struct mntns *m, size_t i, uint32_t *ret_access);
 
 /* Component-wise: `path` is `dir` or lies below it. */
 bool mntns_path_within(const char *path, const char *dir);
