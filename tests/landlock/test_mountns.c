@@ -51,12 +51,23 @@ const struct nono_plugin_desc *nono_plugin_query_landlock(void);
 
 static struct {
         char error[2048];
-        int knob; /* mount_namespace */
+        char warnings[4096];
+        int knob;  /* mount_namespace */
+        bool seal; /* seal_missing = 1 */
 } fake;
 
 static void fake_log(void *ctx, int level, const char *fmt, ...) NONO_PRINTF(3, 4);
 static void fake_log(void *ctx, int level, const char *fmt, ...)
 {
+        size_t len = strlen(fake.warnings);
+        va_list ap;
+
+        if (level != NONO_LOG_WARNING || len + 2 >= sizeof(fake.warnings))
+                return;
+        va_start(ap, fmt);
+        vsnprintf(fake.warnings + len, sizeof(fake.warnings) - len - 1, fmt, ap);
+        va_end(ap);
+        strcat(fake.warnings, "\n");
 }
 
 static void fake_set_error(void *ctx, const char *fmt, ...) NONO_PRINTF(2, 3);
@@ -81,6 +92,10 @@ static void fake_free(void *ctx, void *ptr)
 
 static int fake_config_int(void *ctx, const char *key, long long *ret_value)
 {
+        if (strcmp(key, "seal_missing") == 0 && fake.seal) {
+                *ret_value = 1;
+                return 0;
+        }
         if (strcmp(key, "mount_namespace") != 0 || fake.knob == KNOB_ON)
                 return -ENOENT;
         *ret_value = fake.knob;
@@ -107,7 +122,7 @@ static int plugin_open(int knob, struct plugin *p)
 {
         const struct nono_plugin_desc *d = nono_plugin_query_landlock();
 
-        memset(&fake, 0, sizeof(fake));
+        fake.error[0] = fake.warnings[0] = '\0';
         fake.knob = knob;
         p->ops = d->ops;
         p->state = NULL;
@@ -140,6 +155,7 @@ static struct {
         char ro_file[PATH_MAX]; /* ro/f */
         char out[PATH_MAX];     /* never granted */
         char secret[PATH_MAX];  /* out/secret */
+        char rwfile[PATH_MAX];  /* out/rwfile, granted read-write as a single file */
         char ws[PATH_MAX];      /* a workspace, granted read-write */
         char git[PATH_MAX];     /* ws/.git */
         char hooks[PATH_MAX];   /* ws/.git/hooks, read-only */
@@ -249,6 +265,7 @@ static int tree_make(void)
         join(t.ro_file, t.ro, "f");
         join(t.out, t.root, "out");
         join(t.secret, t.out, "secret");
+        join(t.rwfile, t.out, "rwfile");
         join(t.ws, t.root, "ws");
         join(t.git, t.ws, ".git");
         join(t.hooks, t.git, "hooks");
@@ -268,8 +285,8 @@ static int tree_make(void)
         }
         if (write_file(t.key, KEY_TEXT, 0600) || write_file(t.netrc, NETRC_TEXT, 0600) ||
             write_file(t.notes, "notes\n", 0644) || write_file(t.ro_file, "ro\n", 0644) ||
-            write_file(t.secret, "secret\n", 0644) || write_file(t.hook, HOOK_TEXT, 0755) ||
-            write_file(t.config, CONFIG_TEXT, 0644))
+            write_file(t.secret, "secret\n", 0644) || write_file(t.rwfile, "rw\n", 0644) ||
+            write_file(t.hook, HOOK_TEXT, 0755) || write_file(t.config, CONFIG_TEXT, 0644))
                 return -1;
         if (as_root) {
                 if (nftw(t.root, chown_entry, 16, FTW_PHYS) < 0)
@@ -520,25 +537,29 @@ static bool failed_with(int r, int err)
 
 /* ---- probe ----------------------------------------------------------------------------- */
 
-static int scenario_probe(void *arg)
+/* The capabilities probe reports with the knob at `knob`, or -1. */
+static int probe_capabilities(int knob)
 {
         struct nono_enforcer_info info = {.size = sizeof(info)};
         struct plugin p;
-        int r = 0;
+        int r;
 
-        if (plugin_open(KNOB_ON, &p) < 0 || p.ops->probe(p.state, &info) < 0)
-                return 1;
-        if (!(info.capabilities & NONO_ENFORCER_CAP_MASK_PROTECTED))
-                r = 2;
-        plugin_close(&p);
-        memset(&info, 0, sizeof(info));
-        info.size = sizeof(info);
-        if (plugin_open(KNOB_OFF, &p) < 0 || p.ops->probe(p.state, &info) < 0)
-                return 3;
-        if (info.capabilities & NONO_ENFORCER_CAP_MASK_PROTECTED)
-                r = 4;
+        if (plugin_open(knob, &p) < 0)
+                return -1;
+        r = p.ops->probe(p.state, &info) < 0 ? -1 : (int)info.capabilities;
         plugin_close(&p);
         return r;
+}
+
+static int scenario_probe(void *arg)
+{
+        int on = probe_capabilities(KNOB_ON), off = probe_capabilities(KNOB_OFF);
+
+        if (on < 0 || off < 0)
+                return 1;
+        if (!(on & NONO_ENFORCER_CAP_MASK_PROTECTED))
+                return 2;
+        return off & NONO_ENFORCER_CAP_MASK_PROTECTED ? 3 : 0;
 }
 
 static void test_probe(void)
@@ -635,6 +656,9 @@ static int child_metadata(void *arg)
         CHECK(7, failed_with(utimensat(AT_FDCWD, t.out, NULL, 0), EROFS), "utime %s", t.out);
         /* Inside the write grant they work. */
         CHECK(8, chmod(t.notes, 0600) == 0, "chmod %s", t.notes);
+        /* A single file granted for writing: its own writable mount. */
+        CHECK(10, try_write(t.rwfile, "RW\n") == 0, "write %s", t.rwfile);
+        CHECK(11, chmod(t.rwfile, 0600) == 0, "chmod %s", t.rwfile);
         /* A device granted for writing needs no writable mount. */
         fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
         CHECK(9, fd >= 0 && write(fd, "x", 1) == 1, "write /dev/null");
@@ -650,6 +674,7 @@ static int scenario_metadata(void *arg)
         plan_grant(&tp, t.home, NONO_ACCESS_READWRITE, 0);
         plan_grant(&tp, t.ro, NONO_ACCESS_READ, 0);
         plan_grant(&tp, "/dev/null", NONO_ACCESS_READWRITE, NONO_GRANT_FILE);
+        plan_grant(&tp, t.rwfile, NONO_ACCESS_READWRITE, NONO_GRANT_FILE);
         return run_sandboxed(&tp.plan, KNOB_ON, child_metadata, NULL);
 }
 
@@ -662,6 +687,8 @@ static void test_metadata(void)
                 CU_ASSERT_EQUAL(mode_of(t.ro_file), 0644);
                 CU_ASSERT_EQUAL(mode_of(t.secret), 0644);
                 CU_ASSERT_EQUAL(mode_of(t.notes), 0600);
+                CU_ASSERT_EQUAL(file_has(t.rwfile, "RW\n"), 0);
+                CU_ASSERT_EQUAL(mode_of(t.rwfile), 0600);
                 tree_remove();
         }
 }
@@ -821,6 +848,7 @@ static int scenario_sealed(void *arg)
         const int *knob = arg;
         char aws[PATH_MAX], deep_secret[PATH_MAX];
         struct test_plan tp;
+        int r;
 
         join(aws, t.home, ".aws");
         join(deep_secret, t.other, "x/secret");
@@ -828,7 +856,10 @@ static int scenario_sealed(void *arg)
         plan_grant(&tp, t.home, NONO_ACCESS_READWRITE, 0);
         plan_deny(&tp, aws);
         plan_deny(&tp, deep_secret);
-        return run_sandboxed(&tp.plan, *knob, child_sealed, NULL);
+        fake.seal = true;
+        r = run_sandboxed(&tp.plan, *knob, child_sealed, NULL);
+        fake.seal = false;
+        return r;
 }
 
 static void test_sealed(void)
@@ -901,12 +932,15 @@ static void test_replaced(void)
 
 /* ---- refusals ------------------------------------------------------------------------------- */
 
-static int prepare_only(const struct nono_plan *plan, int knob)
+static int prepare_only(const struct nono_plan *plan, int knob, bool seal)
 {
         struct plugin p;
         void *prepared = NULL;
-        int r = plugin_open(knob, &p);
+        int r;
 
+        memset(&fake, 0, sizeof(fake));
+        fake.seal = seal;
+        r = plugin_open(knob, &p);
         if (r < 0)
                 return r;
         r = p.ops->prepare(p.state, plan, &prepared);
@@ -917,10 +951,11 @@ static int prepare_only(const struct nono_plan *plan, int knob)
 
 static void test_refusals(void)
 {
-        char vscode[PATH_MAX], missing_ro[PATH_MAX];
+        char vscode[PATH_MAX], missing_ro[PATH_MAX], aws[PATH_MAX];
         struct test_plan tp;
 
         CU_ASSERT_FATAL(tree_make() == 0);
+        join(aws, t.home, ".aws");
         join(vscode, t.ws, ".vscode");
         join(missing_ro, t.ro, "missing");
 
@@ -928,22 +963,43 @@ static void test_refusals(void)
         plan_init(&tp, NULL);
         plan_grant(&tp, t.ws, NONO_ACCESS_READWRITE, 0);
         plan_readonly(&tp, vscode);
-        CU_ASSERT_EQUAL(prepare_only(&tp.plan, KNOB_ON), -EPERM);
+        CU_ASSERT_EQUAL(prepare_only(&tp.plan, KNOB_ON, false), -EPERM);
         CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, vscode));
         CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, "does not exist"));
         CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, "--allow-persistence"));
+
+        /* A protected path missing inside a writable grant: refused, naming the path,
+         * the grant and the ways out... */
+        plan_init(&tp, NULL);
+        plan_grant(&tp, t.home, NONO_ACCESS_READWRITE, 0);
+        plan_deny(&tp, aws);
+        CU_ASSERT_EQUAL(prepare_only(&tp.plan, KNOB_ON, false), -EPERM);
+        CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, aws));
+        CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, "inside the writable grant"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, t.home));
+        CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, "does not exist"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, "create it"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, "seal_missing = 1"));
+        /* ...or with seal_missing = 1 sealed, and said so.  Also without a namespace. */
+        CU_ASSERT_EQUAL(prepare_only(&tp.plan, KNOB_ON, true), 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(fake.warnings, t.home));
+        CU_ASSERT_PTR_NOT_NULL(strstr(fake.warnings, aws));
+        CU_ASSERT_PTR_NOT_NULL(strstr(fake.warnings, "nothing can be created"));
+        CU_ASSERT_EQUAL(prepare_only(&tp.plan, KNOB_OFF, false), -EPERM);
+        CU_ASSERT_EQUAL(prepare_only(&tp.plan, KNOB_OFF, true), 0);
 
         /* A protected path missing inside a read-only grant: nothing can create it. */
         plan_init(&tp, NULL);
         plan_grant(&tp, t.ro, NONO_ACCESS_READ, 0);
         plan_deny(&tp, missing_ro);
-        CU_ASSERT_EQUAL(prepare_only(&tp.plan, KNOB_ON), 0);
+        CU_ASSERT_EQUAL(prepare_only(&tp.plan, KNOB_ON, true), 0);
+        CU_ASSERT_EQUAL(fake.warnings[0], '\0');
 
         /* Without a namespace: a mask or a read-only path is refused, naming the path. */
         plan_init(&tp, NULL);
         plan_grant(&tp, t.home, NONO_ACCESS_READWRITE, 0);
         plan_deny(&tp, t.ssh);
-        CU_ASSERT_EQUAL(prepare_only(&tp.plan, KNOB_OFF), -ENOTSUP);
+        CU_ASSERT_EQUAL(prepare_only(&tp.plan, KNOB_OFF, false), -ENOTSUP);
         CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, t.ssh));
         CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, "mount namespace"));
         CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, "mount_namespace = 0"));
@@ -951,7 +1007,7 @@ static void test_refusals(void)
         plan_init(&tp, NULL);
         plan_grant(&tp, t.ws, NONO_ACCESS_READWRITE, 0);
         plan_readonly(&tp, t.hooks);
-        CU_ASSERT_EQUAL(prepare_only(&tp.plan, KNOB_OFF), -ENOTSUP);
+        CU_ASSERT_EQUAL(prepare_only(&tp.plan, KNOB_OFF, false), -ENOTSUP);
         CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, t.hooks));
         CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, "--allow-persistence"));
 
@@ -959,7 +1015,7 @@ static void test_refusals(void)
         plan_init(&tp, NULL);
         plan_grant(&tp, t.ws, NONO_ACCESS_READWRITE, 0);
         plan_deny(&tp, t.secret);
-        CU_ASSERT_EQUAL(prepare_only(&tp.plan, KNOB_OFF), 0);
+        CU_ASSERT_EQUAL(prepare_only(&tp.plan, KNOB_OFF, false), 0);
 
         /* A bad knob. */
         {
@@ -967,6 +1023,7 @@ static void test_refusals(void)
 
                 CU_ASSERT_EQUAL(plugin_open(7, &p), -EINVAL);
                 CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, "mount_namespace"));
+                fake.seal = false;
         }
         tree_remove();
 }
@@ -1134,16 +1191,18 @@ static void test_apply_twice(void)
 /* ---- render
  * -------------------------------------------------------------------------------------- */
 
-static char *render(const struct nono_plan *plan, int knob)
+static char *render(const struct nono_plan *plan, int knob, bool seal)
 {
         struct plugin p;
         char *text = NULL;
 
+        fake.seal = seal;
         if (plugin_open(knob, &p) < 0)
                 return NULL;
         if (p.ops->render(p.state, plan, &text) < 0)
                 text = NULL;
         plugin_close(&p);
+        fake.seal = false;
         return text;
 }
 
@@ -1178,7 +1237,14 @@ static void test_render(void)
         plan_deny(&tp, t.netrc);
         plan_deny(&tp, aws);
         plan_readonly(&tp, t.hooks);
-        text = render(&tp.plan, KNOB_ON);
+        text = render(&tp.plan, KNOB_ON, false);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+        CU_ASSERT(has_line(text,
+                           "  refused: cannot protect %s (test deny) inside the writable "
+                           "grant %s (test): it does not exist",
+                           aws, t.home));
+        free(text);
+        text = render(&tp.plan, KNOB_ON, true);
         CU_ASSERT_PTR_NOT_NULL_FATAL(text);
         CU_ASSERT(has_line(text, "  mount namespace: %s",
                            as_root ? "privileged" : "in a user namespace"));
@@ -1194,7 +1260,7 @@ static void test_render(void)
         free(text);
 
         /* Without the namespace: said so, and what the plan is refused for. */
-        text = render(&tp.plan, KNOB_OFF);
+        text = render(&tp.plan, KNOB_OFF, true);
         CU_ASSERT_PTR_NOT_NULL_FATAL(text);
         CU_ASSERT(
             has_line(text, "  mount namespace: unavailable (mount_namespace = 0 in nono.conf)"));
@@ -1211,7 +1277,7 @@ int main(void)
             {"chmod, utime, xattr, chown outside write grants: EROFS", test_metadata},
             {"mounts below a write grant: writable ones stay, read-only ones too", test_submounts},
             {"read-only paths: hooks and config kept, .git pinned (A13)", test_readonly_paths},
-            {"missing protected paths: their directories sealed", test_sealed},
+            {"missing protected paths, seal_missing = 1: directories sealed", test_sealed},
             {"a path replaced after prepare fails apply", test_replaced},
             {"refusals name the path", test_refusals},
             {"escapes after apply: umount, mount_setattr, mount, userns (B01-B03)", test_escapes},

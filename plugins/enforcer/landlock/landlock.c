@@ -5,7 +5,8 @@
  * Everything that can fail with a useful message (probing the ABI, checking that the
  * kernel can enforce what the plan needs, opening every grant, building the ruleset)
  * happens in prepare, in the parent.  apply, in the child after fork, only makes a few
- * system calls on what prepare built: the ruleset, then the seccomp filter (seccomp.c).
+ * system calls on what prepare built: the mount namespace (mountns.c), the ruleset,
+ * then the seccomp filter (seccomp.c).
  *
  * Fail closed: a feature the plan needs that the kernel (or the max_abi knob) lacks is
  * an error unless the plan says NONO_PLAN_BEST_EFFORT, and then a loud warning.

@@ -297,27 +297,46 @@ static int child_fail(const struct nono_host *h, const char *what, const char *p
         return -err;
 }
 
-/* ---- init and the mount_namespace knob ------------------------------------------------- */
+/* ---- init and the knobs -------------------------------------------------------------------- */
 
-int mntns_init(const struct nono_host *host, struct mntns_state *ms)
+/* A 0/1 knob: *ret keeps its default when the key is absent. */
+static int read_switch(const struct nono_host *host, const char *key, const char *meaning,
+                       bool *ret)
 {
         long long value;
         int r;
 
-        *ms = (struct mntns_state){.mode = MNTNS_UNPROBED};
         if (host->size < offsetof(struct nono_host, config_int) + sizeof(host->config_int) ||
             !host->config_int)
                 return 0;
-        r = host->config_int(host->ctx, "mount_namespace", &value);
+        r = host->config_int(host->ctx, key, &value);
         if (r == -ENOENT)
                 return 0;
         if (r < 0 || (value != 0 && value != 1)) {
-                host->set_error(host->ctx, "landlock: mount_namespace in nono.conf must be 0 "
-                                           "(off) or 1 (when available, the default)");
+                host->set_error(host->ctx, "landlock: %s in nono.conf must be 0 or 1 (%s)", key,
+                                meaning);
                 return r < 0 ? r : -EINVAL;
         }
-        ms->disabled = value == 0;
+        *ret = value == 1;
         return 0;
+}
+
+int mntns_init(const struct nono_host *host, struct mntns_state *ms)
+{
+        bool enabled = true, seal = false;
+        int r;
+
+        *ms = (struct mntns_state){.mode = MNTNS_UNPROBED};
+        r = read_switch(host, "mount_namespace", "1: use one when available, the default",
+                        &enabled);
+        if (r == 0)
+                r = read_switch(host, "seal_missing",
+                                "0: refuse a plan with a missing protected path inside a write "
+                                "grant, the default; 1: seal the directories above it",
+                                &seal);
+        ms->disabled = !enabled;
+        ms->refuse_missing = !seal;
+        return r;
 }
 
 /* ---- entering the namespace (probe child and apply) ------------------------------------- */
@@ -506,9 +525,10 @@ static int run_trial(const struct nono_host *host, struct mntns_state *ms, int m
         if (t.step == 1 && mode == MNTNS_USERNS &&
             (t.err == EPERM || t.err == ENOSPC || t.err == EUSERS || t.err == EINVAL))
                 snprintf(ms->reason, sizeof(ms->reason),
-                         "unprivileged user namespaces are not allowed here (%s; see "
-                         "user.max_user_namespaces, kernel.unprivileged_userns_clone, "
-                         "kernel.apparmor_restrict_unprivileged_userns)",
+                         "cannot create a user namespace: %s (unprivileged user namespaces are "
+                         "off: user.max_user_namespaces, kernel.unprivileged_userns_clone, "
+                         "kernel.apparmor_restrict_unprivileged_userns; or a sandbox around "
+                         "nono forbids them)",
                          strerror(t.err));
         else if (t.step == 1)
                 snprintf(ms->reason, sizeof(ms->reason), "cannot create a %s: %s",
@@ -692,7 +712,8 @@ struct analysis {
         struct mntns *m;
         char *why; /* the refusal, without the "landlock: " prefix */
         size_t why_size;
-        int refused; /* negative errno once refused */
+        int refused;         /* negative errno once refused */
+        bool refuse_missing; /* seal_missing = 0, the default */
 };
 
 static int refuse(struct analysis *a, int err, const char *fmt, ...) NONO_PRINTF(3, 4);
@@ -991,6 +1012,14 @@ static int check_missing(struct analysis *a, const char *path, const char *origi
                               "does not exist, so no mount can cover it, and the sandbox could "
                               "create it; create it, or pass --allow-persistence %s",
                               path, w->path, origin_text(w->origin), path);
+        if (a->refuse_missing)
+                return refuse(a, -EPERM,
+                              "cannot protect %s (%s) inside the writable grant %s (%s): it does "
+                              "not exist, so no mount can hide it, and the sandbox could create "
+                              "it; create it, grant narrower paths than %s, or set seal_missing = "
+                              "1 for the landlock plugin in nono.conf (nothing can then be "
+                              "created in the directories above it)",
+                              path, origin, w->path, origin_text(w->origin), w->path);
         return seal_missing(a, path, w);
 }
 
@@ -1282,11 +1311,41 @@ static int refuse_unavailable(struct analysis *a, const struct mntns_state *ms)
         return 0;
 }
 
+/* Sealed directories surprise (a file cannot be created there): say so once, loudly. */
+static void warn_seals(const struct nono_host *host, const struct mntns *m)
+{
+        char list[1024] = "";
+        size_t len = 0;
+
+        if (!m->n_seals || !host->log)
+                return;
+        for (size_t i = 0; i < m->n_seals && len < sizeof(list); i++) {
+                int n = snprintf(list + len, sizeof(list) - len, "%s%s (%s missing)", i ? ", " : "",
+                                 m->seals[i].path, m->seals[i].because);
+
+                if (n < 0)
+                        break;
+                len += (size_t)n;
+        }
+        if (len >= sizeof(list))
+                memcpy(list + sizeof(list) - 4, "...", 4);
+        host->log(host->ctx, NONO_LOG_WARNING,
+                  "landlock: protected paths that do not exist inside write grants cannot be "
+                  "masked, so nothing can be created, removed or renamed in these directories "
+                  "(their files and subdirectories stay writable): %s; create the missing paths "
+                  "to lift this",
+                  list);
+}
+
 int mntns_prepare(const struct nono_host *host, struct mntns_state *ms,
                   const struct nono_plan *plan, struct mntns **ret)
 {
         char why[1024] = "";
-        struct analysis a = {.h = host, .plan = plan, .why = why, .why_size = sizeof(why)};
+        struct analysis a = {.h = host,
+                             .plan = plan,
+                             .why = why,
+                             .why_size = sizeof(why),
+                             .refuse_missing = ms->refuse_missing};
         int mode = mntns_probe(host, ms);
         int r = analyse(&a, mode);
 
@@ -1300,6 +1359,7 @@ int mntns_prepare(const struct nono_host *host, struct mntns_state *ms,
                 mntns_free(host, a.m);
                 return r;
         }
+        warn_seals(host, a.m);
         /* Without a namespace only the seals (Landlock's part) remain. */
         *ret = a.m;
         return 0;
@@ -1591,7 +1651,11 @@ void mntns_render(const struct nono_host *host, const struct mntns_state *ms,
                   void *ctx)
 {
         char why[1024] = "";
-        struct analysis a = {.h = host, .plan = plan, .why = why, .why_size = sizeof(why)};
+        struct analysis a = {.h = host,
+                             .plan = plan,
+                             .why = why,
+                             .why_size = sizeof(why),
+                             .refuse_missing = ms->refuse_missing};
         int mode = ms->mode == MNTNS_UNPROBED ? MNTNS_UNAVAILABLE : ms->mode;
         int r;
 

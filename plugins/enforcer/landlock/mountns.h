@@ -15,9 +15,9 @@
  *     onto themselves) so that renaming a parent away (`mv .git g2`) fails.
  *
  * A protected path that does not exist inside a writable grant cannot be covered by a
- * mount, and the child could create it: the directories above it are sealed with
- * Landlock instead (nothing can be created, removed or renamed in them; see
- * mntns_sealed).  A missing read-only path is refused.
+ * mount, and the child could create it: the plan is refused, or with seal_missing = 1
+ * the directories above it are sealed with Landlock (nothing can be created, removed
+ * or renamed in them; see mntns_sealed).  A missing read-only path is refused.
  *
  * Everything is computed in the parent (prepare); the child (apply) only makes system
  * calls on prepared paths and data, allocates nothing and writes no shared memory but
@@ -42,12 +42,17 @@ enum mntns_mode {
 
 /* What the kernel (and the mount_namespace knob) allow, probed once. */
 struct mntns_state {
-        int mode;         /* enum mntns_mode */
-        bool disabled;    /* mount_namespace = 0 in nono.conf */
-        char reason[192]; /* why it is unavailable */
+        int mode;            /* enum mntns_mode */
+        bool disabled;       /* mount_namespace = 0 in nono.conf */
+        bool refuse_missing; /* seal_missing = 0 (the default): refuse, do not seal */
+        char reason[320];    /* why it is unavailable */
 };
 
-/* Reads the mount_namespace knob (0 off, 1 automatic, the default). */
+/*
+ * Reads the knobs: mount_namespace (0 off, 1 when available, the default) and
+ * seal_missing (0 refuse plans with a missing protected path inside a writable grant,
+ * the default; 1 seal the directories above it instead).
+ */
 int mntns_init(const struct nono_host *host, struct mntns_state *ms);
 
 /* Probes once (a short-lived child tries it); returns the mode. */
@@ -76,10 +81,10 @@ void mntns_render(const struct nono_host *host, const struct mntns_state *ms,
                   void *ctx);
 
 /*
- * Landlock's part: a protected path missing inside a writable grant is not refused but
- * sealed off.  A grant on a sealed directory loses the make-* and remove-dir rights;
- * the existing subdirectories of sealed directories get rules of their own with the
- * listed access.  m may be NULL (nothing sealed).
+ * Landlock's part (seal_missing = 1): a protected path missing inside a writable grant
+ * is not refused but sealed off.  A grant on a sealed directory loses the make-* and remove-dir
+ * rights; the existing subdirectories of sealed directories get rules of their own with the listed
+ * access.  m may be NULL (nothing sealed).
  */
 bool mntns_sealed(const struct mntns *m, const char *path);
 size_t mntns_n_open_dirs(const struct mntns *m);

@@ -182,6 +182,20 @@ static void deny_calls(struct builder *b)
             {SCMP_SYS(kexec_file_load), "kexec_file_load"},
             {SCMP_SYS(bpf), "bpf"},
             {SCMP_SYS(perf_event_open), "perf_event_open"},
+            /* Changing mounts: the mount namespace is built before this filter loads;
+             * afterwards nothing may undo its read-only binds and masks (catalogue B01,
+             * B02), even a process that somehow kept CAP_SYS_ADMIN. */
+            {SCMP_SYS(mount), "mount"},
+            {SCMP_SYS(umount2), "umount2"},
+            {SCMP_SYS(pivot_root), "pivot_root"},
+            {SCMP_SYS(chroot), "chroot"},
+            {SCMP_SYS(mount_setattr), "mount_setattr"},
+            {SCMP_SYS(open_tree), "open_tree"},
+            {SCMP_SYS(move_mount), "move_mount"},
+            {SCMP_SYS(fsopen), "fsopen"},
+            {SCMP_SYS(fsconfig), "fsconfig"},
+            {SCMP_SYS(fsmount), "fsmount"},
+            {SCMP_SYS(fspick), "fspick"},
         };
 
         for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
@@ -192,6 +206,9 @@ static void deny_calls(struct builder *b)
 static void deny_user_namespaces(struct builder *b)
 {
         RULE(b, DENY, unshare, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER));
+        /* A new mount namespace would let a privileged process remount what nono made
+         * read-only; nothing in a sandbox needs one. */
+        RULE(b, DENY, unshare, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWNS, CLONE_NEWNS));
         /* The kernel reads the low 32 bits of clone's flags; the mask ignores the rest. */
         RULE(b, DENY, clone,
              SCMP_CMP(CLONE_FLAGS_ARG, SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER));

@@ -1,0 +1,1270 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The Unix-socket mediator; see unixmed.h for the design.  Three parties:
+ *
+ *   nono (the supervisor)  receives the seccomp notifications, copies the address (and
+ *                          for sendto the data) out of the child, takes the socket with
+ *                          pidfd_getfd, resolves and judges pathnames, answers refusals
+ *                          itself and hands everything else to the helper;
+ *   the helper             a process forked from the child inside its sandbox; performs
+ *                          connect/sendto on the socket it is handed and reports the
+ *                          result.  Calls that may wait (a full backlog, a TCP
+ *                          handshake) go to a worker process after a short while, so
+ *                          neither nono nor the helper waits for the network;
+ *   the child              whose connect and addressed sendto calls wait in the kernel
+ *                          until nono answers.
+ *
+ * nono <-> helper is a SOCK_SEQPACKET pair: a request is one message (header, optional
+ * datagram payload, the socket and, for pathnames, the O_PATH descriptor of the socket
+ * file as SCM_RIGHTS); a result is one message (notification id, value or -errno).
+ */
+#include "unixmed.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "plan.h"
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL /* Linux 6.9: a pidfd for a thread, not only a leader */
+#endif
+
+#define MAX_INSNS      4096  /* BPF_MAXINSNS */
+#define MAX_DATA       65536 /* largest sendto payload carried to the helper */
+#define MAX_PENDING    256   /* requests the helper has not answered yet */
+#define MAX_REPLAY     8     /* results whose notification was withdrawn (see replay_*) */
+#define N_DENIALS      16    /* refusals kept for the report */
+#define BATCH          64    /* events handled per unixmed_handle call */
+#define INLINE_WAIT_US 20000 /* how long the helper itself waits before forking a worker */
+#define SUN_PATH_LEN   sizeof(((struct sockaddr_un *)0)->sun_path)
+#define SUN_PATH_OFF   offsetof(struct sockaddr_un, sun_path)
+#define ADDR_MAX       sizeof(struct sockaddr_storage) /* the kernel's limit on addrlen */
+
+enum req_op {
+        REQ_CONNECT_PATH = 1, /* connect to the O_PATH descriptor sent along */
+        REQ_CONNECT_ADDR,     /* connect to the address bytes (never an AF_UNIX pathname) */
+        REQ_SENDTO_PATH,
+        REQ_SENDTO_ADDR,
+};
+
+struct req_hdr {
+        uint64_t id; /* the notification's */
+        uint32_t op;
+        int32_t flags;    /* sendto flags */
+        uint32_t addrlen; /* bytes of addr used (ADDR ops) */
+        uint32_t datalen; /* payload bytes after the header (SENDTO ops) */
+        unsigned char addr[ADDR_MAX];
+};
+
+struct reply {
+        uint64_t id;
+        int64_t val; /* result, or -errno */
+};
+
+/* What the child's side sends with the listener. */
+struct xfer_msg {
+        int32_t helper;
+};
+
+struct pending {
+        bool used;
+        uint64_t id;
+        int op;    /* enum unixmed_op */
+        pid_t tid; /* the notifying thread */
+        int fd;    /* its descriptor number */
+        int sock;  /* our reference to the socket, until the result is delivered */
+        dev_t dev; /* the socket's identity */
+        ino_t ino;
+};
+
+/*
+ * A connect whose result could not be delivered because the child's thread was
+ * interrupted by a signal and the notification withdrawn.  The kernel restarts (or the
+ * program retries) the call; it must then see the result, not EISCONN from a second
+ * connect.  Matched on thread, descriptor number and socket inode; the held reference
+ * keeps the inode from being reused meanwhile.
+ */
+struct replay {
+        bool used;
+        pid_t tid;
+        int fd;
+        int sock;
+        dev_t dev;
+        ino_t ino;
+        int64_t val;
+};
+
+struct unixmed {
+        struct sock_fprog prog; /* filter program; insns allocated */
+        uint32_t arch;          /* native AUDIT_ARCH_* */
+        unsigned flags;
+        pid_t supervisor; /* the process that prepared (the helper's parent) */
+
+        int xfer[2]; /* [0] nono's end, [1] the child's: the listener arrives here */
+        int chan[2]; /* [0] nono's end, [1] the helper's */
+        int listener;
+        int epfd;
+        int helper_pidfd;
+        pid_t helper;
+        bool helper_dead, listener_done, warned;
+
+        char **dirs;
+        size_t n_dirs;
+        char **socks;
+        size_t n_socks;
+
+        struct seccomp_notif_sizes sizes;
+        struct seccomp_notif *notif;
+        struct seccomp_notif_resp *resp;
+        unsigned char *buf;  /* nono's request being built: header + payload */
+        unsigned char *hbuf; /* the helper's receive buffer (used in its own memory) */
+
+        struct pending pending[MAX_PENDING];
+        struct replay replay[MAX_REPLAY];
+        size_t replay_next;
+        struct unixmed_denial denials[N_DENIALS];
+        uint64_t n_denied;
+};
+
+#define REQ_BUF_SIZE (sizeof(struct req_hdr) + MAX_DATA)
+
+static void close_fd(int *fd)
+{
+        if (*fd >= 0) {
+                close(*fd);
+                *fd = -1;
+        }
+}
+
+/* ---- child side (async-signal-safe) ----------------------------------------------------- */
+
+static volatile sig_atomic_t alarm_fired;
+
+static void on_alarm(int sig)
+{
+        (void)sig;
+        alarm_fired = 1;
+}
+
+static void copy_msg(char *msg, size_t len, const char *s)
+{
+        size_t n = 0;
+
+        if (!msg || len == 0)
+                return;
+        for (; s[n] && n + 1 < len; n++)
+                msg[n] = s[n];
+        msg[n] = '\0';
+}
+
+/* "/proc/self/fd/N" without stdio. */
+static size_t proc_fd_path(char *buf, int fd)
+{
+        static const char prefix[] = "/proc/self/fd/";
+        char digits[12];
+        size_t n = 0, k = 0;
+        unsigned v = (unsigned)fd;
+
+        do {
+                digits[k++] = (char)('0' + v % 10);
+                v /= 10;
+        } while (v && k < sizeof(digits));
+        memcpy(buf, prefix, sizeof(prefix) - 1);
+        n = sizeof(prefix) - 1;
+        while (k)
+                buf[n++] = digits[--k];
+        buf[n] = '\0';
+        return n;
+}
+
+/* An AF_UNIX address naming a filesystem path (the only kind nono decides about). */
+static bool is_pathname(const void *addr, size_t len)
+{
+        const struct sockaddr_un *sun = addr;
+
+        return len > SUN_PATH_OFF && sun->sun_family == AF_UNIX && sun->sun_path[0] != '\0';
+}
+
+static void helper_reply(int chan, uint64_t id, int64_t val)
+{
+        struct reply r = {id, val};
+        ssize_t n;
+
+        do {
+                n = send(chan, &r, sizeof(r), MSG_NOSIGNAL);
+        } while (n < 0 && errno == EINTR);
+}
+
+/* Performs one request on the socket; returns the result or -errno. */
+static int64_t helper_perform(const struct req_hdr *h, const unsigned char *data, int sock,
+                              int target)
+{
+        union {
+                struct sockaddr_storage ss;
+                struct sockaddr_un sun;
+        } a;
+        socklen_t alen = 0;
+        int domain = -1;
+        socklen_t dlen = sizeof(domain);
+        bool path = h->op == REQ_CONNECT_PATH || h->op == REQ_SENDTO_PATH;
+        ssize_t r;
+
+        if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) < 0)
+                return -errno;
+        memset(&a, 0, sizeof(a));
+        if (path) {
+                if (domain != AF_UNIX || target < 0)
+                        return -EINVAL;
+                a.sun.sun_family = AF_UNIX;
+                alen = (socklen_t)(SUN_PATH_OFF + proc_fd_path(a.sun.sun_path, target) + 1);
+        } else {
+                alen = h->addrlen;
+                memcpy(&a, h->addr, alen);
+                /* nono never sends a pathname here; refuse one all the same. */
+                if (domain == AF_UNIX && is_pathname(&a, alen))
+                        return -EACCES;
+        }
+        if (h->op == REQ_CONNECT_PATH || h->op == REQ_CONNECT_ADDR)
+                r = connect(sock, alen ? (struct sockaddr *)&a : NULL, alen);
+        else
+                r = sendto(sock, data, h->datalen, h->flags | MSG_NOSIGNAL,
+                           alen ? (struct sockaddr *)&a : NULL, alen);
+        return r < 0 ? -errno : (int64_t)r;
+}
+
+static void set_timer(long usec)
+{
+        struct itimerval it;
+
+        memset(&it, 0, sizeof(it));
+        it.it_value.tv_usec = usec;
+        setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/*
+ * A blocking socket may make the call wait: a full listen backlog or datagram queue, a
+ * TCP handshake.  The helper tries for INLINE_WAIT_US; when the timer interrupts the
+ * call (nothing happened for Unix sockets; for TCP the handshake goes on), a worker
+ * process repeats it and answers, so the helper can serve the next request.
+ */
+static void helper_serve(const struct unixmed *m, int chan, const struct req_hdr *h,
+                         const unsigned char *data, int sock, int target)
+{
+        int fl = fcntl(sock, F_GETFL);
+        bool blocking =
+            fl >= 0 && !(fl & O_NONBLOCK) &&
+            !((h->op == REQ_SENDTO_PATH || h->op == REQ_SENDTO_ADDR) && (h->flags & MSG_DONTWAIT));
+        int64_t r;
+        long pid;
+
+        if (blocking) {
+                alarm_fired = 0;
+                set_timer(INLINE_WAIT_US);
+        }
+        r = helper_perform(h, data, sock, target);
+        if (blocking)
+                set_timer(0);
+        if (!(blocking && r == -EINTR && alarm_fired)) {
+                helper_reply(chan, h->id, r);
+                return;
+        }
+        pid = syscall(SYS_clone, (unsigned long)SIGCHLD, 0UL, NULL, NULL, 0UL);
+        if (pid == 0) {
+                /* The worker: dies with the helper, answers once. */
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                do {
+                        r = helper_perform(h, data, sock, target);
+                } while (r == -EINTR);
+                helper_reply(chan, h->id, r);
+                _exit(0);
+        }
+        (void)m;
+        if (pid < 0)
+                helper_reply(chan, h->id, -EAGAIN);
+}
+
+static void helper_signals(void)
+{
+        static const int ignored[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGPIPE, SIGTSTP,
+                                      SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2, SIGCHLD};
+        struct sigaction sa;
+        sigset_t none;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = SIG_IGN; /* SIGCHLD ignored: workers are reaped by the kernel */
+        for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+                sigaction(ignored[i], &sa, NULL);
+        sa.sa_handler = on_alarm; /* no SA_RESTART: the timer must interrupt the call */
+        sigaction(SIGALRM, &sa, NULL);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void helper_main(const struct unixmed *m) __attribute__((noreturn));
+static void helper_main(const struct unixmed *m)
+{
+        int chan = m->chan[1];
+        /* The buffer was allocated by nono; this is the helper's own copy of it. */
+        unsigned char *buf = m->hbuf;
+
+        /* Out of the child's process group, so that Ctrl-C or kill(0, ...) in the
+         * sandbox do not reach it; gone with nono; no /proc/<pid>/mem or pidfd_getfd
+         * for the sandbox. */
+        setpgid(0, 0);
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != m->supervisor)
+                _exit(0);
+        prctl(PR_SET_DUMPABLE, 0);
+        helper_signals();
+        if (chan > 0)
+                close_range(0, (unsigned)chan - 1, 0);
+        close_range((unsigned)chan + 1, ~0U, 0);
+
+        for (;;) {
+                union {
+                        char b[CMSG_SPACE(2 * sizeof(int))];
+                        struct cmsghdr align;
+                } c;
+                struct iovec iov = {buf, REQ_BUF_SIZE};
+                struct msghdr mh;
+                struct req_hdr h;
+                int fds[2] = {-1, -1};
+                size_t nfds = 0;
+                ssize_t n;
+
+                memset(&mh, 0, sizeof(mh));
+                mh.msg_iov = &iov;
+                mh.msg_iovlen = 1;
+                mh.msg_control = c.b;
+                mh.msg_controllen = sizeof(c.b);
+                n = recvmsg(chan, &mh, MSG_CMSG_CLOEXEC);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        _exit(0);
+                for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+                        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+                                continue;
+                        nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                        if (nfds > 2)
+                                nfds = 2;
+                        memcpy(fds, CMSG_DATA(cm), nfds * sizeof(int));
+                }
+                if ((size_t)n < sizeof(h)) {
+                        close_fd(&fds[0]);
+                        close_fd(&fds[1]);
+                        continue;
+                }
+                memcpy(&h, buf, sizeof(h));
+                if ((size_t)n != sizeof(h) + h.datalen || h.addrlen > ADDR_MAX || nfds < 1 ||
+                    h.op < REQ_CONNECT_PATH || h.op > REQ_SENDTO_ADDR ||
+                    (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+                    ((h.op == REQ_CONNECT_PATH || h.op == REQ_SENDTO_PATH) && nfds != 2))
+                        helper_reply(chan, h.id, -EINVAL);
+                else
+                        helper_serve(m, chan, &h, buf + sizeof(h), fds[0], fds[1]);
+                close_fd(&fds[0]);
+                close_fd(&fds[1]);
+        }
+}
+
+int unixmed_child_install(const struct unixmed *m, char *msg, size_t len)
+{
+        union {
+                char b[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } c;
+        struct xfer_msg x;
+        struct iovec iov = {&x, sizeof(x)};
+        struct msghdr mh;
+        struct cmsghdr *cm;
+        long helper;
+        int listener, err;
+        ssize_t n;
+
+        /* The helper first: it must not carry the filter (its own connects would come
+         * back to nono), but everything else the child has. */
+        helper = syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), 0UL, NULL, NULL, 0UL);
+        if (helper < 0) {
+                err = errno;
+                copy_msg(msg, len, "unix sockets: cannot start the connect helper");
+                return -err;
+        }
+        if (helper == 0)
+                helper_main(m);
+
+        listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                                SECCOMP_FILTER_FLAG_NEW_LISTENER, &m->prog);
+        if (listener < 0) {
+                err = errno;
+                kill((pid_t)helper, SIGKILL);
+                copy_msg(msg, len,
+                         err == EACCES ? "unix sockets: cannot load the seccomp filter "
+                                         "(no_new_privs is not set)"
+                                       : "unix sockets: cannot load the seccomp filter");
+                return -err;
+        }
+
+        x.helper = (int32_t)helper;
+        memset(&mh, 0, sizeof(mh));
+        memset(&c, 0, sizeof(c));
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = c.b;
+        mh.msg_controllen = sizeof(c.b);
+        cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &listener, sizeof(int));
+        /* Never blocks: the pair is empty and holds one small message. */
+        do {
+                n = sendmsg(m->xfer[1], &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+        } while (n < 0 && errno == EINTR);
+        err = n < 0 ? errno : 0;
+        close(listener);
+        if (err) {
+                kill((pid_t)helper, SIGKILL);
+                copy_msg(msg, len, "unix sockets: cannot hand the listener to nono");
+                return -err;
+        }
+        return 0;
+}
+
+/* ---- prepare ---------------------------------------------------------------------------- */
+
+static int add_rules(struct unixmed *m, scmp_filter_ctx ctx)
+{
+        int r;
+
+        r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+        if (r < 0)
+                return nono_error(r, "unix sockets: cannot set the foreign-architecture action: %s",
+                                  strerror(-r));
+        r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(connect), 0);
+        if (r == 0)
+                r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendto), 1,
+                                     SCMP_A4(SCMP_CMP_NE, 0));
+        if (r == 0 && (m->flags & UNIXMED_DENY_UNIX_DGRAM)) {
+                /* Family and type are ints: compare the low 32 bits; the type's low four
+                 * bits (SOCK_NONBLOCK/SOCK_CLOEXEC live above them). */
+                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 2,
+                                     SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL, AF_UNIX),
+                                     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xfULL, SOCK_DGRAM));
+                if (r == 0)
+                        r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socketpair), 2,
+                                             SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL, AF_UNIX),
+                                             SCMP_A1(SCMP_CMP_MASKED_EQ, 0xfULL, SOCK_DGRAM));
+        }
+        if (r < 0)
+                return nono_error(r, "unix sockets: cannot build the seccomp filter: %s",
+                                  strerror(-r));
+        return 0;
+}
+
+/* libseccomp 2.5 exports to a descriptor only: through a memfd into memory. */
+static int export_program(struct unixmed *m, scmp_filter_ctx ctx)
+{
+        struct stat sb;
+        size_t size, done = 0;
+        int fd, r;
+
+        fd = memfd_create("nono-unixmed", MFD_CLOEXEC);
+        if (fd < 0)
+                return nono_error(-errno, "unix sockets: cannot create a memfd: %s",
+                                  strerror(errno));
+        r = seccomp_export_bpf(ctx, fd);
+        if (r < 0) {
+                r = nono_error(r, "unix sockets: cannot generate the filter: %s", strerror(-r));
+                goto out;
+        }
+        if (fstat(fd, &sb) < 0) {
+                r = nono_error(-errno, "unix sockets: cannot read the filter: %s", strerror(errno));
+                goto out;
+        }
+        size = (size_t)sb.st_size;
+        if (size == 0 || size % sizeof(struct sock_filter) != 0 ||
+            size / sizeof(struct sock_filter) > MAX_INSNS) {
+                r = nono_error(-EINVAL, "unix sockets: the filter program has a bad length");
+                goto out;
+        }
+        m->prog.filter = malloc(size);
+        if (!m->prog.filter) {
+                r = nono_error(-ENOMEM, "unix sockets: out of memory");
+                goto out;
+        }
+        while (done < size) {
+                ssize_t n = pread(fd, (char *)m->prog.filter + done, size - done, (off_t)done);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        r = nono_error(n < 0 ? -errno : -EIO,
+                                       "unix sockets: cannot read the filter");
+                        goto out;
+                }
+                done += (size_t)n;
+        }
+        m->prog.len = (unsigned short)(size / sizeof(struct sock_filter));
+        r = 0;
+out:
+        close(fd);
+        return r;
+}
+
+static int build_filter(struct unixmed *m)
+{
+        scmp_filter_ctx ctx;
+        int r;
+
+        /* Architectures without socketcall(2): there, connect and sendto are always
+         * their own system calls with their arguments in registers. */
+        m->arch = seccomp_arch_native();
+        if (m->arch != SCMP_ARCH_X86_64 && m->arch != SCMP_ARCH_AARCH64 &&
+            m->arch != SCMP_ARCH_RISCV64)
+                return nono_error(-ENOTSUP,
+                                  "unix sockets: mediation is not supported on this architecture");
+        ctx = seccomp_init(SCMP_ACT_ALLOW);
+        if (!ctx)
+                return nono_error(-ENOMEM, "unix sockets: cannot create the seccomp filter");
+        r = add_rules(m, ctx);
+        if (r == 0)
+                r = export_program(m, ctx);
+        seccomp_release(ctx);
+        return r;
+}
+
+/* realpath when the path exists; else realpath of its directory + the name. */
+static char *canonical(const char *path)
+{
+        char *r = realpath(path, NULL), *dir, *slash, *out;
+
+        if (r)
+                return r;
+        dir = strdup(path);
+        if (!dir)
+                return NULL;
+        slash = strrchr(dir, '/');
+        if (!slash || slash[1] == '\0') {
+                free(dir);
+                return strdup(path);
+        }
+        *slash = '\0';
+        r = realpath(dir[0] ? dir : "/", NULL);
+        out = r ? nono_path_join(r, slash + 1) : strdup(path);
+        free(r);
+        free(dir);
+        return out;
+}
+
+static int copy_paths(char ***ret, size_t *ret_n, const char *const *paths, size_t n,
+                      const char *what)
+{
+        char **v;
+
+        *ret = NULL;
+        *ret_n = 0;
+        if (n == 0)
+                return 0;
+        v = calloc(n, sizeof(*v));
+        if (!v)
+                return nono_error(-ENOMEM, "unix sockets: out of memory");
+        *ret = v;
+        for (size_t i = 0; i < n; i++) {
+                if (!paths[i] || paths[i][0] != '/')
+                        return nono_error(-EINVAL,
+                                          "unix sockets: %s \"%s\" is not an absolute path", what,
+                                          paths[i] ? paths[i] : "(null)");
+                v[i] = canonical(paths[i]);
+                if (!v[i])
+                        return nono_error(-ENOMEM, "unix sockets: out of memory");
+                *ret_n = i + 1;
+        }
+        return 0;
+}
+
+int unixmed_prepare(struct unixmed **ret, const char *const *allowed_dirs, size_t n_dirs,
+                    const char *const *allowed_sockets, size_t n_sockets, unsigned flags)
+{
+        struct unixmed *m;
+        int r, sndbuf = 4 * (int)REQ_BUF_SIZE;
+
+        *ret = NULL;
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return nono_error(-ENOMEM, "unix sockets: out of memory");
+        m->xfer[0] = m->xfer[1] = m->chan[0] = m->chan[1] = -1;
+        m->listener = m->epfd = m->helper_pidfd = -1;
+        for (size_t i = 0; i < MAX_PENDING; i++)
+                m->pending[i].sock = -1;
+        for (size_t i = 0; i < MAX_REPLAY; i++)
+                m->replay[i].sock = -1;
+        m->flags = flags;
+        m->supervisor = getpid();
+
+        r = copy_paths(&m->dirs, &m->n_dirs, allowed_dirs, n_dirs, "allowed directory");
+        if (r == 0)
+                r = copy_paths(&m->socks, &m->n_socks, allowed_sockets, n_sockets,
+                               "allowed socket");
+        if (r < 0)
+                goto fail;
+
+        if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &m->sizes) < 0) {
+                r = nono_error(-errno,
+                               "unix sockets: this kernel has no seccomp user notifications "
+                               "(Linux 5.0): %s",
+                               strerror(errno));
+                goto fail;
+        }
+        m->notif = calloc(1, m->sizes.seccomp_notif > sizeof(*m->notif) ? m->sizes.seccomp_notif
+                                                                        : sizeof(*m->notif));
+        m->resp =
+            calloc(1, m->sizes.seccomp_notif_resp > sizeof(*m->resp) ? m->sizes.seccomp_notif_resp
+                                                                     : sizeof(*m->resp));
+        m->buf = malloc(REQ_BUF_SIZE);
+        m->hbuf = malloc(REQ_BUF_SIZE);
+        if (!m->notif || !m->resp || !m->buf || !m->hbuf) {
+                r = nono_error(-ENOMEM, "unix sockets: out of memory");
+                goto fail;
+        }
+        r = build_filter(m);
+        if (r < 0)
+                goto fail;
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, m->xfer) < 0 ||
+            socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, m->chan) < 0) {
+                r = nono_error(-errno, "unix sockets: cannot create a socket pair: %s",
+                               strerror(errno));
+                goto fail;
+        }
+        /* Room for a few full-size requests; the default is usually larger already. */
+        setsockopt(m->chan[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+        m->epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (m->epfd < 0) {
+                r = nono_error(-errno, "unix sockets: cannot create an epoll set: %s",
+                               strerror(errno));
+                goto fail;
+        }
+        *ret = m;
+        return 0;
+fail:
+        unixmed_free(m);
+        return r;
+}
+
+/* ---- nono: attach ----------------------------------------------------------------------- */
+
+int unixmed_parent_attach(struct unixmed *m)
+{
+        union {
+                char b[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } c;
+        struct xfer_msg x;
+        struct iovec iov = {&x, sizeof(x)};
+        struct msghdr mh;
+        struct epoll_event ev;
+        int listener = -1;
+        ssize_t n;
+
+        if (m->listener >= 0)
+                return 0;
+        memset(&mh, 0, sizeof(mh));
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = c.b;
+        mh.msg_controllen = sizeof(c.b);
+        do {
+                n = recvmsg(m->xfer[0], &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return errno == EAGAIN ? -EAGAIN
+                                       : nono_error(-errno,
+                                                    "unix sockets: cannot receive the "
+                                                    "listener: %s",
+                                                    strerror(errno));
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+                if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+                    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+                        memcpy(&listener, CMSG_DATA(cm), sizeof(int));
+        if (n != (ssize_t)sizeof(x) || listener < 0) {
+                if (listener >= 0)
+                        close(listener);
+                return nono_error(-EPROTO, "unix sockets: the child sent no listener");
+        }
+        m->listener = listener;
+        m->helper = x.helper;
+        /* The child's ends are the child's now (it has its own copies until exec); ours
+         * must go so that the helper's exit shows as end-of-file. */
+        close_fd(&m->xfer[1]);
+        close_fd(&m->chan[1]);
+        m->helper_pidfd = (int)syscall(SYS_pidfd_open, m->helper, 0);
+        fcntl(m->chan[0], F_SETFL, fcntl(m->chan[0], F_GETFL) | O_NONBLOCK);
+
+        memset(&ev, 0, sizeof(ev));
+        ev.events = EPOLLIN;
+        ev.data.fd = m->listener;
+        if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, m->listener, &ev) < 0)
+                return nono_error(-errno, "unix sockets: epoll: %s", strerror(errno));
+        ev.data.fd = m->chan[0];
+        if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, m->chan[0], &ev) < 0)
+                return nono_error(-errno, "unix sockets: epoll: %s", strerror(errno));
+        return 0;
+}
+
+int unixmed_fd(const struct unixmed *m)
+{
+        return m->epfd;
+}
+
+pid_t unixmed_helper_pid(const struct unixmed *m)
+{
+        return m->helper;
+}
+
+/* ---- nono: answering -------------------------------------------------------------------- */
+
+/* 0, or -ENOENT when the notification is gone (the thread was interrupted or died). */
+static int respond(struct unixmed *m, uint64_t id, int64_t val)
+{
+        struct seccomp_notif_resp *resp = m->resp;
+
+        memset(resp, 0, m->sizes.seccomp_notif_resp);
+        resp->id = id;
+        if (val < 0)
+                resp->error = (int32_t)val;
+        else
+                resp->val = val;
+        if (ioctl(m->listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0)
+                return -errno;
+        return 0;
+}
+
+static void record_denial(struct unixmed *m, pid_t pid, int op, const char *requested,
+                          const char *resolved)
+{
+        struct unixmed_denial *d = &m->denials[m->n_denied % N_DENIALS];
+
+        d->pid = pid;
+        d->op = op;
+        snprintf(d->requested, sizeof(d->requested), "%s", requested);
+        snprintf(d->resolved, sizeof(d->resolved), "%s", resolved);
+        m->n_denied++;
+        nono_debug("unix sockets: refused %s to %s (%s) for pid %d",
+                   op == UNIXMED_OP_CONNECT ? "connect" : "sendto", requested, resolved, (int)pid);
+}
+
+size_t unixmed_denials(const struct unixmed *m, struct unixmed_denial *out, size_t max)
+{
+        uint64_t have = m->n_denied < N_DENIALS ? m->n_denied : N_DENIALS;
+        size_t n = have < max ? (size_t)have : max;
+
+        for (size_t i = 0; i < n; i++)
+                out[i] = m->denials[(m->n_denied - n + i) % N_DENIALS];
+        return n;
+}
+
+uint64_t unixmed_denied_total(const struct unixmed *m)
+{
+        return m->n_denied;
+}
+
+static bool allowed(const struct unixmed *m, const char *resolved)
+{
+        for (size_t i = 0; i < m->n_socks; i++)
+                if (strcmp(resolved, m->socks[i]) == 0)
+                        return true;
+        for (size_t i = 0; i < m->n_dirs; i++)
+                if (path_is_within(resolved, m->dirs[i]))
+                        return true;
+        return false;
+}
+
+static ssize_t read_link(const char *path, char *buf, size_t size)
+{
+        ssize_t n = readlink(path, buf, size - 1);
+
+        if (n < 0)
+                return -errno;
+        if ((size_t)n >= size - 1)
+                return -ENAMETOOLONG;
+        buf[n] = '\0';
+        return n;
+}
+
+/*
+ * Opens (O_PATH) the file `path` names for thread `pid`, as the kernel would look it up
+ * for that thread: from its cwd for a relative path, inside its root and mount
+ * namespace (RESOLVE_IN_ROOT from /proc/<pid>/root: ".." and absolute symlinks stay in
+ * its root), following symlinks like connect does, but never procfs magic links (they
+ * would name nono's own /proc/self).  Returns the descriptor or -errno.
+ */
+static int resolve(pid_t pid, const char *path)
+{
+        char proc[64], root[PATH_MAX], cwd[PATH_MAX], *joined = NULL;
+        struct open_how how;
+        const char *p = path;
+        int dirfd, fd = -1;
+        ssize_t n;
+
+        memset(&how, 0, sizeof(how));
+        how.flags = O_PATH | O_CLOEXEC;
+        how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+
+        snprintf(proc, sizeof(proc), "/proc/%d/root", (int)pid);
+        dirfd = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return errno == ENOENT ? -ESRCH : -errno;
+        if (path[0] != '/') {
+                /* The cwd as a path inside the root: both links read the same way (from
+                 * nono's root, or the root of the child's mount namespace). */
+                n = read_link(proc, root, sizeof(root));
+                if (n >= 0) {
+                        snprintf(proc, sizeof(proc), "/proc/%d/cwd", (int)pid);
+                        n = read_link(proc, cwd, sizeof(cwd));
+                }
+                if (n < 0) {
+                        close(dirfd);
+                        return (int)n;
+                }
+                if (!strstr(cwd, " (deleted)") && path_is_within(cwd, root)) {
+                        const char *inside = strcmp(root, "/") == 0 ? cwd : cwd + strlen(root);
+
+                        joined = nono_asprintf("%s/%s", inside, path);
+                        if (!joined) {
+                                close(dirfd);
+                                return -ENOMEM;
+                        }
+                        p = joined;
+                } else {
+                        /* A cwd outside the root, or removed: resolve below it only. */
+                        close(dirfd);
+                        dirfd = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        if (dirfd < 0)
+                                return -errno;
+                        how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+                }
+        }
+        /* EAGAIN: a rename or mount raced with RESOLVE_IN_ROOT; try again a few times. */
+        for (int tries = 0; tries < 8; tries++) {
+                fd = (int)syscall(SYS_openat2, dirfd, p, &how, sizeof(how));
+                if (fd >= 0 || errno != EAGAIN)
+                        break;
+        }
+        if (fd < 0)
+                fd = -errno;
+        free(joined);
+        close(dirfd);
+        return fd;
+}
+
+/* The pending-request table. */
+static struct pending *pending_alloc(struct unixmed *m)
+{
+        for (size_t i = 0; i < MAX_PENDING; i++)
+                if (!m->pending[i].used)
+                        return &m->pending[i];
+        /* Full: drop entries whose thread is gone (a worker still waits for them). */
+        for (size_t i = 0; i < MAX_PENDING; i++) {
+                struct pending *p = &m->pending[i];
+
+                if (ioctl(m->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &p->id) < 0) {
+                        close_fd(&p->sock);
+                        p->used = false;
+                        return p;
+                }
+        }
+        return NULL;
+}
+
+static struct pending *pending_find(struct unixmed *m, uint64_t id)
+{
+        for (size_t i = 0; i < MAX_PENDING; i++)
+                if (m->pending[i].used && m->pending[i].id == id)
+                        return &m->pending[i];
+        return NULL;
+}
+
+static void pending_release(struct pending *p)
+{
+        close_fd(&p->sock);
+        p->used = false;
+}
+
+static struct replay *replay_find(struct unixmed *m, pid_t tid, int fd, dev_t dev, ino_t ino)
+{
+        for (size_t i = 0; i < MAX_REPLAY; i++) {
+                struct replay *r = &m->replay[i];
+
+                if (r->used && r->tid == tid && r->fd == fd && r->dev == dev && r->ino == ino)
+                        return r;
+        }
+        return NULL;
+}
+
+static void replay_release(struct replay *r)
+{
+        close_fd(&r->sock);
+        r->used = false;
+}
+
+/* Keeps p's result for the restarted call; takes over p's socket reference. */
+static void replay_add(struct unixmed *m, struct pending *p, int64_t val)
+{
+        struct replay *r = &m->replay[m->replay_next++ % MAX_REPLAY];
+
+        replay_release(r);
+        *r = (struct replay){true, p->tid, p->fd, p->sock, p->dev, p->ino, val};
+        p->sock = -1;
+}
+
+static void helper_gone(struct unixmed *m)
+{
+        if (m->helper_dead)
+                return;
+        m->helper_dead = true;
+        epoll_ctl(m->epfd, EPOLL_CTL_DEL, m->chan[0], NULL);
+        nono_warn("unix sockets: the connect helper is gone; connect() in the sandbox now "
+                  "fails with EPERM");
+        for (size_t i = 0; i < MAX_PENDING; i++)
+                if (m->pending[i].used) {
+                        respond(m, m->pending[i].id, -EPERM);
+                        pending_release(&m->pending[i]);
+                }
+}
+
+/* Sends one request (m->buf holds the header and payload); the value to answer with now,
+ * or 1 when the helper will answer. */
+static int64_t forward(struct unixmed *m, const struct seccomp_notif *n, int op, int sock,
+                       int target, const struct stat *st)
+{
+        const struct req_hdr *h = (const struct req_hdr *)(void *)m->buf;
+        union {
+                char b[CMSG_SPACE(2 * sizeof(int))];
+                struct cmsghdr align;
+        } c;
+        int fds[2] = {sock, target};
+        size_t nfds = target >= 0 ? 2 : 1;
+        struct iovec iov = {m->buf, sizeof(*h) + h->datalen};
+        struct msghdr mh;
+        struct cmsghdr *cm;
+        struct pending *p;
+        ssize_t r;
+
+        if (m->helper_dead)
+                return -EPERM;
+        p = pending_alloc(m);
+        if (!p)
+                return -EAGAIN;
+        memset(&mh, 0, sizeof(mh));
+        memset(&c, 0, sizeof(c));
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = c.b;
+        mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+        cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+        memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+        do {
+                r = sendmsg(m->chan[0], &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+        } while (r < 0 && errno == EINTR);
+        if (r < 0) {
+                if (errno == EAGAIN)
+                        return -EAGAIN; /* the helper is swamped; the program may retry */
+                helper_gone(m);
+                return -EPERM;
+        }
+        *p = (struct pending){true,
+                              n->id,
+                              op,
+                              (pid_t)n->pid,
+                              (int)n->data.args[0],
+                              fcntl(sock, F_DUPFD_CLOEXEC, 0),
+                              st->st_dev,
+                              st->st_ino};
+        return 1;
+}
+
+/*
+ * Decides one notification.  Returns the value to answer with (>= 0, or -errno), 1 when
+ * the helper answers later, or 2 when there is nothing to answer (the thread is gone).
+ */
+static int64_t mediate(struct unixmed *m, const struct seccomp_notif *n, int op)
+{
+        struct req_hdr *h = (struct req_hdr *)(void *)m->buf;
+        pid_t pid = (pid_t)n->pid;
+        int fd = (int)n->data.args[0];
+        uint64_t uaddr = op == UNIXMED_OP_CONNECT ? n->data.args[1] : n->data.args[4];
+        int addrlen = (int)(op == UNIXMED_OP_CONNECT ? n->data.args[2] : n->data.args[5]);
+        size_t datalen = 0;
+        bool truncated = false;
+        struct iovec local[2], remote[2];
+        int pidfd = -1, sock = -1, target = -1, domain = -1, type = -1;
+        socklen_t olen;
+        struct stat st;
+        char requested[SUN_PATH_LEN + 1], resolved[PATH_MAX], proc[32];
+        int64_t r;
+        size_t niov = 0, want = 0;
+
+        memset(h, 0, sizeof(*h));
+        h->id = n->id;
+        if (addrlen < 0 || (size_t)addrlen > ADDR_MAX)
+                return -EINVAL;
+        h->addrlen = (uint32_t)addrlen;
+        if (op == UNIXMED_OP_SENDTO) {
+                h->op = REQ_SENDTO_ADDR;
+                h->flags = (int32_t)n->data.args[3];
+                datalen = (size_t)n->data.args[2];
+                if (datalen > MAX_DATA) {
+                        datalen = MAX_DATA;
+                        truncated = true;
+                }
+                h->datalen = (uint32_t)datalen;
+        } else {
+                h->op = REQ_CONNECT_ADDR;
+        }
+
+        /* Everything from the child's memory first, then check that the notification
+         * (and so the pid) is still valid before trusting any of it. */
+        if (addrlen > 0) {
+                local[niov] = (struct iovec){h->addr, (size_t)addrlen};
+                remote[niov++] = (struct iovec){(void *)(uintptr_t)uaddr, (size_t)addrlen};
+                want += (size_t)addrlen;
+        }
+        if (datalen > 0) {
+                local[niov] = (struct iovec){m->buf + sizeof(*h), datalen};
+                remote[niov++] = (struct iovec){(void *)(uintptr_t)n->data.args[1], datalen};
+                want += datalen;
+        }
+        if (niov > 0 && process_vm_readv(pid, local, niov, remote, niov, 0) != (ssize_t)want)
+                return errno == ESRCH ? 2 : -EFAULT;
+        pidfd = (int)syscall(SYS_pidfd_open, pid, PIDFD_THREAD);
+        if (pidfd < 0 && errno == EINVAL)
+                pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd < 0)
+                return errno == ESRCH ? 2 : -errno;
+        if (ioctl(m->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &n->id) < 0) {
+                close(pidfd);
+                return 2;
+        }
+        /* The socket itself, not the number: another thread may put something else
+         * under that number from now on; it does not matter. */
+        sock = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+        close(pidfd);
+        if (sock < 0) {
+                r = -errno;
+                if (r == -EPERM && !m->warned) {
+                        m->warned = true;
+                        nono_warn("unix sockets: cannot take a socket from pid %d (not "
+                                  "dumpable?): its connect fails with EPERM",
+                                  (int)pid);
+                }
+                return r == -ESRCH ? 2 : r;
+        }
+        olen = sizeof(domain);
+        if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &olen) < 0 ||
+            (olen = sizeof(type), getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &olen) < 0) ||
+            fstat(sock, &st) < 0) {
+                r = -errno;
+                goto out;
+        }
+        if (op == UNIXMED_OP_CONNECT) {
+                struct replay *rp = replay_find(m, pid, fd, st.st_dev, st.st_ino);
+
+                if (rp) {
+                        r = rp->val;
+                        replay_release(rp);
+                        goto out;
+                }
+        }
+        if (truncated && type != SOCK_STREAM) {
+                r = -EMSGSIZE; /* a datagram is sent whole or not at all */
+                goto out;
+        }
+
+        if (domain == AF_UNIX && is_pathname(h->addr, (size_t)addrlen)) {
+                if ((size_t)addrlen > sizeof(struct sockaddr_un)) {
+                        r = -EINVAL;
+                        goto out;
+                }
+                /* As the kernel reads it: the bytes up to addrlen, up to the first NUL. */
+                memcpy(requested, h->addr + SUN_PATH_OFF, (size_t)addrlen - SUN_PATH_OFF);
+                requested[(size_t)addrlen - SUN_PATH_OFF] = '\0';
+                target = resolve(pid, requested);
+                if (target < 0) {
+                        r = target == -ESRCH ? 2 : target;
+                        goto out;
+                }
+                snprintf(proc, sizeof(proc), "/proc/self/fd/%d", target);
+                if (read_link(proc, resolved, sizeof(resolved)) < 0 || !allowed(m, resolved)) {
+                        record_denial(m, pid, op, requested, resolved);
+                        r = -EACCES;
+                        goto out;
+                }
+                h->op = op == UNIXMED_OP_CONNECT ? REQ_CONNECT_PATH : REQ_SENDTO_PATH;
+                h->addrlen = 0;
+        }
+        /* Everything else (other families, abstract and unnamed addresses, AF_UNSPEC) is
+         * the helper's to try, under the child's own Landlock rules and scopes. */
+        r = forward(m, n, op, sock, target, &st);
+out:
+        if (target >= 0)
+                close(target);
+        close(sock);
+        return r;
+}
+
+static void handle_notification(struct unixmed *m)
+{
+        struct seccomp_notif *n = m->notif;
+        int64_t r;
+        int op = 0;
+
+        memset(n, 0, m->sizes.seccomp_notif);
+        if (ioctl(m->listener, SECCOMP_IOCTL_NOTIF_RECV, n) < 0)
+                return; /* ENOENT: withdrawn meanwhile */
+        if (n->data.arch == m->arch && n->data.nr == __NR_connect)
+                op = UNIXMED_OP_CONNECT;
+        else if (n->data.arch == m->arch && n->data.nr == __NR_sendto)
+                op = UNIXMED_OP_SENDTO;
+        r = op ? mediate(m, n, op) : -ENOSYS;
+        if (r == 1 || r == 2)
+                return;
+        respond(m, n->id, r);
+}
+
+static void handle_reply(struct unixmed *m, const struct reply *rep)
+{
+        struct pending *p = pending_find(m, rep->id);
+        int64_t val = rep->val;
+
+        if (!p)
+                return;
+        /* A restarted connect whose first run already connected the socket. */
+        if (p->op == UNIXMED_OP_CONNECT && val == -EISCONN) {
+                struct replay *rp = replay_find(m, p->tid, p->fd, p->dev, p->ino);
+
+                if (rp) {
+                        val = rp->val;
+                        replay_release(rp);
+                }
+        }
+        if (respond(m, rep->id, val) == -ENOENT && p->op == UNIXMED_OP_CONNECT)
+                replay_add(m, p, val);
+        pending_release(p);
+}
+
+/* Returns true when something was handled. */
+static bool drain_replies(struct unixmed *m)
+{
+        struct reply rep;
+        bool did = false;
+
+        for (int i = 0; i < BATCH && !m->helper_dead; i++) {
+                ssize_t n = recv(m->chan[0], &rep, sizeof(rep), MSG_DONTWAIT);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        break;
+                if (n <= 0) {
+                        helper_gone(m);
+                        break;
+                }
+                if (n == (ssize_t)sizeof(rep))
+                        handle_reply(m, &rep);
+                did = true;
+        }
+        return did;
+}
+
+void unixmed_handle(struct unixmed *m)
+{
+        if (m->listener < 0)
+                return;
+        for (int i = 0; i < BATCH; i++) {
+                struct pollfd pfd = {m->listener, POLLIN, 0};
+                bool did = drain_replies(m);
+
+                if (!m->listener_done && poll(&pfd, 1, 0) > 0) {
+                        if (pfd.revents & POLLIN) {
+                                handle_notification(m);
+                                did = true;
+                        } else if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) {
+                                /* Every task that had the filter is gone. */
+                                m->listener_done = true;
+                                epoll_ctl(m->epfd, EPOLL_CTL_DEL, m->listener, NULL);
+                        }
+                }
+                if (!did)
+                        break;
+        }
+}
+
+/* ---- free ------------------------------------------------------------------------------- */
+
+static void free_paths(char **v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
+void unixmed_free(struct unixmed *m)
+{
+        if (!m)
+                return;
+        close_fd(&m->chan[0]); /* the helper reads end-of-file and exits */
+        close_fd(&m->chan[1]);
+        close_fd(&m->xfer[0]);
+        close_fd(&m->xfer[1]);
+        close_fd(&m->listener);
+        close_fd(&m->epfd);
+        for (size_t i = 0; i < MAX_PENDING; i++)
+                close_fd(&m->pending[i].sock);
+        for (size_t i = 0; i < MAX_REPLAY; i++)
+                close_fd(&m->replay[i].sock);
+        if (m->helper_pidfd >= 0) {
+                siginfo_t si;
+
+                /* It may be in the middle of a call; it holds nothing worth waiting for.
+                 * Reaped here when it is still our child (ECHILD when the supervisor's
+                 * leftover sweep got it first). */
+                syscall(SYS_pidfd_send_signal, m->helper_pidfd, SIGKILL, NULL, 0);
+                while (waitid(P_PIDFD, (id_t)m->helper_pidfd, &si, WEXITED) < 0 && errno == EINTR)
+                        ;
+                close(m->helper_pidfd);
+        }
+        free_paths(m->dirs, m->n_dirs);
+        free_paths(m->socks, m->n_socks);
+        free(m->prog.filter);
+        free(m->notif);
+        free(m->resp);
+        free(m->buf);
+        free(m->hbuf);
+        free(m);
+}

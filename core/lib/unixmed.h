@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The Unix-socket mediator: pathname Unix sockets outside the grants stay out of reach
+ * although Landlock (ABI < 9) does not restrict connect() on them.
+ *
+ * The child loads a seccomp filter that turns every connect(2), and every sendto(2) with
+ * a destination address, into a user notification for nono.  For each one nono
+ *   - copies the address out of the child's memory (the copy is what gets used: the
+ *     child cannot change it afterwards),
+ *   - takes the child's socket itself with pidfd_getfd (the file, not the number: the
+ *     child cannot swap another socket in under the same number),
+ *   - for a pathname on an AF_UNIX socket, opens the socket file O_PATH exactly as the
+ *     child would reach it (relative to its cwd, inside its root and mount namespace,
+ *     following symlinks with RESOLVE_IN_ROOT), decides on the real path of what it
+ *     opened (an allowed socket, or under an allowed directory), and connects to that
+ *     very inode through /proc/self/fd/N -- what was checked is what gets connected;
+ *   - and never answers SECCOMP_USER_NOTIF_FLAG_CONTINUE: letting the kernel re-run the
+ *     call would re-read the address and the descriptor, both of which another thread of
+ *     the child can change in between.
+ *
+ * Who performs the connect: a helper process forked from the child after the sandbox
+ * was applied, before the filter is loaded.  It is inside the child's sandbox (same
+ * Landlock domain, credentials, dropped capabilities, seccomp layer), so every connect it
+ * makes on the child's behalf is checked by the kernel exactly as the child's own would
+ * be: Landlock's TCP rules and abstract-socket scope, file permissions on the socket.
+ * nono itself only decides about pathnames.  The helper is a child of nono (not of the
+ * sandboxed program, which never sees it), in a process group of its own, not dumpable;
+ * it exits when nono closes its end or dies.
+ *
+ * Not mediated: sendmsg/sendmmsg (the address lies in memory seccomp cannot read), so an
+ * AF_UNIX SOCK_DGRAM socket can still send datagrams to a pathname datagram socket
+ * outside the grants; see UNIXMED_DENY_UNIX_DGRAM and docs/unix-sockets.md.
+ */
+#ifndef NONO_CORE_UNIXMED_H
+#define NONO_CORE_UNIXMED_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct unixmed;
+
+/* unixmed_prepare flags. */
+enum {
+        /*
+         * Also refuse (EPERM) to create AF_UNIX SOCK_DGRAM sockets, with socket() and
+         * socketpair(): closes the sendmsg() gap above at the cost of programs that use
+         * Unix datagram sockets.
+         */
+        UNIXMED_DENY_UNIX_DGRAM = 1u << 0,
+};
+
+enum unixmed_op {
+        UNIXMED_OP_CONNECT = 1,
+        UNIXMED_OP_SENDTO = 2,
+};
+
+/* One refused connect or sendto, for the report printed after the run. */
+struct unixmed_denial {
+        pid_t pid;               /* the thread that asked, in nono's pid namespace */
+        int op;                  /* enum unixmed_op */
+        char requested[109];     /* the path as the program wrote it */
+        char resolved[PATH_MAX]; /* the socket file it named, as nono opened it */
+};
+
+/*
+ * Parent, before the child is spawned.  Builds the filter program, the channels to the
+ * child and to the helper, and the policy: sockets under `allowed_dirs` (component-wise:
+ * the write grants, where the child makes its own sockets) and the exact socket paths in
+ * `allowed_sockets` (--allow-unix-socket) may be connected.  Absolute paths only; they
+ * are canonicalised (realpath, or of the parent directory when the socket does not exist
+ * yet) and copied.  Returns 0 or a negative errno with a message (nono_error).
+ */
+int unixmed_prepare(struct unixmed **ret, const char *const *allowed_dirs, size_t n_dirs,
+                    const char *const *allowed_sockets, size_t n_sockets, unsigned flags);
+
+/*
+ * Child, after every enforcer and the process hygiene were applied (no_new_privs set,
+ * capabilities dropped), right before execve.  Async-signal-safe: system calls only.
+ * Forks the helper (a child of nono, CLONE_PARENT), loads the filter with a new listener
+ * and sends the listener to nono without blocking (nono may be suspended until the
+ * child execs).  Returns 0, or a negative errno with a static message in msg.
+ */
+int unixmed_child_install(const struct unixmed *m, char *msg, size_t len);
+
+/*
+ * Parent, once the child has exec'd (or exited).  Receives the listener without
+ * blocking: -EAGAIN when the child failed before sending it.
+ */
+int unixmed_parent_attach(struct unixmed *m);
+
+/* One descriptor (epoll) to poll for POLLIN; unixmed_handle when it is readable. */
+int unixmed_fd(const struct unixmed *m);
+
+/*
+ * Handles what is pending: new notifications (answered at once when refused, otherwise
+ * handed to the helper) and the helper's results.  Never blocks; never kills the child.
+ */
+void unixmed_handle(struct unixmed *m);
+
+/* The most recent refusals (at most max, oldest first) into out; returns how many. */
+size_t unixmed_denials(const struct unixmed *m, struct unixmed_denial *out, size_t max);
+/* How many connects/sendtos were refused in total. */
+uint64_t unixmed_denied_total(const struct unixmed *m);
+
+/* The helper's pid (0 before attach or when there is none). */
+pid_t unixmed_helper_pid(const struct unixmed *m);
+
+/*
+ * Closes everything; the helper sees its channel close and exits (it is killed if it
+ * has not within a moment, and reaped when it is still nono's child).  NULL is fine.
+ */
+void unixmed_free(struct unixmed *m);
+
+#endif
