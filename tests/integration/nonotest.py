@@ -19,7 +19,7 @@ NONO = os.environ.get("NONO_BIN") or os.path.join(
 SYSTEM_PYTHON = "/usr/bin/python3"
 # NONO_TEST_UID=65534: the suite runs nono as that unprivileged user (the test
 # harness stays root to set up and judge from outside).
-TEST_UID = int(os.environ.get("NONO_TEST_UID", "-1"))
+TEST_UID = int(os.environ.get("NONO_TEST_UID") or "-1")
 
 
 def as_test_user(argv):

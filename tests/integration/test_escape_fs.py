@@ -123,8 +123,21 @@ for a, b in (("w", "{self.ro}/f"), ("w", "{self.out}/secret")):
         with open(os.path.join(self.out, "secret")) as f:
             self.assertEqual(f.read(), "OUT-SECRET\n")
 
+    def make_repo_with_hooks(self):
+        hook = os.path.join(self.ws, ".git", "hooks", "pre-commit")
+        self.write(hook, "#!/bin/sh\nexit 0\n", mode=0o755)
+        self.write(os.path.join(self.ws, ".git", "config"), "[core]\n")
+        self.mkdir("ws", ".git", "objects")
+        return hook
+
     def test_a13_protected_subpath_rename(self):
-        self.skipTest(HARDENING)
+        hook = self.make_repo_with_hooks()
+        p = self.run_payload("mv .git g2 && echo evil > g2/hooks/pre-commit; rm -rf .git; "
+                             "ls .git/hooks")
+        self.assertRan(p)
+        with open(hook) as f:
+            self.assertEqual(f.read(), "#!/bin/sh\nexit 0\n")
+        self.assertFalse(os.path.exists(os.path.join(self.ws, "g2")))
 
     def test_a14_truncate_readonly(self):
         p = self.run_payload(f"truncate -s0 {self.ro}/f; : > {self.ro}/f", *self.ro_flags)
@@ -215,9 +228,6 @@ s = socket.socket(socket.AF_UNIX); s.bind("sock"); print("MADE")
         self.assertRan(p)
         self.assertRegex(p.stdout, r"NoNewPrivs:\s+1")
 
-    def test_a23_capabilities(self):
-        self.skipTest(HARDENING)
-
     def test_a24_leaked_directory_fd(self):
         fd = os.open(self.out, os.O_RDONLY | os.O_DIRECTORY)
         os.set_inheritable(fd, True)
@@ -290,8 +300,39 @@ except OSError as e:
         self.assertNotIn("PAYLOAD-RAN", p.stdout)
         self.assertIn(".env", p.stderr)
 
-    def test_a29_a31_persistence_paths(self):
-        self.skipTest(HARDENING)
+    def test_a29_persistence_paths(self):
+        hook = self.make_repo_with_hooks()
+        names = [".bashrc", ".profile", ".envrc", ".gitmodules", ".mcp.json"]
+        for name in names:
+            self.write(os.path.join(self.ws, name), "ORIGINAL\n")
+        self.write(os.path.join(self.ws, ".vscode", "settings.json"), "ORIGINAL\n")
+        targets = names + [".vscode/settings.json", ".git/config", ".git/hooks/pre-commit",
+                           ".vscode/tasks.json", ".git/hooks/post-checkout"]
+        script = "; ".join(f"echo EVIL >> {t}" for t in targets)
+        p = self.run_payload(script + "; echo ok > .git/objects/obj && echo OBJ-WRITTEN; "
+                             "echo ok > ordinary.txt && echo ORDINARY-WRITTEN")
+        self.assertRan(p)
+        self.assertIn("OBJ-WRITTEN", p.stdout)
+        self.assertIn("ORDINARY-WRITTEN", p.stdout)
+        for name in names + [".vscode/settings.json"]:
+            with open(os.path.join(self.ws, name)) as f:
+                self.assertEqual(f.read(), "ORIGINAL\n", name)
+        with open(hook) as f:
+            self.assertNotIn("EVIL", f.read())
+        for name in (".vscode/tasks.json", ".git/hooks/post-checkout"):
+            self.assertFalse(os.path.exists(os.path.join(self.ws, name)), name)
+        # --allow-persistence lifts one path, and only that one.
+        p = self.run_payload("echo LIFTED >> .envrc; echo EVIL >> .bashrc",
+                             "--allow-persistence", os.path.join(self.ws, ".envrc"))
+        self.assertRan(p)
+        with open(os.path.join(self.ws, ".envrc")) as f:
+            self.assertIn("LIFTED", f.read())
+        with open(os.path.join(self.ws, ".bashrc")) as f:
+            self.assertEqual(f.read(), "ORIGINAL\n")
+
+    def test_a30_a31_missing_persistence_paths(self):
+        self.skipTest("not yet: a persistence path that does not exist (no .git/hooks, no "
+                      ".codex) can be created; see the issue note")
 
     def test_a32_symlink_planted_by_earlier_session(self):
         agent = os.path.join(self.root, "agent")
