@@ -8,9 +8,10 @@ skipped with that reason rather than asserted.
 import json
 import os
 import subprocess
+import time
 import uuid
 
-from nonotest import NONO, SYSTEM_PYTHON, SandboxTestCase, main
+from nonotest import NONO, SYSTEM_PYTHON, SandboxTestCase, as_test_user, main
 
 HARDENING = "needs the Linux hardening layer (issue 3)"
 
@@ -357,7 +358,22 @@ except OSError as e:
         self.skipTest(HARDENING + ": /tmp and /dev/shm are shared with the host until then")
 
     def test_a37_kernel_info(self):
-        self.skipTest(HARDENING)
+        # A process of the same user as the sandbox, outside it, holding a secret.
+        host = subprocess.Popen(as_test_user(["env", "HOST_SECRET=A37-SECRET", "sleep", "30"]))
+        self.addCleanup(host.wait)
+        self.addCleanup(host.kill)
+        time.sleep(0.2)
+        p = self.run_payload(f"cat /proc/{host.pid}/environ; cat /proc/{host.pid}/maps; "
+                             "cat /proc/1/environ; grep -m3 ' T ' /proc/kallsyms; "
+                             "ls /sys/kernel/ && echo SYS-KERNEL-LISTED; "
+                             "cat /proc/kcore | head -c 16 | wc -c")
+        self.assertRan(p)
+        self.assertNotIn("A37-SECRET", p.stdout)
+        self.assertNotIn("sleep", p.stdout)  # no line of the host process's maps
+        self.assertNotIn("SYS-KERNEL-LISTED", p.stdout)
+        for line in p.stdout.splitlines():
+            if " T " in line:  # kernel symbols, if readable at all, carry no addresses
+                self.assertTrue(line.startswith("0000000000000000"), line)
 
 
 if __name__ == "__main__":
