@@ -30,7 +30,7 @@ static int check_paths_absolute(const struct jsonc_path *p, const struct strv *p
                         return jsonc_path_error(p,
                                                 "\"%s\": path \"%s\" must be absolute or start "
                                                 "with ~ or a variable",
-                                                p->dotted, paths->items[i]);
+                                                jsonc_path_dotted(p), paths->items[i]);
         }
         return 0;
 }
@@ -59,7 +59,7 @@ static int parse_allow(struct jsonc_path *p, json_t *allow, struct group *g)
         json_t *value;
 
         if (!json_is_object(allow))
-                return jsonc_path_error(p, "\"%s\" must be an object", p->dotted);
+                return jsonc_path_error(p, "\"%s\" must be an object", jsonc_path_dotted(p));
         json_object_foreach(allow, mode, value) {
                 struct strv *list = allow_list(g, mode);
                 int r = jsonc_path_push(p, mode);
@@ -67,7 +67,7 @@ static int parse_allow(struct jsonc_path *p, json_t *allow, struct group *g)
                 if (r < 0)
                         return r;
                 if (!list)
-                        return jsonc_path_error(p, "unknown key \"%s\"", p->dotted);
+                        return jsonc_path_error(p, "unknown key \"%s\"", jsonc_path_dotted(p));
                 r = parse_path_list(p, value, list);
                 if (r < 0)
                         return r;
@@ -81,7 +81,7 @@ static int parse_platform(const struct jsonc_path *p, const json_t *value, struc
         const char *s = json_string_value(value);
 
         if (!s || (strcmp(s, "linux") != 0 && strcmp(s, "macos") != 0))
-                return jsonc_path_error(p, "\"%s\" must be \"linux\" or \"macos\"", p->dotted);
+                return jsonc_path_error(p, "\"%s\" must be \"linux\" or \"macos\"", jsonc_path_dotted(p));
         return jsonc_get_string(p, value, &g->platform);
 }
 
@@ -97,7 +97,7 @@ static int parse_member(struct jsonc_path *p, const char *key, json_t *value, st
                 return parse_allow(p, value, g);
         if (strcmp(key, "deny") == 0)
                 return parse_path_list(p, value, &g->deny);
-        return jsonc_path_error(p, "unknown key \"%s\"", p->dotted);
+        return jsonc_path_error(p, "unknown key \"%s\"", jsonc_path_dotted(p));
 }
 
 static int parse_group(struct jsonc_path *p, const char *name, json_t *obj, struct group *g)
@@ -108,7 +108,7 @@ static int parse_group(struct jsonc_path *p, const char *name, json_t *obj, stru
         if (!valid_group_name(name))
                 return jsonc_path_error(p, "bad group name \"%s\": use a-z, 0-9 and _", name);
         if (!json_is_object(obj))
-                return jsonc_path_error(p, "\"%s\" must be an object", p->dotted);
+                return jsonc_path_error(p, "\"%s\" must be an object", jsonc_path_dotted(p));
         g->name = nono_strdup(name);
         if (!g->name)
                 return -ENOMEM;
@@ -124,7 +124,7 @@ static int parse_group(struct jsonc_path *p, const char *name, json_t *obj, stru
         }
         /* Groups exist to be audited: each says what it is for. */
         if (!g->description)
-                return jsonc_path_error(p, "\"%s\" needs a description", p->dotted);
+                return jsonc_path_error(p, "\"%s\" needs a description", jsonc_path_dotted(p));
         return 0;
 }
 
@@ -134,7 +134,7 @@ static int parse_groups(struct jsonc_path *p, json_t *obj, struct groups *ret)
         json_t *value;
 
         if (!json_is_object(obj))
-                return jsonc_path_error(p, "\"%s\" must be an object", p->dotted);
+                return jsonc_path_error(p, "\"%s\" must be an object", jsonc_path_dotted(p));
         ret->items = calloc(json_object_size(obj) + 1, sizeof(*ret->items));
         if (!ret->items)
                 return -ENOMEM;
@@ -169,7 +169,7 @@ static int parse_root(const struct jsonc_doc *doc, struct groups *ret)
                 if (strcmp(key, "groups") == 0)
                         r = parse_groups(&p, value, ret);
                 else if (strcmp(key, "$schema") != 0)
-                        r = jsonc_path_error(&p, "unknown key \"%s\"", p.dotted);
+                        r = jsonc_path_error(&p, "unknown key \"%s\"", jsonc_path_dotted(&p));
                 if (r < 0)
                         return r;
                 jsonc_path_pop(&p);

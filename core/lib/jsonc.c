@@ -274,28 +274,28 @@ void jsonc_path_init(struct jsonc_path *p, const struct jsonc_doc *doc)
         p->doc = doc;
 }
 
-/* Keys may contain dots, so the dotted form is rebuilt rather than cut at the last one. */
-static void rebuild_dotted(struct jsonc_path *p)
+const char *jsonc_path_dotted(const struct jsonc_path *p)
 {
+        static _Thread_local char dotted[256];
         size_t used = 0;
 
-        p->dotted[0] = '\0';
-        for (size_t k = 0; k < p->depth && used < sizeof(p->dotted); k++) {
-                int n = snprintf(p->dotted + used, sizeof(p->dotted) - used, "%s%s", k ? "." : "",
+        dotted[0] = '\0';
+        for (size_t k = 0; k < p->depth && used < sizeof(dotted); k++) {
+                int n = snprintf(dotted + used, sizeof(dotted) - used, "%s%s", k ? "." : "",
                                  p->keys[k]);
 
                 if (n < 0)
                         break;
                 used += (size_t)n;
         }
+        return dotted;
 }
 
 int jsonc_path_push(struct jsonc_path *p, const char *key)
 {
         if (p->depth == JSONC_PATH_MAX)
-                return jsonc_path_error(p, "\"%s\" is nested too deeply", p->dotted);
+                return jsonc_path_error(p, "\"%s\" is nested too deeply", jsonc_path_dotted(p));
         p->keys[p->depth++] = key;
-        rebuild_dotted(p);
         return 0;
 }
 
@@ -304,7 +304,6 @@ void jsonc_path_pop(struct jsonc_path *p)
         if (p->depth == 0)
                 return;
         p->depth--;
-        rebuild_dotted(p);
 }
 
 int jsonc_path_error(const struct jsonc_path *p, const char *fmt, ...)
@@ -326,7 +325,7 @@ int jsonc_get_string(const struct jsonc_path *p, const json_t *value, char **out
         char *copy;
 
         if (!json_is_string(value))
-                return jsonc_path_error(p, "\"%s\" must be a string", p->dotted);
+                return jsonc_path_error(p, "\"%s\" must be a string", jsonc_path_dotted(p));
         copy = nono_strdup(json_string_value(value));
         if (!copy)
                 return -ENOMEM;
@@ -338,7 +337,7 @@ int jsonc_get_string(const struct jsonc_path *p, const json_t *value, char **out
 int jsonc_get_bool(const struct jsonc_path *p, const json_t *value, int *out)
 {
         if (!json_is_boolean(value))
-                return jsonc_path_error(p, "\"%s\" must be true or false", p->dotted);
+                return jsonc_path_error(p, "\"%s\" must be true or false", jsonc_path_dotted(p));
         *out = json_is_true(value);
         return 0;
 }
@@ -349,14 +348,14 @@ int jsonc_get_strings(const struct jsonc_path *p, const json_t *value, struct st
         json_t *item;
 
         if (!json_is_array(value))
-                return jsonc_path_error(p, "\"%s\" must be an array of strings", p->dotted);
+                return jsonc_path_error(p, "\"%s\" must be an array of strings", jsonc_path_dotted(p));
         json_array_foreach(value, i, item) {
                 const char *s = json_string_value(item);
                 int r;
 
                 if (!s || !*s)
                         return jsonc_path_error(p, "\"%s\" must be an array of non-empty strings",
-                                                p->dotted);
+                                                jsonc_path_dotted(p));
                 if (strv_contains(out, s))
                         continue;
                 r = strv_push(out, s);

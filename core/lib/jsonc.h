@@ -32,8 +32,9 @@ void jsonc_doc_free(struct jsonc_doc *doc);
 unsigned jsonc_key_line(const struct jsonc_doc *doc, const char *const *keys, size_t n);
 
 /*
- * Position of a value while walking a document, for messages: the keys from the root
- * and their dotted form ("network.allow_domain").
+ * Position of a value while walking a document, for messages: the keys from the root.
+ * Their dotted form ("network.allow_domain") is built only when a message needs it:
+ * walking is on every run's path, errors are rare.
  */
 #define JSONC_PATH_MAX 6
 
@@ -41,8 +42,10 @@ struct jsonc_path {
         const struct jsonc_doc *doc;
         const char *keys[JSONC_PATH_MAX];
         size_t depth;
-        char dotted[256];
 };
+
+/* The dotted form of the current position, valid until the next call (per thread). */
+const char *jsonc_path_dotted(const struct jsonc_path *p);
 
 void jsonc_path_init(struct jsonc_path *p, const struct jsonc_doc *doc);
 /* Enters member `key`; -E2BIG (with a message) when nested deeper than we walk. */

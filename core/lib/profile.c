@@ -280,7 +280,7 @@ static int parse_extends(const struct jsonc_path *jp, json_t *value, struct strv
                 return push_unique(out, json_string_value(value));
         if (!json_is_array(value))
                 return jsonc_path_error(jp, "\"%s\" must be a profile name or an array of them",
-                                        jp->dotted);
+                                        jsonc_path_dotted(jp));
         return jsonc_get_strings(jp, value, out);
 }
 
@@ -296,7 +296,7 @@ static int parse_hosts(const struct jsonc_path *jp, const json_t *value, struct 
                         r = jsonc_path_error(jp,
                                              "\"%s\": bad host \"%s\" (want a name, *.suffix "
                                              "or an IP address; no scheme, port or path)",
-                                             jp->dotted, h);
+                                             jsonc_path_dotted(jp), h);
                         break;
                 }
                 /* Host names are case-insensitive; keep one spelling. */
@@ -316,7 +316,7 @@ static int parse_env_names(const struct jsonc_path *jp, const json_t *value, str
 
         for (size_t i = 0; r == 0 && i < names.n; i++) {
                 if (!valid_env_name(names.items[i]))
-                        r = jsonc_path_error(jp, "\"%s\": bad variable name \"%s\"", jp->dotted,
+                        r = jsonc_path_error(jp, "\"%s\": bad variable name \"%s\"", jsonc_path_dotted(jp),
                                              names.items[i]);
                 else
                         r = push_unique(out, names.items[i]);
@@ -332,16 +332,16 @@ static int parse_env_set(const struct jsonc_path *jp, json_t *value, struct strv
 
         if (!json_is_object(value))
                 return jsonc_path_error(jp, "\"%s\" must be an object of NAME: \"value\"",
-                                        jp->dotted);
+                                        jsonc_path_dotted(jp));
         json_object_foreach(value, name, v) {
                 char *assignment;
                 int r;
 
                 if (!valid_env_name(name))
-                        return jsonc_path_error(jp, "\"%s\": bad variable name \"%s\"", jp->dotted,
+                        return jsonc_path_error(jp, "\"%s\": bad variable name \"%s\"", jsonc_path_dotted(jp),
                                                 name);
                 if (!json_is_string(v))
-                        return jsonc_path_error(jp, "\"%s.%s\" must be a string", jp->dotted, name);
+                        return jsonc_path_error(jp, "\"%s.%s\" must be a string", jsonc_path_dotted(jp), name);
                 assignment = nono_asprintf("%s=%s", name, json_string_value(v));
                 if (!assignment)
                         return -ENOMEM;
@@ -359,7 +359,7 @@ static int parse_ports(const struct jsonc_path *jp, const json_t *value, struct 
         json_t *item;
 
         if (!json_is_array(value))
-                return jsonc_path_error(jp, "\"%s\" must be an array of port numbers", jp->dotted);
+                return jsonc_path_error(jp, "\"%s\" must be an array of port numbers", jsonc_path_dotted(jp));
         json_array_foreach(value, i, item) {
                 json_int_t port = json_integer_value(item);
                 char num[8];
@@ -369,7 +369,7 @@ static int parse_ports(const struct jsonc_path *jp, const json_t *value, struct 
                         return jsonc_path_error(jp,
                                                 "\"%s\" must be an array of port numbers "
                                                 "(1-65535)",
-                                                jp->dotted);
+                                                jsonc_path_dotted(jp));
                 snprintf(num, sizeof(num), "%d", (int)port);
                 r = push_unique(out, num);
                 if (r < 0)
@@ -381,7 +381,7 @@ static int parse_ports(const struct jsonc_path *jp, const json_t *value, struct 
 static int parse_json_object(const struct jsonc_path *jp, const json_t *value, char **out)
 {
         if (!json_is_object(value))
-                return jsonc_path_error(jp, "\"%s\" must be an object", jp->dotted);
+                return jsonc_path_error(jp, "\"%s\" must be an object", jsonc_path_dotted(jp));
         free(*out);
         *out = json_dumps(value, JSON_COMPACT);
         return *out ? 0 : -ENOMEM;
@@ -398,7 +398,7 @@ static int parse_workdir(const struct jsonc_path *jp, const json_t *value, uint3
                 }
         }
         return jsonc_path_error(jp, "\"%s\" must be \"none\", \"read\", \"write\" or \"readwrite\"",
-                                jp->dotted);
+                                jsonc_path_dotted(jp));
 }
 
 static int parse_field(struct jsonc_path *jp, const struct field *f, json_t *value,
@@ -444,7 +444,7 @@ static int parse_members(struct jsonc_path *jp, json_t *obj, const struct field 
         if (!json_is_object(obj)) {
                 if (jp->depth == 0)
                         return jsonc_path_error(jp, "a profile must be a JSON object");
-                return jsonc_path_error(jp, "\"%s\" must be an object", jp->dotted);
+                return jsonc_path_error(jp, "\"%s\" must be an object", jsonc_path_dotted(jp));
         }
         json_object_foreach(obj, key, value) {
                 const struct field *f = field_find(fields, key);
@@ -453,7 +453,7 @@ static int parse_members(struct jsonc_path *jp, json_t *obj, const struct field 
                 if (r < 0)
                         return r;
                 if (!f)
-                        return jsonc_path_error(jp, "unknown key \"%s\"", jp->dotted);
+                        return jsonc_path_error(jp, "unknown key \"%s\"", jsonc_path_dotted(jp));
                 r = parse_field(jp, f, value, p);
                 if (r < 0)
                         return r;

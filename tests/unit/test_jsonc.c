@@ -94,7 +94,7 @@ static void test_path_error_and_strings(void)
         jsonc_path_init(&p, &doc);
         CU_ASSERT_EQUAL(jsonc_path_push(&p, "fs"), 0);
         CU_ASSERT_EQUAL(jsonc_path_push(&p, "read"), 0);
-        CU_ASSERT_STRING_EQUAL(p.dotted, "fs.read");
+        CU_ASSERT_STRING_EQUAL(jsonc_path_dotted(&p), "fs.read");
         CU_ASSERT_EQUAL(jsonc_get_strings(&p, json_object_get(fs, "read"), &v), -EINVAL);
         CU_ASSERT_STRING_EQUAL(nono_errmsg(), "line 4: \"fs.read\" must be an array of strings");
         jsonc_path_pop(&p);
@@ -103,7 +103,7 @@ static void test_path_error_and_strings(void)
         CU_ASSERT_PTR_NOT_NULL(strstr(nono_errmsg(), "line 3: \"fs.allow\""));
         jsonc_path_pop(&p);
         jsonc_path_pop(&p);
-        CU_ASSERT_STRING_EQUAL(p.dotted, "");
+        CU_ASSERT_STRING_EQUAL(jsonc_path_dotted(&p), "");
         strv_free(&v);
         jsonc_doc_free(&doc);
 }
