@@ -52,10 +52,13 @@ static void lock_root_securebits(void)
 static int drop_bounding_set(struct child_error *err)
 {
         for (int cap = 0; cap < CAP_PROBE_MAX; cap++) {
-                if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
+                int present = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+
+                if (present < 0)
+                        return 0; /* past the last capability the kernel knows */
+                /* Already gone (a nested nono, a container): nothing to drop. */
+                if (present == 0 || prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
                         continue;
-                if (errno == EINVAL)
-                        return 0;
                 if (errno == EPERM && getuid() != 0 && geteuid() != 0)
                         return 0;
                 return fail(err, "cannot drop the capability bounding set");
