@@ -17,7 +17,8 @@
  */
 
 #include "cunit-main.h"
-#include <nono/enforcer.h>
+#include "fake-host.h"
+#include "probes.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -37,101 +38,24 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-
-const struct nono_plugin_desc *nono_plugin_query_landlock(void);
 
 #define NOBODY   65534
 #define KNOB_OFF 0
 #define KNOB_ON  1 /* the default: the knob is absent */
 
-/* ---- fake host ------------------------------------------------------------------------ */
-
-static struct {
-        char error[2048];
-        char warnings[4096];
-        int knob;  /* mount_namespace */
-        bool seal; /* seal_missing = 1 */
-} fake;
-
-static void fake_log(void *ctx, int level, const char *fmt, ...) NONO_PRINTF(3, 4);
-static void fake_log(void *ctx, int level, const char *fmt, ...)
+/*
+ * The knobs for what follows, until fake_host_reset(): mount_namespace (KNOB_ON leaves
+ * it out) and seal_missing = 1 or left out.
+ */
+static void set_knobs(int knob, bool seal)
 {
-        size_t len = strlen(fake.warnings);
-        va_list ap;
-
-        if (level != NONO_LOG_WARNING || len + 2 >= sizeof(fake.warnings))
-                return;
-        va_start(ap, fmt);
-        vsnprintf(fake.warnings + len, sizeof(fake.warnings) - len - 1, fmt, ap);
-        va_end(ap);
-        strcat(fake.warnings, "\n");
-}
-
-static void fake_set_error(void *ctx, const char *fmt, ...) NONO_PRINTF(2, 3);
-static void fake_set_error(void *ctx, const char *fmt, ...)
-{
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(fake.error, sizeof(fake.error), fmt, ap);
-        va_end(ap);
-}
-
-static void *fake_alloc(void *ctx, size_t size)
-{
-        return malloc(size);
-}
-
-static void fake_free(void *ctx, void *ptr)
-{
-        free(ptr);
-}
-
-static int fake_config_int(void *ctx, const char *key, long long *ret_value)
-{
-        if (strcmp(key, "seal_missing") == 0 && fake.seal) {
-                *ret_value = 1;
-                return 0;
-        }
-        if (strcmp(key, "mount_namespace") != 0 || fake.knob == KNOB_ON)
-                return -ENOENT;
-        *ret_value = fake.knob;
-        return 0;
-}
-
-static const struct nono_host host = {
-    .size = sizeof(struct nono_host),
-    .abi_major = NONO_PLUGIN_ABI_MAJOR,
-    .abi_minor = NONO_PLUGIN_ABI_MINOR,
-    .log = fake_log,
-    .set_error = fake_set_error,
-    .alloc = fake_alloc,
-    .free = fake_free,
-    .config_int = fake_config_int,
-};
-
-struct plugin {
-        const struct nono_enforcer_ops *ops;
-        void *state;
-};
-
-static int plugin_open(int knob, struct plugin *p)
-{
-        const struct nono_plugin_desc *d = nono_plugin_query_landlock();
-
-        fake.error[0] = fake.warnings[0] = '\0';
-        fake.knob = knob;
-        p->ops = d->ops;
-        p->state = NULL;
-        return d->init(&host, &p->state);
-}
-
-static void plugin_close(struct plugin *p)
-{
-        nono_plugin_query_landlock()->fini(p->state);
+        fake_host_reset();
+        if (knob != KNOB_ON)
+                fake_host_set_int("mount_namespace", knob);
+        if (seal)
+                fake_host_set_int("seal_missing", 1);
 }
 
 /* ---- the test tree (made afresh for each run) ------------------------------------------- */
@@ -173,43 +97,13 @@ static struct {
 #define HOOK_TEXT   "#!/bin/sh\necho hook\n"
 #define CONFIG_TEXT "[core]\n"
 
-static void join(char *buf, const char *dir, const char *name)
-{
-        int n = snprintf(buf, PATH_MAX, "%s/%s", dir, name);
-
-        if (n < 0 || n >= PATH_MAX)
-                abort();
-}
-
 static int write_file(const char *path, const char *text, mode_t mode)
 {
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-        size_t len = strlen(text);
-        ssize_t n;
+        int r = try_write(path, text);
 
-        if (fd < 0)
-                return -errno;
-        n = write(fd, text, len);
-        close(fd);
-        if (n != (ssize_t)len)
-                return -EIO;
+        if (r < 0)
+                return r;
         return chmod(path, mode) < 0 ? -errno : 0;
-}
-
-/* 0 when the file holds exactly `text`. */
-static int file_has(const char *path, const char *text)
-{
-        char buf[256] = {0};
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        ssize_t n;
-
-        if (fd < 0)
-                return -errno;
-        n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        if (n < 0)
-                return -EIO;
-        return strcmp(buf, text) == 0 ? 0 : -EBADMSG;
 }
 
 static bool exists(const char *path)
@@ -229,11 +123,6 @@ static mode_t mode_of(const char *path)
 static int chown_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
 {
         return lchown(path, NOBODY, NOBODY);
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-        return remove(path);
 }
 
 static int mkdirs(const char *const *dirs)
@@ -331,7 +220,7 @@ static void tree_remove(void)
                 umount2(t.sub_ro, MNT_DETACH);
                 umount2(t.root, MNT_DETACH);
         }
-        nftw(t.root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        remove_tree(t.root);
 }
 
 static int suite_init(void)
@@ -344,130 +233,29 @@ static int suite_init(void)
         return 0;
 }
 
-/* ---- plans ----------------------------------------------------------------------------- */
-
-#define MAX_ITEMS 8
-
-struct test_plan {
-        struct nono_plan plan;
-        struct nono_grant grants[MAX_ITEMS];
-        const struct nono_grant *grant_ptrs[MAX_ITEMS];
-        struct nono_deny denies[MAX_ITEMS];
-        const struct nono_deny *deny_ptrs[MAX_ITEMS];
-        const char *readonly[MAX_ITEMS];
-};
-
-static void plan_init(struct test_plan *tp, const char *workdir)
-{
-        memset(tp, 0, sizeof(*tp));
-        tp->plan.size = sizeof(tp->plan);
-        tp->plan.grants = tp->grant_ptrs;
-        tp->plan.denies = tp->deny_ptrs;
-        tp->plan.readonly_paths = tp->readonly;
-        tp->plan.network_mode = NONO_NETWORK_ALLOW;
-        tp->plan.workdir = workdir;
-}
-
-static void plan_grant(struct test_plan *tp, const char *path, uint32_t access, uint32_t flags)
-{
-        struct nono_grant *g = &tp->grants[tp->plan.n_grants];
-
-        *g = (struct nono_grant){sizeof(*g), access, flags, path, "test"};
-        tp->grant_ptrs[tp->plan.n_grants++] = g;
-}
-
-static void plan_deny(struct test_plan *tp, const char *path)
-{
-        struct nono_deny *d = &tp->denies[tp->plan.n_denies];
-
-        *d = (struct nono_deny){sizeof(*d), path, "test deny"};
-        tp->deny_ptrs[tp->plan.n_denies++] = d;
-}
-
-static void plan_readonly(struct test_plan *tp, const char *path)
-{
-        tp->readonly[tp->plan.n_readonly_paths++] = path;
-}
-
 /* ---- running a check in a sandboxed child ---------------------------------------------- */
 
-typedef int (*child_fn)(void *arg);
+struct scenario {
+        child_fn fn;
+        void *arg;
+};
 
-#define RUN_PREPARE_FAILED 201
-#define RUN_APPLY_FAILED   202
-#define RUN_CHILD_DIED     203
-#define RUN_SETUP_FAILED   204
-
-/* Inside a child: report and return `code` unless `cond` holds. */
-#define CHECK(code, cond, ...)                                                                     \
-        do {                                                                                       \
-                if (!(cond)) {                                                                     \
-                        fprintf(stderr, "child check %d failed (errno %d): ", code, errno);        \
-                        fprintf(stderr, __VA_ARGS__);                                              \
-                        fputc('\n', stderr);                                                       \
-                        return code;                                                               \
-                }                                                                                  \
-        } while (0)
-
-static int wait_code(pid_t pid)
+static int become_nobody(void *arg)
 {
-        int status;
+        const struct scenario *sc = arg;
 
-        if (pid < 0 || waitpid(pid, &status, 0) != pid)
-                return RUN_CHILD_DIED;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : RUN_CHILD_DIED;
-}
-
-/*
- * Prepares `plan` (with the knob), applies it in a child which then enters the
- * working directory like the supervisor does and runs `fn`; returns the child's exit
- * code.
- */
-static int run_sandboxed(const struct nono_plan *plan, int knob, child_fn fn, void *arg)
-{
-        struct plugin p;
-        void *prepared = NULL;
-        pid_t pid;
-
-        if (plugin_open(knob, &p) < 0)
-                return RUN_PREPARE_FAILED;
-        if (p.ops->prepare(p.state, plan, &prepared) < 0) {
-                fprintf(stderr, "prepare failed: %s\n", fake.error);
-                plugin_close(&p);
-                return RUN_PREPARE_FAILED;
-        }
-        fflush(NULL);
-        pid = fork();
-        if (pid == 0) {
-                if (plan->workdir && chdir(plan->workdir) < 0)
-                        _exit(RUN_SETUP_FAILED);
-                if (p.ops->apply(p.state, prepared) < 0) {
-                        fprintf(stderr, "apply failed: %s\n", fake.error);
-                        _exit(RUN_APPLY_FAILED);
-                }
-                _exit(fn(arg));
-        }
-        p.ops->release(p.state, prepared);
-        plugin_close(&p);
-        return wait_code(pid);
+        if (setgroups(0, NULL) < 0 || setresgid(NOBODY, NOBODY, NOBODY) < 0 ||
+            setresuid(NOBODY, NOBODY, NOBODY) < 0)
+                return RUN_SETUP_FAILED;
+        return sc->fn(sc->arg);
 }
 
 /* Runs `scenario` as ourselves, or in a child that first becomes nobody. */
-static int run_as(bool nobody, int (*scenario)(void *), void *arg)
+static int run_as(bool nobody, child_fn scenario, void *arg)
 {
-        pid_t pid;
+        struct scenario sc = {scenario, arg};
 
-        if (!nobody)
-                return scenario(arg);
-        fflush(NULL);
-        pid = fork();
-        if (pid == 0) {
-                if (setgroups(0, NULL) < 0 || setresgid(NOBODY, NOBODY, NOBODY) < 0 ||
-                    setresuid(NOBODY, NOBODY, NOBODY) < 0)
-                        _exit(RUN_SETUP_FAILED);
-                _exit(scenario(arg));
-        }
-        return wait_code(pid);
+        return nobody ? run_plain(become_nobody, &sc) : scenario(arg);
 }
 
 /* Each scenario: as ourselves, then (as root) as nobody, with a fresh tree each time. */
@@ -476,29 +264,14 @@ static int run_as(bool nobody, int (*scenario)(void *), void *arg)
                 for (bool nobody = nobody##_i == 1, nobody##_once = true; nobody##_once;           \
                      nobody##_once = false)
 
+/* A fresh tree (tree_remove() after the checks), and `scenario` passing in it. */
+static void run_in_fresh_tree(bool nobody, child_fn scenario, void *arg)
+{
+        CU_ASSERT_FATAL(tree_make() == 0);
+        CU_ASSERT_EQUAL(run_as(nobody, scenario, arg), 0);
+}
+
 /* ---- probes used inside children -------------------------------------------------------- */
-
-static int try_open(const char *path, int flags)
-{
-        int fd = open(path, flags | O_CLOEXEC, 0644);
-
-        if (fd < 0)
-                return -errno;
-        close(fd);
-        return 0;
-}
-
-static int try_write(const char *path, const char *text)
-{
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        ssize_t n;
-
-        if (fd < 0)
-                return -errno;
-        n = write(fd, text, strlen(text));
-        close(fd);
-        return n == (ssize_t)strlen(text) ? 0 : -EIO;
-}
 
 /* Entries of a directory besides . and ..; -errno when it cannot be listed. */
 static int count_entries(const char *path)
@@ -544,7 +317,10 @@ static int probe_capabilities(int knob)
         struct plugin p;
         int r;
 
-        if (plugin_open(knob, &p) < 0)
+        set_knobs(knob, false);
+        r = plugin_open(&p);
+        fake_host_reset();
+        if (r < 0)
                 return -1;
         r = p.ops->probe(p.state, &info) < 0 ? -1 : (int)info.capabilities;
         plugin_close(&p);
@@ -603,13 +379,13 @@ static int scenario_masks(void *arg)
 {
         struct test_plan tp;
 
-        plan_init(&tp, t.home);
+        plan_init(&tp, NONO_NETWORK_ALLOW, t.home);
         plan_grant(&tp, t.home, NONO_ACCESS_READWRITE, 0);
         plan_grant(&tp, t.ro, NONO_ACCESS_READ, 0);
         plan_deny(&tp, t.ssh);
         plan_deny(&tp, t.netrc);
         plan_deny(&tp, t.secret);
-        return run_sandboxed(&tp.plan, KNOB_ON, child_masks, NULL);
+        return run_sandboxed(&tp.plan, child_masks, NULL);
 }
 
 static void test_masks(void)
@@ -618,8 +394,7 @@ static void test_masks(void)
 
         FOR_EACH_USER(nobody)
         {
-                CU_ASSERT_FATAL(tree_make() == 0);
-                CU_ASSERT_EQUAL(run_as(nobody, scenario_masks, NULL), 0);
+                run_in_fresh_tree(nobody, scenario_masks, NULL);
                 CU_ASSERT_EQUAL(file_has(t.key, KEY_TEXT), 0);
                 CU_ASSERT_EQUAL(file_has(t.netrc, NETRC_TEXT), 0);
                 CU_ASSERT_EQUAL(mode_of(t.netrc), 0600);
@@ -670,20 +445,19 @@ static int scenario_metadata(void *arg)
 {
         struct test_plan tp;
 
-        plan_init(&tp, NULL);
+        plan_init(&tp, NONO_NETWORK_ALLOW, NULL);
         plan_grant(&tp, t.home, NONO_ACCESS_READWRITE, 0);
         plan_grant(&tp, t.ro, NONO_ACCESS_READ, 0);
         plan_grant(&tp, "/dev/null", NONO_ACCESS_READWRITE, NONO_GRANT_FILE);
         plan_grant(&tp, t.rwfile, NONO_ACCESS_READWRITE, NONO_GRANT_FILE);
-        return run_sandboxed(&tp.plan, KNOB_ON, child_metadata, NULL);
+        return run_sandboxed(&tp.plan, child_metadata, NULL);
 }
 
 static void test_metadata(void)
 {
         FOR_EACH_USER(nobody)
         {
-                CU_ASSERT_FATAL(tree_make() == 0);
-                CU_ASSERT_EQUAL(run_as(nobody, scenario_metadata, NULL), 0);
+                run_in_fresh_tree(nobody, scenario_metadata, NULL);
                 CU_ASSERT_EQUAL(mode_of(t.ro_file), 0644);
                 CU_ASSERT_EQUAL(mode_of(t.secret), 0644);
                 CU_ASSERT_EQUAL(mode_of(t.notes), 0600);
@@ -713,9 +487,9 @@ static int scenario_submounts(void *arg)
 {
         struct test_plan tp;
 
-        plan_init(&tp, NULL);
+        plan_init(&tp, NONO_NETWORK_ALLOW, NULL);
         plan_grant(&tp, t.sub, NONO_ACCESS_READWRITE, 0);
-        return run_sandboxed(&tp.plan, KNOB_ON, child_submounts, NULL);
+        return run_sandboxed(&tp.plan, child_submounts, NULL);
 }
 
 static void test_submounts(void)
@@ -728,8 +502,7 @@ static void test_submounts(void)
         }
         FOR_EACH_USER(nobody)
         {
-                CU_ASSERT_FATAL(tree_make() == 0);
-                CU_ASSERT_EQUAL(run_as(nobody, scenario_submounts, NULL), 0);
+                run_in_fresh_tree(nobody, scenario_submounts, NULL);
                 join(path, t.sub_rw, "x");
                 CU_ASSERT_EQUAL(file_has(path, "X\n"), 0);
                 join(path, t.sub, "top");
@@ -773,11 +546,11 @@ static int scenario_readonly(void *arg)
 {
         struct test_plan tp;
 
-        plan_init(&tp, t.ws);
+        plan_init(&tp, NONO_NETWORK_ALLOW, t.ws);
         plan_grant(&tp, t.ws, NONO_ACCESS_READWRITE, 0);
         plan_readonly(&tp, t.hooks);
         plan_readonly(&tp, t.config);
-        return run_sandboxed(&tp.plan, KNOB_ON, child_readonly, NULL);
+        return run_sandboxed(&tp.plan, child_readonly, NULL);
 }
 
 static void test_readonly_paths(void)
@@ -786,8 +559,7 @@ static void test_readonly_paths(void)
 
         FOR_EACH_USER(nobody)
         {
-                CU_ASSERT_FATAL(tree_make() == 0);
-                CU_ASSERT_EQUAL(run_as(nobody, scenario_readonly, NULL), 0);
+                run_in_fresh_tree(nobody, scenario_readonly, NULL);
                 CU_ASSERT_EQUAL(file_has(t.hook, HOOK_TEXT), 0);
                 CU_ASSERT_EQUAL(mode_of(t.hook), 0755);
                 CU_ASSERT_EQUAL(file_has(t.config, CONFIG_TEXT), 0);
@@ -852,13 +624,13 @@ static int scenario_sealed(void *arg)
 
         join(aws, t.home, ".aws");
         join(deep_secret, t.other, "x/secret");
-        plan_init(&tp, NULL);
+        plan_init(&tp, NONO_NETWORK_ALLOW, NULL);
         plan_grant(&tp, t.home, NONO_ACCESS_READWRITE, 0);
         plan_deny(&tp, aws);
         plan_deny(&tp, deep_secret);
-        fake.seal = true;
-        r = run_sandboxed(&tp.plan, *knob, child_sealed, NULL);
-        fake.seal = false;
+        set_knobs(*knob, true);
+        r = run_sandboxed(&tp.plan, child_sealed, NULL);
+        fake_host_reset();
         return r;
 }
 
@@ -871,8 +643,7 @@ static void test_sealed(void)
         for (size_t k = 0; k < 2; k++) {
                 FOR_EACH_USER(nobody)
                 {
-                        CU_ASSERT_FATAL(tree_make() == 0);
-                        CU_ASSERT_EQUAL(run_as(nobody, scenario_sealed, (void *)&knobs[k]), 0);
+                        run_in_fresh_tree(nobody, scenario_sealed, (void *)&knobs[k]);
                         join(path, t.home, ".aws");
                         CU_ASSERT_FALSE(exists(path));
                         join(path, t.other, "x");
@@ -890,62 +661,59 @@ static void test_sealed(void)
 
 /* ---- a path replaced between prepare and apply -------------------------------------------- */
 
+/* Apply must fail, and say which path changed. */
+static int child_apply_refused(void *arg)
+{
+        const struct plugin *p = arg;
+        int r = p->ops->apply(p->state, p->prepared);
+
+        CHECK(1, r < 0, "apply returned %d", r);
+        CHECK(2, strstr(fake.error, t.ssh) && strstr(fake.error, "changed"), "message: %s",
+              fake.error);
+        return 0;
+}
+
 static int scenario_replaced(void *arg)
 {
         char old[PATH_MAX];
         struct test_plan tp;
         struct plugin p;
-        void *prepared = NULL;
-        pid_t pid;
+        int r;
 
         join(old, t.home, ".ssh-old");
-        plan_init(&tp, NULL);
+        plan_init(&tp, NONO_NETWORK_ALLOW, NULL);
         plan_grant(&tp, t.home, NONO_ACCESS_READWRITE, 0);
         plan_deny(&tp, t.ssh);
-        if (plugin_open(KNOB_ON, &p) < 0 || p.ops->prepare(p.state, &tp.plan, &prepared) < 0)
+        if (plugin_open(&p) < 0 || plugin_prepare(&p, &tp.plan) < 0)
                 return RUN_PREPARE_FAILED;
         /* Another process swaps the directory: the mask must not land on the new one
          * (while the old, with the key, stays reachable elsewhere). */
         if (rename(t.ssh, old) < 0 || mkdir(t.ssh, 0700) < 0)
                 return RUN_SETUP_FAILED;
-        fflush(NULL);
-        pid = fork();
-        if (pid == 0) {
-                int r = p.ops->apply(p.state, prepared);
-
-                _exit(r < 0 && strstr(fake.error, t.ssh) && strstr(fake.error, "changed") ? 0 : 1);
-        }
-        p.ops->release(p.state, prepared);
+        r = run_plain(child_apply_refused, &p);
         plugin_close(&p);
-        return wait_code(pid);
+        return r;
 }
 
 static void test_replaced(void)
 {
         FOR_EACH_USER(nobody)
         {
-                CU_ASSERT_FATAL(tree_make() == 0);
-                CU_ASSERT_EQUAL(run_as(nobody, scenario_replaced, NULL), 0);
+                run_in_fresh_tree(nobody, scenario_replaced, NULL);
                 tree_remove();
         }
 }
 
 /* ---- refusals ------------------------------------------------------------------------------- */
 
-static int prepare_only(const struct nono_plan *plan, int knob, bool seal)
+/* prepare_only with these knobs. */
+static int prepare_with(const struct nono_plan *plan, int knob, bool seal)
 {
-        struct plugin p;
-        void *prepared = NULL;
         int r;
 
-        memset(&fake, 0, sizeof(fake));
-        fake.seal = seal;
-        r = plugin_open(knob, &p);
-        if (r < 0)
-                return r;
-        r = p.ops->prepare(p.state, plan, &prepared);
-        p.ops->release(p.state, r < 0 ? NULL : prepared);
-        plugin_close(&p);
+        set_knobs(knob, seal);
+        r = prepare_only(plan);
+        fake_host_reset();
         return r;
 }
 
@@ -960,20 +728,20 @@ static void test_refusals(void)
         join(missing_ro, t.ro, "missing");
 
         /* A read-only path that vanished: refused, naming it and the way out. */
-        plan_init(&tp, NULL);
+        plan_init(&tp, NONO_NETWORK_ALLOW, NULL);
         plan_grant(&tp, t.ws, NONO_ACCESS_READWRITE, 0);
         plan_readonly(&tp, vscode);
-        CU_ASSERT_EQUAL(prepare_only(&tp.plan, KNOB_ON, false), -EPERM);
+        CU_ASSERT_EQUAL(prepare_with(&tp.plan, KNOB_ON, false), -EPERM);
         CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, vscode));
         CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, "does not exist"));
         CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, "--allow-persistence"));
 
         /* A protected path missing inside a writable grant: refused, naming the path,
          * the grant and the ways out... */
-        plan_init(&tp, NULL);
+        plan_init(&tp, NONO_NETWORK_ALLOW, NULL);
         plan_grant(&tp, t.home, NONO_ACCESS_READWRITE, 0);
         plan_deny(&tp, aws);
-        CU_ASSERT_EQUAL(prepare_only(&tp.plan, KNOB_ON, false), -EPERM);
+        CU_ASSERT_EQUAL(prepare_with(&tp.plan, KNOB_ON, false), -EPERM);
         CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, aws));
         CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, "inside the writable grant"));
         CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, t.home));
@@ -981,49 +749,50 @@ static void test_refusals(void)
         CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, "create it"));
         CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, "seal_missing = 1"));
         /* ...or with seal_missing = 1 sealed, and said so.  Also without a namespace. */
-        CU_ASSERT_EQUAL(prepare_only(&tp.plan, KNOB_ON, true), 0);
+        CU_ASSERT_EQUAL(prepare_with(&tp.plan, KNOB_ON, true), 0);
         CU_ASSERT_PTR_NOT_NULL(strstr(fake.warnings, t.home));
         CU_ASSERT_PTR_NOT_NULL(strstr(fake.warnings, aws));
         CU_ASSERT_PTR_NOT_NULL(strstr(fake.warnings, "nothing can be created"));
-        CU_ASSERT_EQUAL(prepare_only(&tp.plan, KNOB_OFF, false), -EPERM);
-        CU_ASSERT_EQUAL(prepare_only(&tp.plan, KNOB_OFF, true), 0);
+        CU_ASSERT_EQUAL(prepare_with(&tp.plan, KNOB_OFF, false), -EPERM);
+        CU_ASSERT_EQUAL(prepare_with(&tp.plan, KNOB_OFF, true), 0);
 
         /* A protected path missing inside a read-only grant: nothing can create it. */
-        plan_init(&tp, NULL);
+        plan_init(&tp, NONO_NETWORK_ALLOW, NULL);
         plan_grant(&tp, t.ro, NONO_ACCESS_READ, 0);
         plan_deny(&tp, missing_ro);
-        CU_ASSERT_EQUAL(prepare_only(&tp.plan, KNOB_ON, true), 0);
+        CU_ASSERT_EQUAL(prepare_with(&tp.plan, KNOB_ON, true), 0);
         CU_ASSERT_EQUAL(fake.warnings[0], '\0');
 
         /* Without a namespace: a mask or a read-only path is refused, naming the path. */
-        plan_init(&tp, NULL);
+        plan_init(&tp, NONO_NETWORK_ALLOW, NULL);
         plan_grant(&tp, t.home, NONO_ACCESS_READWRITE, 0);
         plan_deny(&tp, t.ssh);
-        CU_ASSERT_EQUAL(prepare_only(&tp.plan, KNOB_OFF, false), -ENOTSUP);
+        CU_ASSERT_EQUAL(prepare_with(&tp.plan, KNOB_OFF, false), -ENOTSUP);
         CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, t.ssh));
         CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, "mount namespace"));
         CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, "mount_namespace = 0"));
 
-        plan_init(&tp, NULL);
+        plan_init(&tp, NONO_NETWORK_ALLOW, NULL);
         plan_grant(&tp, t.ws, NONO_ACCESS_READWRITE, 0);
         plan_readonly(&tp, t.hooks);
-        CU_ASSERT_EQUAL(prepare_only(&tp.plan, KNOB_OFF, false), -ENOTSUP);
+        CU_ASSERT_EQUAL(prepare_with(&tp.plan, KNOB_OFF, false), -ENOTSUP);
         CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, t.hooks));
         CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, "--allow-persistence"));
 
         /* A plan that needs nothing of it runs without. */
-        plan_init(&tp, NULL);
+        plan_init(&tp, NONO_NETWORK_ALLOW, NULL);
         plan_grant(&tp, t.ws, NONO_ACCESS_READWRITE, 0);
         plan_deny(&tp, t.secret);
-        CU_ASSERT_EQUAL(prepare_only(&tp.plan, KNOB_OFF, false), 0);
+        CU_ASSERT_EQUAL(prepare_with(&tp.plan, KNOB_OFF, false), 0);
 
         /* A bad knob. */
         {
                 struct plugin p;
 
-                CU_ASSERT_EQUAL(plugin_open(7, &p), -EINVAL);
+                set_knobs(7, false);
+                CU_ASSERT_EQUAL(plugin_open(&p), -EINVAL);
+                fake_host_reset();
                 CU_ASSERT_PTR_NOT_NULL(strstr(fake.error, "mount_namespace"));
-                fake.seal = false;
         }
         tree_remove();
 }
@@ -1097,33 +866,30 @@ static int scenario_escapes(void *arg)
 {
         struct test_plan tp;
 
-        plan_init(&tp, t.ws);
+        plan_init(&tp, NONO_NETWORK_ALLOW, t.ws);
         plan_grant(&tp, t.ws, NONO_ACCESS_READWRITE, 0);
         plan_grant(&tp, t.home, NONO_ACCESS_READ, 0);
         plan_grant(&tp, t.ro, NONO_ACCESS_READ, 0);
         plan_deny(&tp, t.ssh);
         plan_readonly(&tp, t.hooks);
-        return run_sandboxed(&tp.plan, KNOB_ON, child_escapes, NULL);
+        return run_sandboxed(&tp.plan, child_escapes, NULL);
 }
 
 static void test_escapes(void)
 {
         FOR_EACH_USER(nobody)
         {
-                CU_ASSERT_FATAL(tree_make() == 0);
-                CU_ASSERT_EQUAL(run_as(nobody, scenario_escapes, NULL), 0);
+                run_in_fresh_tree(nobody, scenario_escapes, NULL);
                 CU_ASSERT_EQUAL(file_has(t.hook, HOOK_TEXT), 0);
                 CU_ASSERT_EQUAL(mode_of(t.secret), 0644);
                 tree_remove();
         }
 }
 
-/* ---- apply inside an applied sandbox ----------------------------------------------------------
- */
+/* ---- apply inside an applied sandbox ------------------------------------------------------- */
 
 struct twice {
-        struct plugin *plugin;
-        void *prepared;
+        struct plugin p;
         bool needed;
 };
 
@@ -1135,7 +901,7 @@ static int child_twice(void *arg)
 
         join(ok, t.objects, "ok");
         CHECK(1, try_write(ok, "OK\n") == 0, "write %s", ok);
-        r = tw->plugin->ops->apply(tw->plugin->state, tw->prepared);
+        r = tw->p.ops->apply(tw->p.state, tw->p.prepared);
         if (tw->needed) {
                 /* Landlock denies the mounts: a plan that needs them fails, loudly. */
                 CHECK(2, r < 0, "second apply returned %d", r);
@@ -1150,28 +916,19 @@ static int child_twice(void *arg)
 
 static int scenario_twice(void *arg)
 {
-        const bool *needed = arg;
+        struct twice tw = {.needed = *(const bool *)arg};
         struct test_plan tp;
-        struct plugin p;
-        struct twice tw = {&p, NULL, *needed};
         pid_t pid;
 
-        plan_init(&tp, NULL);
+        plan_init(&tp, NONO_NETWORK_ALLOW, NULL);
         plan_grant(&tp, t.ws, NONO_ACCESS_READWRITE, 0);
-        if (*needed)
+        if (tw.needed)
                 plan_readonly(&tp, t.hooks);
-        if (plugin_open(KNOB_ON, &p) < 0 || p.ops->prepare(p.state, &tp.plan, &tw.prepared) < 0)
+        if (plugin_open(&tw.p) < 0 || plugin_prepare(&tw.p, &tp.plan) < 0)
                 return RUN_PREPARE_FAILED;
-        fflush(NULL);
-        pid = fork();
-        if (pid == 0) {
-                if (p.ops->apply(p.state, tw.prepared) < 0)
-                        _exit(RUN_APPLY_FAILED);
-                _exit(child_twice(&tw));
-        }
-        p.ops->release(p.state, tw.prepared);
-        plugin_close(&p);
-        return wait_code(pid);
+        pid = fork_applied(&tw.p, child_twice, &tw);
+        plugin_close(&tw.p);
+        return wait_exit(pid);
 }
 
 static void test_apply_twice(void)
@@ -1181,28 +938,26 @@ static void test_apply_twice(void)
         for (size_t i = 0; i < 2; i++) {
                 FOR_EACH_USER(nobody)
                 {
-                        CU_ASSERT_FATAL(tree_make() == 0);
-                        CU_ASSERT_EQUAL(run_as(nobody, scenario_twice, (void *)&needed[i]), 0);
+                        run_in_fresh_tree(nobody, scenario_twice, (void *)&needed[i]);
                         tree_remove();
                 }
         }
 }
 
-/* ---- render
- * -------------------------------------------------------------------------------------- */
+/* ---- render ------------------------------------------------------------------------------- */
 
 static char *render(const struct nono_plan *plan, int knob, bool seal)
 {
         struct plugin p;
         char *text = NULL;
 
-        fake.seal = seal;
-        if (plugin_open(knob, &p) < 0)
-                return NULL;
-        if (p.ops->render(p.state, plan, &text) < 0)
-                text = NULL;
-        plugin_close(&p);
-        fake.seal = false;
+        set_knobs(knob, seal);
+        if (plugin_open(&p) == 0) {
+                if (p.ops->render(p.state, plan, &text) < 0)
+                        text = NULL;
+                plugin_close(&p);
+        }
+        fake_host_reset();
         return text;
 }
 
@@ -1230,7 +985,7 @@ static void test_render(void)
 
         CU_ASSERT_FATAL(tree_make() == 0);
         join(aws, t.home, ".aws");
-        plan_init(&tp, NULL);
+        plan_init(&tp, NONO_NETWORK_ALLOW, NULL);
         plan_grant(&tp, t.home, NONO_ACCESS_READWRITE, 0);
         plan_grant(&tp, t.ws, NONO_ACCESS_READWRITE, 0);
         plan_deny(&tp, t.ssh);

@@ -13,9 +13,9 @@
  */
 
 #include "cunit-main.h"
-#include <nono/enforcer.h>
+#include "fake-host.h"
+#include "probes.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/io_uring.h>
@@ -26,7 +26,6 @@
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -53,80 +52,7 @@
 #define X32_SYSCALL_BIT 0x40000000L
 #define HIGH_BITS       (0x123UL << 32)
 
-const struct nono_plugin_desc *nono_plugin_query_landlock(void);
-
-/* ---- fake host ------------------------------------------------------------------------ */
-
-static struct {
-        char error[1024];
-        char warnings[4096];
-} fake;
-
-static void fake_log(void *ctx, int level, const char *fmt, ...) NONO_PRINTF(3, 4);
-static void fake_log(void *ctx, int level, const char *fmt, ...)
-{
-        size_t len = strlen(fake.warnings);
-        va_list ap;
-
-        if (level != NONO_LOG_WARNING || len + 1 >= sizeof(fake.warnings))
-                return;
-        va_start(ap, fmt);
-        vsnprintf(fake.warnings + len, sizeof(fake.warnings) - len, fmt, ap);
-        va_end(ap);
-        len = strlen(fake.warnings);
-        if (len + 1 < sizeof(fake.warnings))
-                strcat(fake.warnings, "\n");
-}
-
-static void fake_set_error(void *ctx, const char *fmt, ...) NONO_PRINTF(2, 3);
-static void fake_set_error(void *ctx, const char *fmt, ...)
-{
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(fake.error, sizeof(fake.error), fmt, ap);
-        va_end(ap);
-}
-
-static void *fake_alloc(void *ctx, size_t size)
-{
-        return malloc(size);
-}
-
-static void fake_free(void *ctx, void *ptr)
-{
-        free(ptr);
-}
-
-static const struct nono_host host = {
-    .size = sizeof(struct nono_host),
-    .abi_major = NONO_PLUGIN_ABI_MAJOR,
-    .abi_minor = NONO_PLUGIN_ABI_MINOR,
-    .log = fake_log,
-    .set_error = fake_set_error,
-    .alloc = fake_alloc,
-    .free = fake_free,
-};
-
-struct plugin {
-        const struct nono_enforcer_ops *ops;
-        void *state;
-};
-
-static int plugin_open(struct plugin *p)
-{
-        const struct nono_plugin_desc *d = nono_plugin_query_landlock();
-
-        memset(&fake, 0, sizeof(fake));
-        p->ops = d->ops;
-        p->state = NULL;
-        return d->init(&host, &p->state);
-}
-
-static void plugin_close(struct plugin *p)
-{
-        nono_plugin_query_landlock()->fini(p->state);
-}
+/* ---- plans ----------------------------------------------------------------------------- */
 
 /* A plan without grants: the seccomp probes need no files. */
 static struct nono_plan make_plan(uint32_t network_mode, uint32_t flags)
@@ -169,93 +95,12 @@ static int suite_cleanup(void)
 
 /* ---- running children ------------------------------------------------------------------ */
 
-typedef int (*child_fn)(void *arg);
-
-#define CHILD_APPLY_FAILED 100
-
-/* Inside a child: report and return `code` unless `cond` holds. */
-#define CHECK(code, cond, ...)                                                                     \
-        do {                                                                                       \
-                if (!(cond)) {                                                                     \
-                        fprintf(stderr, "child check %d failed (errno %d): ", code, errno);        \
-                        fprintf(stderr, __VA_ARGS__);                                              \
-                        fputc('\n', stderr);                                                       \
-                        return code;                                                               \
-                }                                                                                  \
-        } while (0)
-
-/* The child's exit code, or -1 (with the reason printed) when it did not exit. */
-static int exit_code(int status)
-{
-        if (WIFEXITED(status))
-                return WEXITSTATUS(status);
-        if (WIFSIGNALED(status))
-                fprintf(stderr, "child killed by signal %d\n", WTERMSIG(status));
-        return -1;
-}
-
-/* Runs `fn` in an unconfined child: the control.  Returns its wait status, or -1. */
-static int run_plain_status(child_fn fn, void *arg)
-{
-        int status;
-        pid_t pid;
-
-        fflush(NULL);
-        pid = fork();
-        if (pid == 0)
-                _exit(fn(arg));
-        if (pid < 0 || waitpid(pid, &status, 0) != pid)
-                return -1;
-        return status;
-}
-
-static int run_plain(child_fn fn, void *arg)
-{
-        int status = run_plain_status(fn, arg);
-
-        return status < 0 ? -1 : exit_code(status);
-}
-
-/*
- * Prepares `plan`, applies it in a child which then runs `fn`; returns the child's wait
- * status, or -1 when preparing or forking failed.
- */
-static int run_sandboxed_status(const struct nono_plan *plan, child_fn fn, void *arg)
-{
-        struct plugin p;
-        void *prepared = NULL;
-        int status;
-        pid_t pid;
-
-        if (plugin_open(&p) < 0)
-                return -1;
-        if (p.ops->prepare(p.state, plan, &prepared) < 0) {
-                fprintf(stderr, "prepare failed: %s\n", fake.error);
-                plugin_close(&p);
-                return -1;
-        }
-        fflush(NULL);
-        pid = fork();
-        if (pid == 0) {
-                if (p.ops->apply(p.state, prepared) < 0) {
-                        fprintf(stderr, "apply failed: %s\n", fake.error);
-                        _exit(CHILD_APPLY_FAILED);
-                }
-                _exit(fn(arg));
-        }
-        p.ops->release(p.state, prepared);
-        plugin_close(&p);
-        if (pid < 0 || waitpid(pid, &status, 0) != pid)
-                return -1;
-        return status;
-}
-
-static int run_sandboxed(uint32_t network_mode, child_fn fn, void *arg)
+/* run_sandboxed with a plan without grants. */
+static int run_in_mode(uint32_t network_mode, child_fn fn, void *arg)
 {
         struct nono_plan plan = make_plan(network_mode, 0);
-        int status = run_sandboxed_status(&plan, fn, arg);
 
-        return status < 0 ? -1 : exit_code(status);
+        return run_sandboxed(&plan, fn, arg);
 }
 
 /* Whether the process runs as root: some controls only hold with the capabilities. */
@@ -311,22 +156,25 @@ static int child_io_uring(void *arg)
 static void test_io_uring(void)
 {
         CU_ASSERT_EQUAL(run_plain(child_io_uring_control, NULL), 0);
-        CU_ASSERT_EQUAL(run_sandboxed(NONO_NETWORK_ALLOW, child_io_uring, NULL), 0);
+        CU_ASSERT_EQUAL(run_in_mode(NONO_NETWORK_ALLOW, child_io_uring, NULL), 0);
 }
 
 /* ---- user namespaces ------------------------------------------------------------------- */
 
-/* clone(2) used like fork: the new process exits at once.  0 or -errno. */
-static int clone_result(unsigned long flags)
+/* After a call used like fork: the new process exits at once.  0 or -errno. */
+static int reaped(long pid)
 {
-        long pid = syscall(SYS_clone, flags | SIGCHLD, 0L, 0L, 0L, 0L);
-
         if (pid == 0)
                 _exit(0);
         if (pid < 0)
                 return -errno;
         waitpid((pid_t)pid, NULL, 0);
         return 0;
+}
+
+static int clone_result(unsigned long flags)
+{
+        return reaped(syscall(SYS_clone, flags | SIGCHLD, 0L, 0L, 0L, 0L));
 }
 
 /* struct clone_args, version 0 (64 bytes), without depending on the headers' copy. */
@@ -337,14 +185,8 @@ struct clone3_args {
 static int clone3_result(uint64_t flags)
 {
         struct clone3_args args = {.flags = flags, .exit_signal = SIGCHLD};
-        long pid = syscall(SYS_clone3, &args, sizeof(args));
 
-        if (pid == 0)
-                _exit(0);
-        if (pid < 0)
-                return -errno;
-        waitpid((pid_t)pid, NULL, 0);
-        return 0;
+        return reaped(syscall(SYS_clone3, &args, sizeof(args)));
 }
 
 static int child_userns_control(void *arg)
@@ -376,7 +218,7 @@ static int child_userns(void *arg)
 static void test_user_namespaces(void)
 {
         CU_ASSERT_EQUAL(run_plain(child_userns_control, NULL), 0);
-        CU_ASSERT_EQUAL(run_sandboxed(NONO_NETWORK_ALLOW, child_userns, NULL), 0);
+        CU_ASSERT_EQUAL(run_in_mode(NONO_NETWORK_ALLOW, child_userns, NULL), 0);
 }
 
 /* ---- terminal injection ---------------------------------------------------------------- */
@@ -441,39 +283,12 @@ static void test_terminal_injection(void)
         CU_ASSERT_EQUAL(run_plain(child_tty_control, NULL), 0);
         read_injected(got, sizeof(got));
         CU_ASSERT_STRING_EQUAL(got, "ab");
-        CU_ASSERT_EQUAL(run_sandboxed(NONO_NETWORK_ALLOW, child_tty, NULL), 0);
+        CU_ASSERT_EQUAL(run_in_mode(NONO_NETWORK_ALLOW, child_tty, NULL), 0);
         read_injected(got, sizeof(got));
         CU_ASSERT_STRING_EQUAL(got, "");
 }
 
 /* ---- TCP Fast Open --------------------------------------------------------------------- */
-
-static struct sockaddr_in loopback(uint16_t port)
-{
-        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        return sa;
-}
-
-/* A non-blocking socket of `type` bound to 127.0.0.1 with an ephemeral port. */
-static int loopback_socket(int type, uint16_t *ret_port)
-{
-        struct sockaddr_in sa = loopback(0);
-        socklen_t len = sizeof(sa);
-        int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-        if (fd < 0)
-                return -1;
-        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-            (type == SOCK_STREAM && listen(fd, 16) < 0) ||
-            getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
-                close(fd);
-                return -1;
-        }
-        *ret_port = ntohs(sa.sin_port);
-        return fd;
-}
 
 /* Connections waiting on a non-blocking listener, accepted and closed. */
 static int drain_connections(int listener)
@@ -487,35 +302,10 @@ static int drain_connections(int listener)
         return n;
 }
 
-static int fastopen_sendto(uint16_t port)
-{
-        struct sockaddr_in sa = loopback(port);
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), r;
+enum fastopen_call { FASTOPEN_SENDTO, FASTOPEN_SENDMSG, FASTOPEN_SENDMMSG };
 
-        if (fd < 0)
-                return -errno;
-        r = result(sendto(fd, "x", 1, MSG_FASTOPEN, (struct sockaddr *)&sa, sizeof(sa)));
-        close(fd);
-        return r;
-}
-
-static int fastopen_sendmsg(uint16_t port)
-{
-        struct sockaddr_in sa = loopback(port);
-        char byte = 'x';
-        struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-        struct msghdr msg = {
-            .msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov, .msg_iovlen = 1};
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), r;
-
-        if (fd < 0)
-                return -errno;
-        r = result(sendmsg(fd, &msg, MSG_FASTOPEN));
-        close(fd);
-        return r;
-}
-
-static int fastopen_sendmmsg(uint16_t port)
+/* A byte to 127.0.0.1:port with MSG_FASTOPEN through `call`, from a fresh TCP socket. */
+static int fastopen_send(uint16_t port, enum fastopen_call call)
 {
         struct sockaddr_in sa = loopback(port);
         char byte = 'x';
@@ -527,7 +317,12 @@ static int fastopen_sendmmsg(uint16_t port)
 
         if (fd < 0)
                 return -errno;
-        r = result(sendmmsg(fd, &mm, 1, MSG_FASTOPEN));
+        if (call == FASTOPEN_SENDTO)
+                r = result(sendto(fd, &byte, 1, MSG_FASTOPEN, (struct sockaddr *)&sa, sizeof(sa)));
+        else if (call == FASTOPEN_SENDMSG)
+                r = result(sendmsg(fd, &mm.msg_hdr, MSG_FASTOPEN));
+        else
+                r = result(sendmmsg(fd, &mm, 1, MSG_FASTOPEN));
         close(fd);
         return r;
 }
@@ -553,8 +348,8 @@ static int child_fastopen_control(void *arg)
 {
         uint16_t port = *(const uint16_t *)arg;
 
-        CHECK(1, fastopen_sendto(port) == 0, "sendto(MSG_FASTOPEN)");
-        CHECK(2, fastopen_sendmsg(port) == 0, "sendmsg(MSG_FASTOPEN)");
+        CHECK(1, fastopen_send(port, FASTOPEN_SENDTO) == 0, "sendto(MSG_FASTOPEN)");
+        CHECK(2, fastopen_send(port, FASTOPEN_SENDMSG) == 0, "sendmsg(MSG_FASTOPEN)");
         CHECK(3, fastopen_connect(port, IPPROTO_TCP) == 0, "TCP_FASTOPEN_CONNECT");
         return 0;
 }
@@ -567,9 +362,9 @@ static int child_fastopen(void *arg)
         CHECK(1, fd >= 0, "TCP socket");
         CHECK(2, setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0, "TCP_NODELAY");
         close(fd);
-        CHECK(3, fastopen_sendto(port) == -EPERM, "sendto(MSG_FASTOPEN)");
-        CHECK(4, fastopen_sendmsg(port) == -EPERM, "sendmsg(MSG_FASTOPEN)");
-        CHECK(5, fastopen_sendmmsg(port) == -EPERM, "sendmmsg(MSG_FASTOPEN)");
+        CHECK(3, fastopen_send(port, FASTOPEN_SENDTO) == -EPERM, "sendto(MSG_FASTOPEN)");
+        CHECK(4, fastopen_send(port, FASTOPEN_SENDMSG) == -EPERM, "sendmsg(MSG_FASTOPEN)");
+        CHECK(5, fastopen_send(port, FASTOPEN_SENDMMSG) == -EPERM, "sendmmsg(MSG_FASTOPEN)");
         CHECK(6, fastopen_connect(port, IPPROTO_TCP) == -EPERM, "TCP_FASTOPEN_CONNECT");
         CHECK(7, fastopen_connect(port, HIGH_BITS | IPPROTO_TCP) == -EPERM,
               "TCP_FASTOPEN_CONNECT, level with high bits");
@@ -585,10 +380,10 @@ static void test_fast_open(void)
         CU_ASSERT_EQUAL(run_plain(child_fastopen_control, &port), 0);
         CU_ASSERT_EQUAL(drain_connections(listener), 3);
         /* Block mode: Landlock alone lets Fast Open past its connect rule. */
-        CU_ASSERT_EQUAL(run_sandboxed(NONO_NETWORK_BLOCK, child_fastopen, &port), 0);
+        CU_ASSERT_EQUAL(run_in_mode(NONO_NETWORK_BLOCK, child_fastopen, &port), 0);
         CU_ASSERT_EQUAL(drain_connections(listener), 0);
         /* Denied with an unrestricted network too. */
-        CU_ASSERT_EQUAL(run_sandboxed(NONO_NETWORK_ALLOW, child_fastopen, &port), 0);
+        CU_ASSERT_EQUAL(run_in_mode(NONO_NETWORK_ALLOW, child_fastopen, &port), 0);
         CU_ASSERT_EQUAL(drain_connections(listener), 0);
         close(listener);
 }
@@ -640,7 +435,7 @@ static int child_ptrace(void *arg)
 static void test_ptrace(void)
 {
         CU_ASSERT_EQUAL(run_plain(child_ptrace_control, NULL), 0);
-        CU_ASSERT_EQUAL(run_sandboxed(NONO_NETWORK_ALLOW, child_ptrace, NULL), 0);
+        CU_ASSERT_EQUAL(run_in_mode(NONO_NETWORK_ALLOW, child_ptrace, NULL), 0);
 }
 
 /* ---- the kernel: modules, kexec, bpf, perf --------------------------------------------- */
@@ -708,7 +503,7 @@ static void test_kernel_calls(void)
         /* Without the capabilities these calls fail with EPERM anyway. */
         if (is_root())
                 CU_ASSERT_EQUAL(run_plain(child_kernel_control, NULL), 0);
-        CU_ASSERT_EQUAL(run_sandboxed(NONO_NETWORK_ALLOW, child_kernel, NULL), 0);
+        CU_ASSERT_EQUAL(run_in_mode(NONO_NETWORK_ALLOW, child_kernel, NULL), 0);
 }
 
 /* ---- what keeps working ---------------------------------------------------------------- */
@@ -749,8 +544,8 @@ static int child_ordinary(void *arg)
 
 static void test_ordinary_calls(void)
 {
-        CU_ASSERT_EQUAL(run_sandboxed(NONO_NETWORK_BLOCK, child_ordinary, NULL), 0);
-        CU_ASSERT_EQUAL(run_sandboxed(NONO_NETWORK_ALLOW, child_ordinary, NULL), 0);
+        CU_ASSERT_EQUAL(run_in_mode(NONO_NETWORK_BLOCK, child_ordinary, NULL), 0);
+        CU_ASSERT_EQUAL(run_in_mode(NONO_NETWORK_ALLOW, child_ordinary, NULL), 0);
 }
 
 /* ---- sockets in block mode ------------------------------------------------------------- */
@@ -869,19 +664,19 @@ static int child_sockets_allowed(void *arg)
 static void test_sockets_block(void)
 {
         CU_ASSERT_EQUAL(run_plain(child_sockets_control, NULL), 0);
-        CU_ASSERT_EQUAL(run_sandboxed(NONO_NETWORK_BLOCK, child_sockets_blocked, NULL), 0);
+        CU_ASSERT_EQUAL(run_in_mode(NONO_NETWORK_BLOCK, child_sockets_blocked, NULL), 0);
 }
 
 static void test_sockets_proxy(void)
 {
-        CU_ASSERT_EQUAL(run_sandboxed(NONO_NETWORK_PROXY, child_sockets_blocked, NULL), 0);
+        CU_ASSERT_EQUAL(run_in_mode(NONO_NETWORK_PROXY, child_sockets_blocked, NULL), 0);
         /* An unknown mode restricts too: fail closed. */
-        CU_ASSERT_EQUAL(run_sandboxed(77, child_sockets_blocked, NULL), 0);
+        CU_ASSERT_EQUAL(run_in_mode(77, child_sockets_blocked, NULL), 0);
 }
 
 static void test_sockets_allow(void)
 {
-        CU_ASSERT_EQUAL(run_sandboxed(NONO_NETWORK_ALLOW, child_sockets_allowed, NULL), 0);
+        CU_ASSERT_EQUAL(run_in_mode(NONO_NETWORK_ALLOW, child_sockets_allowed, NULL), 0);
 }
 
 /* ---- UDP datagrams --------------------------------------------------------------------- */
@@ -937,11 +732,11 @@ static void test_udp_datagram(void)
         receive_datagram(fd, got, sizeof(got));
         CU_ASSERT_STRING_EQUAL(got, "control");
 
-        CU_ASSERT_EQUAL(run_sandboxed(NONO_NETWORK_BLOCK, child_udp_blocked, &port), 0);
+        CU_ASSERT_EQUAL(run_in_mode(NONO_NETWORK_BLOCK, child_udp_blocked, &port), 0);
         receive_datagram(fd, got, sizeof(got));
         CU_ASSERT_STRING_EQUAL(got, "");
 
-        CU_ASSERT_EQUAL(run_sandboxed(NONO_NETWORK_ALLOW, child_udp_allowed, &port), 0);
+        CU_ASSERT_EQUAL(run_in_mode(NONO_NETWORK_ALLOW, child_udp_allowed, &port), 0);
         receive_datagram(fd, got, sizeof(got));
         CU_ASSERT_STRING_EQUAL(got, "allowed");
         close(fd);
@@ -1068,17 +863,12 @@ static void test_no_seccomp(void)
 
 /* ---- stacking -------------------------------------------------------------------------- */
 
-struct stacked {
-        struct plugin p;
-        void *prepared;
-};
-
 /* Applying twice stacks a second filter; both layers hold. */
 static int child_stacked(void *arg)
 {
-        const struct stacked *s = arg;
+        const struct plugin *p = arg;
 
-        CHECK(1, s->p.ops->apply(s->p.state, s->prepared) == 0, "second apply: %s", fake.error);
+        CHECK(1, p->ops->apply(p->state, p->prepared) == 0, "second apply: %s", fake.error);
         CHECK(2, io_uring_setup_result() == -EPERM, "io_uring_setup");
         CHECK(3, result(unshare(CLONE_NEWUSER)) == -EPERM, "unshare(CLONE_NEWUSER)");
         return 0;
@@ -1087,23 +877,15 @@ static int child_stacked(void *arg)
 static void test_stacked_apply(void)
 {
         struct nono_plan plan = make_plan(NONO_NETWORK_BLOCK, 0);
-        struct stacked ctx = {{NULL, NULL}, NULL};
-        int status;
+        struct plugin p;
         pid_t pid;
 
-        CU_ASSERT_FATAL(plugin_open(&ctx.p) == 0);
-        CU_ASSERT_FATAL(ctx.p.ops->prepare(ctx.p.state, &plan, &ctx.prepared) == 0);
-        fflush(NULL);
-        pid = fork();
-        if (pid == 0) {
-                if (ctx.p.ops->apply(ctx.p.state, ctx.prepared) < 0)
-                        _exit(CHILD_APPLY_FAILED);
-                _exit(child_stacked(&ctx));
-        }
-        ctx.p.ops->release(ctx.p.state, ctx.prepared);
-        plugin_close(&ctx.p);
-        CU_ASSERT_FATAL(pid > 0 && waitpid(pid, &status, 0) == pid);
-        CU_ASSERT_EQUAL(exit_code(status), 0);
+        CU_ASSERT_FATAL(plugin_open(&p) == 0);
+        CU_ASSERT_FATAL(plugin_prepare(&p, &plan) == 0);
+        pid = fork_applied(&p, child_stacked, &p);
+        plugin_close(&p);
+        CU_ASSERT_FATAL(pid > 0);
+        CU_ASSERT_EQUAL(wait_exit(pid), 0);
 }
 
 /* ---- render ---------------------------------------------------------------------------- */

@@ -1241,54 +1241,6 @@ static void mntns_free(const struct nono_host *h, struct mntns *m)
         h->free(h->ctx, m);
 }
 
-/*
- * Computes the namespace for the plan into a->m.  Returns 0, a refusal (message in
- * a->why), or -ENOMEM.
- */
-static int analyse(struct analysis *a, int mode)
-{
-        int r;
-
-        a->m = a->h->alloc(a->h->ctx, sizeof(*a->m));
-        if (!a->m)
-                return -ENOMEM;
-        *a->m = (struct mntns){.mode = mode};
-        format_id_maps(a->m->uid_map, a->m->gid_map, sizeof(a->m->uid_map));
-        r = read_mounts(a->h, &a->mounts);
-        /* Without a namespace the table only informs --dry-run. */
-        if (r < 0 && (r == -ENOMEM || mode != MNTNS_UNAVAILABLE))
-                return refuse(a, r, "cannot read /proc/self/mountinfo: %s", strerror(-r));
-        r = find_writable(a);
-        if (r == 0)
-                r = plan_write_mounts(a);
-        if (r == 0)
-                r = plan_masks(a);
-        if (r == 0)
-                r = plan_readonly(a);
-        if (r == 0)
-                r = check_all_missing(a);
-        if (r == 0)
-                r = plan_open_dirs(a);
-        for (size_t i = 0; r == 0 && i < a->m->n_ops; i++)
-                a->m->needed |= a->m->ops[i].kind == OP_READONLY ||
-                                a->m->ops[i].kind == OP_MASK_DIR ||
-                                a->m->ops[i].kind == OP_MASK_FILE;
-        if (r == 0)
-                r = plan_pins(a);
-        if (r == 0)
-                r = plan_submounts(a);
-        if (r == 0)
-                r = plan_staging(a);
-        return r;
-}
-
-static void analysis_done(struct analysis *a)
-{
-        mounts_free(a->h, &a->mounts);
-        a->h->free(a->h->ctx, a->writable);
-        a->writable = NULL;
-}
-
 /* The first path that needs the namespace, in words, for the refusal without one. */
 static int refuse_unavailable(struct analysis *a, const struct mntns_state *ms)
 {
@@ -1309,6 +1261,65 @@ static int refuse_unavailable(struct analysis *a, const struct mntns_state *ms)
                                       op->path, op->within, ms->reason, op->within);
         }
         return 0;
+}
+
+/* m->needed: masks or read-only paths, which no running without the namespace can keep. */
+static int mark_needed(struct analysis *a)
+{
+        for (size_t i = 0; i < a->m->n_ops; i++)
+                a->m->needed |= a->m->ops[i].kind == OP_READONLY ||
+                                a->m->ops[i].kind == OP_MASK_DIR ||
+                                a->m->ops[i].kind == OP_MASK_FILE;
+        return 0;
+}
+
+/* The steps of the analysis, in order; each returns 0 or what analyse returns. */
+static int (*const analysis_steps[])(struct analysis *a) = {
+    find_writable,  plan_write_mounts, plan_masks, plan_readonly,  check_all_missing,
+    plan_open_dirs, mark_needed,       plan_pins,  plan_submounts, plan_staging,
+};
+
+/* An analysis of `plan`, its refusal to be written into `why`. */
+static struct analysis analysis_of(const struct nono_host *host, const struct mntns_state *ms,
+                                   const struct nono_plan *plan, char *why, size_t why_size)
+{
+        return (struct analysis){.h = host,
+                                 .plan = plan,
+                                 .why = why,
+                                 .why_size = why_size,
+                                 .refuse_missing = ms->refuse_missing};
+}
+
+/*
+ * Computes the namespace for the plan into a->m, in `mode`; a plan that needs one is
+ * refused where there is none.  Returns 0, a refusal (message in a->why), or -ENOMEM.
+ */
+static int analyse(struct analysis *a, const struct mntns_state *ms, int mode)
+{
+        int r;
+
+        a->m = a->h->alloc(a->h->ctx, sizeof(*a->m));
+        if (!a->m)
+                return -ENOMEM;
+        *a->m = (struct mntns){.mode = mode};
+        format_id_maps(a->m->uid_map, a->m->gid_map, sizeof(a->m->uid_map));
+        r = read_mounts(a->h, &a->mounts);
+        /* Without a namespace the table only informs --dry-run. */
+        if (r < 0 && (r == -ENOMEM || mode != MNTNS_UNAVAILABLE))
+                return refuse(a, r, "cannot read /proc/self/mountinfo: %s", strerror(-r));
+        r = 0;
+        for (size_t i = 0; r == 0 && i < sizeof(analysis_steps) / sizeof(analysis_steps[0]); i++)
+                r = analysis_steps[i](a);
+        if (r == 0 && mode == MNTNS_UNAVAILABLE && a->m->needed)
+                r = refuse_unavailable(a, ms);
+        return r;
+}
+
+static void analysis_done(struct analysis *a)
+{
+        mounts_free(a->h, &a->mounts);
+        a->h->free(a->h->ctx, a->writable);
+        a->writable = NULL;
 }
 
 /* Sealed directories surprise (a file cannot be created there): say so once, loudly. */
@@ -1341,16 +1352,9 @@ int mntns_prepare(const struct nono_host *host, struct mntns_state *ms,
                   const struct nono_plan *plan, struct mntns **ret)
 {
         char why[1024] = "";
-        struct analysis a = {.h = host,
-                             .plan = plan,
-                             .why = why,
-                             .why_size = sizeof(why),
-                             .refuse_missing = ms->refuse_missing};
-        int mode = mntns_probe(host, ms);
-        int r = analyse(&a, mode);
+        struct analysis a = analysis_of(host, ms, plan, why, sizeof(why));
+        int r = analyse(&a, ms, mntns_probe(host, ms));
 
-        if (r == 0 && mode == MNTNS_UNAVAILABLE && a.m->needed)
-                r = refuse_unavailable(&a, ms);
         analysis_done(&a);
         if (r == -ENOMEM && !a.refused)
                 snprintf(why, sizeof(why), "out of memory");
@@ -1651,11 +1655,7 @@ void mntns_render(const struct nono_host *host, const struct mntns_state *ms,
                   void *ctx)
 {
         char why[1024] = "";
-        struct analysis a = {.h = host,
-                             .plan = plan,
-                             .why = why,
-                             .why_size = sizeof(why),
-                             .refuse_missing = ms->refuse_missing};
+        struct analysis a = analysis_of(host, ms, plan, why, sizeof(why));
         int mode = ms->mode == MNTNS_UNPROBED ? MNTNS_UNAVAILABLE : ms->mode;
         int r;
 
@@ -1673,9 +1673,7 @@ void mntns_render(const struct nono_host *host, const struct mntns_state *ms,
                       "  mount namespace: unavailable (%s); chmod, chown, utime and xattr "
                       "changes outside the write grants are not blocked\n",
                       ms->reason);
-        r = analyse(&a, mode);
-        if (r == 0 && mode == MNTNS_UNAVAILABLE && a.m->needed)
-                r = refuse_unavailable(&a, ms);
+        r = analyse(&a, ms, mode);
         if (mode != MNTNS_UNAVAILABLE && a.m)
                 for (size_t i = 0; i < a.m->n_ops; i++)
                         render_op(&a.m->ops[i], emit, ctx);
