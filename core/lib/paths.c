@@ -10,13 +10,6 @@
 
 #include "error.h"
 
-/* Built-in group data names paths that often do not exist on a given machine
- * (~/.conda, /lib32): skipping those is normal and not worth a warning. */
-static int origin_is_group(const char *origin)
-{
-        return origin && strncmp(origin, "group ", 6) == 0;
-}
-
 /* Expands variables and makes the result absolute against the current directory. */
 static int expand_absolute(const struct vars *v, const char *raw, char **ret)
 {
@@ -153,7 +146,9 @@ static int resolve_grant_path(const char *raw, const char *abs, const char *orig
 
         if (!realpath(abs, resolved)) {
                 if (errno == ENOENT || errno == ENOTDIR) {
-                        if (origin_is_group(origin))
+                        /* Built-in group data names paths that often do not exist
+                         * here (~/.conda, /lib32): skipping them is normal. */
+                        if (plan_origin_is_group(origin))
                                 nono_debug("%s: %s does not exist, skipped", origin, raw);
                         else
                                 nono_warn("%s does not exist; grant skipped (%s)", raw, origin);
@@ -163,7 +158,7 @@ static int resolve_grant_path(const char *raw, const char *abs, const char *orig
         }
         r = check_symlink_escape(raw, abs, resolved);
         if (r < 0) {
-                if (!origin_is_group(origin))
+                if (!plan_origin_is_group(origin))
                         return r;
                 /* Built-in data: skipping only narrows the sandbox. */
                 nono_warn("%s; skipped", nono_errmsg());

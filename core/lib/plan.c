@@ -175,6 +175,11 @@ int plan_add_port(struct plan *p, int bind, uint16_t port)
         return 0;
 }
 
+int plan_origin_is_group(const char *origin)
+{
+        return origin && strncmp(origin, "group ", 6) == 0;
+}
+
 const struct nono_plan *plan_view(struct plan *p)
 {
         struct nono_plan *v = &p->view;

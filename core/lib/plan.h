@@ -60,6 +60,9 @@ size_t plan_remove_deny(struct plan *p, const char *path);
 int plan_add_port(struct plan *p, int bind, uint16_t port);
 void plan_drop_grant(struct plan *p, size_t index);
 
+/* True for entries that come from a built-in security group (origin "group NAME"). */
+int plan_origin_is_group(const char *origin);
+
 /* Fills p->view from the builder's arrays; call before handing the plan out. */
 const struct nono_plan *plan_view(struct plan *p);
 

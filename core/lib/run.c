@@ -194,10 +194,13 @@ static int add_persistence_paths(const struct run_request *req, const struct var
                 if (r >= 0)
                         r = strv_push_owned(&allowed, resolved);
         }
+        /* The user's own write grants (the workspace, --allow): the system groups'
+         * ones (/tmp, /dev/shm) hold nothing a later program would run. */
         for (size_t i = 0; r >= 0 && i < p->n_grants; i++) {
                 const struct nono_grant *g = p->grants[i];
 
-                if ((g->access & NONO_ACCESS_WRITE) && !(g->flags & NONO_GRANT_FILE))
+                if ((g->access & NONO_ACCESS_WRITE) && !(g->flags & NONO_GRANT_FILE) &&
+                    !plan_origin_is_group(g->origin))
                         r = add_persistence_under(p, g->path, &allowed);
         }
         strv_free(&allowed);
