@@ -17,6 +17,7 @@
 #include "loader.h"
 #include "paths.h"
 #include "supervisor.h"
+#include "unixmed.h"
 #include "vars.h"
 
 extern char **environ;
@@ -340,6 +341,7 @@ struct session {
         struct plugin *enforcer;
         uint32_t enforcer_caps; /* NONO_ENFORCER_CAP_* from probe */
         void *prepared;
+        struct unixmed *unix_mediator; /* run only: wrap has no supervisor */
         char *exec_path;
         struct strv env;
 };
@@ -483,6 +485,7 @@ static void degrade_network_loudly(struct plan *p)
 
 static void session_free(struct session *s)
 {
+        unixmed_free(s->unix_mediator);
         if (s->enforcer && s->prepared)
                 s->enforcer->ops.enforcer.release(s->enforcer->state, s->prepared);
         plugin_registry_free(&s->registry);
@@ -565,9 +568,48 @@ static int apply_enforcer(void *userdata, struct child_error *err)
         return r;
 }
 
+/*
+ * Unix sockets: the child may connect to sockets under its write grants (its own) and
+ * to those the plan names; every other pathname connect is refused by the mediator.
+ */
+static int prepare_unix_mediator(struct session *s)
+{
+        struct strv dirs = STRV_INIT;
+        const struct plan *p = &s->plan;
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < p->n_grants; i++)
+                if ((p->grants[i]->access & NONO_ACCESS_WRITE) &&
+                    !(p->grants[i]->flags & NONO_GRANT_FILE))
+                        r = strv_push(&dirs, p->grants[i]->path);
+        if (r >= 0)
+                r = unixmed_prepare(&s->unix_mediator, (const char *const *)dirs.items, dirs.n,
+                                    (const char *const *)p->unix_sockets.items,
+                                    p->unix_sockets.n, 0);
+        strv_free(&dirs);
+        return r;
+}
+
+/* After the run: what the mediator refused, with the flag that would allow it. */
+static void report_unix_denials(const struct session *s)
+{
+        struct unixmed_denial d[4];
+        size_t n;
+
+        if (!s->unix_mediator || unixmed_denied_total(s->unix_mediator) == 0)
+                return;
+        n = unixmed_denials(s->unix_mediator, d, sizeof(d) / sizeof(d[0]));
+        for (size_t i = 0; i < n; i++)
+                nono_warn("refused a connection to the Unix socket %s (allow it with "
+                          "--allow-unix-socket %s)",
+                          d[i].resolved[0] ? d[i].resolved : d[i].requested,
+                          d[i].resolved[0] ? d[i].resolved : d[i].requested);
+}
+
 static void fill_spec(struct session *s, const struct run_request *req, struct child_spec *spec)
 {
         memset(spec, 0, sizeof(*spec));
+        spec->unix_mediator = s->unix_mediator;
         spec->exec_path = s->exec_path;
         spec->argv = req->argv;
         spec->envp = s->env.items;
@@ -588,7 +630,7 @@ static int fail(void)
  * nono should exit with (a dry run, or an error already printed).
  */
 static int session_ready(struct session *s, const struct run_request *req,
-                         struct child_spec *spec)
+                         struct child_spec *spec, int supervised)
 {
         int r = session_open(s, req);
 
@@ -600,6 +642,11 @@ static int session_ready(struct session *s, const struct run_request *req,
                 r = build_child_env(&s->plan, &s->env);
         if (r >= 0)
                 r = prepare_enforcer(s);
+        if (r >= 0 && supervised)
+                r = prepare_unix_mediator(s);
+        else if (r >= 0)
+                nono_warn("nono wrap has no supervisor to mediate Unix sockets: pathname "
+                          "sockets outside the grants stay reachable; use nono run");
         if (r < 0)
                 return fail();
         fill_spec(s, req, spec);
@@ -610,12 +657,13 @@ int run_command(const struct run_request *req)
 {
         struct child_spec spec;
         struct session s;
-        int r = session_ready(&s, req, &spec);
+        int r = session_ready(&s, req, &spec, 1);
 
         if (r < 0) {
                 r = supervisor_run(&spec);
                 if (r < 0)
                         r = fail();
+                report_unix_denials(&s);
         }
         session_free(&s);
         return r;
@@ -626,7 +674,7 @@ int run_wrap(const struct run_request *req)
         struct child_error err;
         struct child_spec spec;
         struct session s;
-        int r = session_ready(&s, req, &spec);
+        int r = session_ready(&s, req, &spec, 0);
 
         if (r >= 0) {
                 session_free(&s);

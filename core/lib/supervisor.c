@@ -18,6 +18,7 @@
 #include "error.h"
 #include "hygiene.h"
 #include "ptyrelay.h"
+#include "unixmed.h"
 #include "run.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -109,8 +110,18 @@ int supervisor_prepare_self(const struct child_spec *spec, struct child_error *e
                         return r;
                 }
         }
-        /* Last: the enforcers may need privileges (a mount namespace) until now. */
-        return hygiene_apply(err);
+        /* The enforcers may need privileges (a mount namespace) until now. */
+        r = hygiene_apply(err);
+        if (r < 0)
+                return r;
+        /* Last of all, so that its helper is born inside the finished sandbox. */
+        if (spec->unix_mediator) {
+                r = unixmed_child_install(spec->unix_mediator, err->message,
+                                          sizeof(err->message));
+                if (r < 0)
+                        err->err = -r;
+        }
+        return r;
 }
 
 static void report_and_exit(int fd, struct child_error *err, int stage, int code)
@@ -286,28 +297,31 @@ static void stop_wakeups(void)
 }
 
 /*
- * While the command runs, the supervisor relays the pty of an interactive session.
- * Without anything to serve, the plain wait in the caller is enough.
+ * While the command runs, the supervisor relays the pty of an interactive session and
+ * answers the Unix-socket mediator.  With neither, the plain wait in the caller is
+ * enough.
  */
-static void supervise(pid_t pid, struct pty_relay *pty)
+static void supervise(pid_t pid, struct pty_relay *pty, struct unixmed *med)
 {
-        int stdin_open = 1;
+        int stdin_open = pty != NULL;
 
-        if (!pty || start_wakeups() < 0)
+        if ((!pty && !med) || start_wakeups() < 0)
                 return;
-        pty_relay_begin(pty);
+        if (pty)
+                pty_relay_begin(pty);
         while (!child_exited(pid)) {
-                struct pollfd fds[3] = {
+                struct pollfd fds[4] = {
                     {wake_pipe[0], POLLIN, 0},
-                    {pty->master, POLLIN, 0},
+                    {pty ? pty->master : -1, POLLIN, 0},
                     {stdin_open ? STDIN_FILENO : -1, POLLIN, 0},
+                    {med ? unixmed_fd(med) : -1, POLLIN, 0},
                 };
 
-                if (poll(fds, 3, -1) < 0 && errno != EINTR)
+                if (poll(fds, 4, -1) < 0 && errno != EINTR)
                         break;
                 if (fds[0].revents)
                         drain_wakeups();
-                if (winch_pending) {
+                if (winch_pending && pty) {
                         winch_pending = 0;
                         pty_relay_resize(pty);
                 }
@@ -315,8 +329,11 @@ static void supervise(pid_t pid, struct pty_relay *pty)
                         pty_relay_from_child(pty);
                 if (fds[2].revents & (POLLIN | POLLHUP))
                         stdin_open = pty_relay_to_child(pty);
+                if (fds[3].revents & POLLIN)
+                        unixmed_handle(med);
         }
-        pty_relay_end(pty);
+        if (pty)
+                pty_relay_end(pty);
         stop_wakeups();
 }
 
@@ -375,9 +392,10 @@ static size_t read_children(pid_t *pids, size_t max)
  * When the command exits, whatever it left behind (a daemon started with setsid, a
  * double fork) must not outlive the session.  nono is a child subreaper, so every
  * orphan of the sandbox was reparented to it: kill and reap them until none is left.
- * Bounded, in case something keeps forking faster than it is killed.
+ * Bounded, in case something keeps forking faster than it is killed.  `no_wait` is
+ * killed but not waited for.
  */
-static void kill_leftovers(void)
+static void kill_leftovers(pid_t no_wait)
 {
         pid_t pids[512];
 
@@ -389,8 +407,11 @@ static void kill_leftovers(void)
                 for (size_t i = 0; i < n; i++)
                         kill(pids[i], SIGKILL);
                 for (size_t i = 0; i < n; i++)
-                        while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
+                        while (pids[i] != no_wait && waitpid(pids[i], NULL, 0) < 0 &&
+                               errno == EINTR)
                                 ;
+                if (n == 1 && pids[0] == no_wait)
+                        break;
         }
         while (waitpid(-1, NULL, WNOHANG) > 0)
                 ;
@@ -462,13 +483,26 @@ int supervisor_run(const struct child_spec *spec)
         memset(&err, 0, sizeof(err));
         failed = read_child_report(pipefd[0], &err);
         close(pipefd[0]);
-        if (!failed)
-                supervise(pid, interactive ? &pty : NULL);
+        if (!failed) {
+                struct unixmed *med = spec->unix_mediator;
+
+                /* No listener although the child runs: it is inside another nono, whose
+                 * mediator holds the only listener; the child fell back to having no
+                 * Unix sockets at all. */
+                if (med && unixmed_parent_attach(med) < 0) {
+                        nono_warn("inside another sandbox, Unix sockets cannot be mediated: "
+                                  "the command may not create any (socketpair still works)");
+                        med = NULL;
+                }
+                supervise(pid, interactive ? &pty : NULL, med);
+        }
         if (interactive)
                 pty_relay_close(&pty);
         r = wait_child(pid, &status);
         child_pid = 0;
-        kill_leftovers();
+        /* The mediator's helper is nono's own code with nothing to finish: killed, not
+         * waited for (its exit costs about as much as a fork). */
+        kill_leftovers(spec->unix_mediator ? unixmed_helper_pid(spec->unix_mediator) : 0);
         if (r < 0)
                 return nono_error(r, "cannot wait for the child: %s", strerror(-r));
         if (failed)

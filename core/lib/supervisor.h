@@ -30,6 +30,8 @@ enum child_stage {
  */
 typedef int (*child_setup_fn)(void *userdata, struct child_error *err);
 
+struct unixmed;
+
 struct child_spec {
         const char *exec_path; /* resolved executable */
         char *const *argv;
@@ -37,6 +39,9 @@ struct child_spec {
         const char *workdir;
         child_setup_fn setup;
         void *setup_userdata;
+        /* Mediates the child's Unix-socket connects (run only: it needs a supervisor);
+         * owned by the caller.  NULL: none. */
+        struct unixmed *unix_mediator;
 };
 
 /*

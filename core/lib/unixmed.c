@@ -92,12 +92,13 @@ struct xfer_msg {
 
 struct pending {
         bool used;
-        uint64_t id;
-        int op;    /* enum unixmed_op */
-        pid_t tid; /* the notifying thread */
-        int fd;    /* its descriptor number */
-        int sock;  /* our reference to the socket, until the result is delivered */
-        dev_t dev; /* the socket's identity */
+        uint64_t req; /* the request's id, as the helper answers it */
+        uint64_t id;  /* the notification to answer (a restart takes the request over) */
+        int op;       /* enum unixmed_op */
+        pid_t tid;    /* the notifying thread */
+        int fd;       /* its descriptor number */
+        int sock;     /* our reference to the socket, until the result is delivered */
+        dev_t dev;    /* the socket's identity */
         ino_t ino;
 };
 
@@ -120,6 +121,9 @@ struct replay {
 
 struct unixmed {
         struct sock_fprog prog; /* filter program; insns allocated */
+        /* Inside another nono (whose filter already holds the one listener a process
+         * may have): deny creating Unix sockets instead.  Built only then. */
+        struct sock_fprog deny_prog;
         uint32_t arch;          /* native AUDIT_ARCH_* */
         unsigned flags;
         pid_t supervisor; /* the process that prepared (the helper's parent) */
@@ -415,9 +419,23 @@ int unixmed_child_install(const struct unixmed *m, char *msg, size_t len)
         }
         if (helper == 0)
                 helper_main(m);
+        /* The helper's channel is between nono and the helper only. */
+        close(m->chan[0]);
+        close(m->chan[1]);
+        close(m->xfer[0]);
 
         listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
                                 SECCOMP_FILTER_FLAG_NEW_LISTENER, &m->prog);
+        if (listener < 0 && errno == EBUSY && m->deny_prog.filter) {
+                /* An outer nono already listens; nono sees no listener and says so. */
+                kill((pid_t)helper, SIGKILL);
+                close(m->xfer[1]);
+                if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &m->deny_prog) == 0)
+                        return 0;
+                err = errno;
+                copy_msg(msg, len, "unix sockets: cannot load the fallback seccomp filter");
+                return -err;
+        }
         if (listener < 0) {
                 err = errno;
                 kill((pid_t)helper, SIGKILL);
@@ -446,6 +464,7 @@ int unixmed_child_install(const struct unixmed *m, char *msg, size_t len)
         } while (n < 0 && errno == EINTR);
         err = n < 0 ? errno : 0;
         close(listener);
+        close(m->xfer[1]);
         if (err) {
                 kill((pid_t)helper, SIGKILL);
                 copy_msg(msg, len, "unix sockets: cannot hand the listener to nono");
@@ -486,7 +505,7 @@ static int add_rules(struct unixmed *m, scmp_filter_ctx ctx)
 }
 
 /* libseccomp 2.5 exports to a descriptor only: through a memfd into memory. */
-static int export_program(struct unixmed *m, scmp_filter_ctx ctx)
+static int export_program(struct sock_fprog *prog, scmp_filter_ctx ctx)
 {
         struct stat sb;
         size_t size, done = 0;
@@ -511,13 +530,13 @@ static int export_program(struct unixmed *m, scmp_filter_ctx ctx)
                 r = nono_error(-EINVAL, "unix sockets: the filter program has a bad length");
                 goto out;
         }
-        m->prog.filter = malloc(size);
-        if (!m->prog.filter) {
+        prog->filter = malloc(size);
+        if (!prog->filter) {
                 r = nono_error(-ENOMEM, "unix sockets: out of memory");
                 goto out;
         }
         while (done < size) {
-                ssize_t n = pread(fd, (char *)m->prog.filter + done, size - done, (off_t)done);
+                ssize_t n = pread(fd, (char *)prog->filter + done, size - done, (off_t)done);
 
                 if (n < 0 && errno == EINTR)
                         continue;
@@ -528,10 +547,47 @@ static int export_program(struct unixmed *m, scmp_filter_ctx ctx)
                 }
                 done += (size_t)n;
         }
-        m->prog.len = (unsigned short)(size / sizeof(struct sock_filter));
+        prog->len = (unsigned short)(size / sizeof(struct sock_filter));
         r = 0;
 out:
         close(fd);
+        return r;
+}
+
+/* True when nono itself runs under a seccomp filter (e.g. inside another nono). */
+static bool under_seccomp(void)
+{
+        char line[128];
+        bool found = false;
+        FILE *f = fopen("/proc/self/status", "re");
+
+        if (!f)
+                return true; /* unknown: be ready for it */
+        while (!found && fgets(line, sizeof(line), f))
+                found = strncmp(line, "Seccomp:", 8) == 0 && strtol(line + 8, NULL, 10) != 0;
+        fclose(f);
+        return found;
+}
+
+/*
+ * The fallback when the listener cannot be had: no socket(AF_UNIX) at all, so no
+ * pathname connect can happen unmediated.  socketpair keeps working.
+ */
+static int build_deny_filter(struct unixmed *m)
+{
+        scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+        int r;
+
+        if (!ctx)
+                return nono_error(-ENOMEM, "unix sockets: cannot create the seccomp filter");
+        r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
+                             SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL, AF_UNIX));
+        if (r < 0)
+                r = nono_error(r, "unix sockets: cannot build the fallback filter: %s",
+                               strerror(-r));
+        else
+                r = export_program(&m->deny_prog, ctx);
+        seccomp_release(ctx);
         return r;
 }
 
@@ -552,8 +608,10 @@ static int build_filter(struct unixmed *m)
                 return nono_error(-ENOMEM, "unix sockets: cannot create the seccomp filter");
         r = add_rules(m, ctx);
         if (r == 0)
-                r = export_program(m, ctx);
+                r = export_program(&m->prog, ctx);
         seccomp_release(ctx);
+        if (r == 0 && under_seccomp())
+                r = build_deny_filter(m);
         return r;
 }
 
@@ -731,6 +789,10 @@ int unixmed_parent_attach(struct unixmed *m)
         ev.data.fd = m->chan[0];
         if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, m->chan[0], &ev) < 0)
                 return nono_error(-errno, "unix sockets: epoll: %s", strerror(errno));
+        /* The helper's exit, also while some process still holds its end. */
+        ev.data.fd = m->helper_pidfd;
+        if (m->helper_pidfd >= 0 && epoll_ctl(m->epfd, EPOLL_CTL_ADD, m->helper_pidfd, &ev) < 0)
+                return nono_error(-errno, "unix sockets: epoll: %s", strerror(errno));
         return 0;
 }
 
@@ -821,8 +883,9 @@ static ssize_t read_link(const char *path, char *buf, size_t size)
  * its root), following symlinks like connect does, but never procfs magic links (they
  * would name nono's own /proc/self).  Returns the descriptor or -errno.
  */
-static int resolve(pid_t pid, const char *path)
+static int resolve(const struct unixmed *m, const struct seccomp_notif *notif, const char *path)
 {
+        pid_t pid = (pid_t)notif->pid;
         char proc[64], root[PATH_MAX], cwd[PATH_MAX], *joined = NULL;
         struct open_how how;
         const char *p = path;
@@ -867,6 +930,13 @@ static int resolve(pid_t pid, const char *path)
                         how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
                 }
         }
+        /* What was opened and read by pid belongs to the thread that asked only if it
+         * is still there (and so its pid not reused). */
+        if (ioctl(m->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &notif->id) < 0) {
+                free(joined);
+                close(dirfd);
+                return -ESRCH;
+        }
         /* EAGAIN: a rename or mount raced with RESOLVE_IN_ROOT; try again a few times. */
         for (int tries = 0; tries < 8; tries++) {
                 fd = (int)syscall(SYS_openat2, dirfd, p, &how, sizeof(how));
@@ -902,8 +972,21 @@ static struct pending *pending_alloc(struct unixmed *m)
 static struct pending *pending_find(struct unixmed *m, uint64_t id)
 {
         for (size_t i = 0; i < MAX_PENDING; i++)
-                if (m->pending[i].used && m->pending[i].id == id)
+                if (m->pending[i].used && m->pending[i].req == id)
                         return &m->pending[i];
+        return NULL;
+}
+
+/* A connect under way on this socket. */
+static struct pending *pending_connect_on(struct unixmed *m, const struct stat *st)
+{
+        for (size_t i = 0; i < MAX_PENDING; i++) {
+                struct pending *p = &m->pending[i];
+
+                if (p->used && p->op == UNIXMED_OP_CONNECT && p->dev == st->st_dev &&
+                    p->ino == st->st_ino)
+                        return p;
+        }
         return NULL;
 }
 
@@ -936,7 +1019,13 @@ static void replay_add(struct unixmed *m, struct pending *p, int64_t val)
         struct replay *r = &m->replay[m->replay_next++ % MAX_REPLAY];
 
         replay_release(r);
-        *r = (struct replay){true, p->tid, p->fd, p->sock, p->dev, p->ino, val};
+        *r = (struct replay){.used = true,
+                             .tid = p->tid,
+                             .fd = p->fd,
+                             .sock = p->sock,
+                             .dev = p->dev,
+                             .ino = p->ino,
+                             .val = val};
         p->sock = -1;
 }
 
@@ -946,6 +1035,8 @@ static void helper_gone(struct unixmed *m)
                 return;
         m->helper_dead = true;
         epoll_ctl(m->epfd, EPOLL_CTL_DEL, m->chan[0], NULL);
+        if (m->helper_pidfd >= 0)
+                epoll_ctl(m->epfd, EPOLL_CTL_DEL, m->helper_pidfd, NULL);
         nono_warn("unix sockets: the connect helper is gone; connect() in the sandbox now "
                   "fails with EPERM");
         for (size_t i = 0; i < MAX_PENDING; i++)
@@ -998,14 +1089,15 @@ static int64_t forward(struct unixmed *m, const struct seccomp_notif *n, int op,
                 helper_gone(m);
                 return -EPERM;
         }
-        *p = (struct pending){true,
-                              n->id,
-                              op,
-                              (pid_t)n->pid,
-                              (int)n->data.args[0],
-                              fcntl(sock, F_DUPFD_CLOEXEC, 0),
-                              st->st_dev,
-                              st->st_ino};
+        *p = (struct pending){.used = true,
+                              .req = n->id,
+                              .id = n->id,
+                              .op = op,
+                              .tid = (pid_t)n->pid,
+                              .fd = (int)n->data.args[0],
+                              .sock = fcntl(sock, F_DUPFD_CLOEXEC, 0),
+                              .dev = st->st_dev,
+                              .ino = st->st_ino};
         return 1;
 }
 
@@ -1030,6 +1122,7 @@ static int64_t mediate(struct unixmed *m, const struct seccomp_notif *n, int op)
         int64_t r;
         size_t niov = 0, want = 0;
 
+        resolved[0] = '\0';
         memset(h, 0, sizeof(*h));
         h->id = n->id;
         if (addrlen < 0 || (size_t)addrlen > ADDR_MAX)
@@ -1094,10 +1187,23 @@ static int64_t mediate(struct unixmed *m, const struct seccomp_notif *n, int op)
         }
         if (op == UNIXMED_OP_CONNECT) {
                 struct replay *rp = replay_find(m, pid, fd, st.st_dev, st.st_ino);
+                struct pending *p;
 
                 if (rp) {
                         r = rp->val;
                         replay_release(rp);
+                        goto out;
+                }
+                /* The same connect again after a signal withdrew the first notification
+                 * (a restart, or a retry after EINTR): answer this one with the result of
+                 * the connect already under way.  A second connect would wait for the
+                 * listener's backlog before noticing the socket is connected. */
+                p = pending_connect_on(m, &st);
+                if (p && ioctl(m->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &p->id) < 0) {
+                        p->id = n->id;
+                        p->tid = pid;
+                        p->fd = fd;
+                        r = 1;
                         goto out;
                 }
         }
@@ -1114,7 +1220,7 @@ static int64_t mediate(struct unixmed *m, const struct seccomp_notif *n, int op)
                 /* As the kernel reads it: the bytes up to addrlen, up to the first NUL. */
                 memcpy(requested, h->addr + SUN_PATH_OFF, (size_t)addrlen - SUN_PATH_OFF);
                 requested[(size_t)addrlen - SUN_PATH_OFF] = '\0';
-                target = resolve(pid, requested);
+                target = resolve(m, n, requested);
                 if (target < 0) {
                         r = target == -ESRCH ? 2 : target;
                         goto out;
@@ -1173,7 +1279,7 @@ static void handle_reply(struct unixmed *m, const struct reply *rep)
                         replay_release(rp);
                 }
         }
-        if (respond(m, rep->id, val) == -ENOENT && p->op == UNIXMED_OP_CONNECT)
+        if (respond(m, p->id, val) == -ENOENT && p->op == UNIXMED_OP_CONNECT)
                 replay_add(m, p, val);
         pending_release(p);
 }
@@ -1208,7 +1314,12 @@ void unixmed_handle(struct unixmed *m)
                 return;
         for (int i = 0; i < BATCH; i++) {
                 struct pollfd pfd = {m->listener, POLLIN, 0};
+                struct pollfd hp = {m->helper_pidfd, POLLIN, 0};
                 bool did = drain_replies(m);
+
+                /* Results it sent before dying were read above. */
+                if (!m->helper_dead && m->helper_pidfd >= 0 && poll(&hp, 1, 0) > 0)
+                        helper_gone(m);
 
                 if (!m->listener_done && poll(&pfd, 1, 0) > 0) {
                         if (pfd.revents & POLLIN) {
@@ -1251,17 +1362,19 @@ void unixmed_free(struct unixmed *m)
         if (m->helper_pidfd >= 0) {
                 siginfo_t si;
 
-                /* It may be in the middle of a call; it holds nothing worth waiting for.
-                 * Reaped here when it is still our child (ECHILD when the supervisor's
-                 * leftover sweep got it first). */
+                /* It holds nothing worth waiting for.  Not waited for here (its exit costs
+                 * about as much as a fork); reaped now if it is already gone, else by the
+                 * caller's sweep of its children (nono is a subreaper and reaps every
+                 * leftover after the command exits). */
                 syscall(SYS_pidfd_send_signal, m->helper_pidfd, SIGKILL, NULL, 0);
-                while (waitid(P_PIDFD, (id_t)m->helper_pidfd, &si, WEXITED) < 0 && errno == EINTR)
-                        ;
+                memset(&si, 0, sizeof(si));
+                waitid(P_PIDFD, (id_t)m->helper_pidfd, &si, WEXITED | WNOHANG);
                 close(m->helper_pidfd);
         }
         free_paths(m->dirs, m->n_dirs);
         free_paths(m->socks, m->n_socks);
         free(m->prog.filter);
+        free(m->deny_prog.filter);
         free(m->notif);
         free(m->resp);
         free(m->buf);

@@ -56,7 +56,8 @@ enum unixmed_op {
         UNIXMED_OP_SENDTO = 2,
 };
 
-/* One refused connect or sendto, for the report printed after the run. */
+/* One refused connect or sendto, for the report printed after the run.  `requested` is
+ * whatever bytes the program passed: escape it before printing. */
 struct unixmed_denial {
         pid_t pid;               /* the thread that asked, in nono's pid namespace */
         int op;                  /* enum unixmed_op */
@@ -108,8 +109,9 @@ uint64_t unixmed_denied_total(const struct unixmed *m);
 pid_t unixmed_helper_pid(const struct unixmed *m);
 
 /*
- * Closes everything; the helper sees its channel close and exits (it is killed if it
- * has not within a moment, and reaped when it is still nono's child).  NULL is fine.
+ * Closes everything and kills the helper (SIGKILL through its pidfd).  It is not waited
+ * for: it is a child of the caller, reaped by nono's sweep of leftover children (or with
+ * waitpid on unixmed_helper_pid by other callers).  NULL is fine.
  */
 void unixmed_free(struct unixmed *m);
 
