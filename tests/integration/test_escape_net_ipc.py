@@ -325,6 +325,41 @@ class Ipc(EscapeCase):
         with self.assertRaises(BlockingIOError):
             dgram.recv(16)
 
+    def test_e03_host_unix_sockets(self):
+        path = os.path.join(self.out, "docker.sock")
+        srv = socket.socket(socket.AF_UNIX)
+        srv.bind(path)
+        srv.listen(4)
+        srv.setblocking(False)
+        self.addCleanup(srv.close)
+        os.chmod(path, 0o777)
+        body = f"""
+            def connect():
+                socket.socket(socket.AF_UNIX).connect({path!r})
+            def relative():
+                os.chdir({self.out!r}); socket.socket(socket.AF_UNIX).connect("docker.sock")
+            def via_symlink():
+                os.symlink({path!r}, "link.sock")
+                socket.socket(socket.AF_UNIX).connect("link.sock")
+            def dgram():
+                socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"x", {path!r})
+            attempt("connect", connect)
+            attempt("via-symlink", via_symlink)
+            attempt("relative", relative)
+            attempt("sendto", dgram)
+        """
+        v = self.payload(body)
+        self.assertDenied(v, "connect", "via-symlink", "relative", "sendto")
+        with self.assertRaises(BlockingIOError):
+            srv.accept()
+        # Named on the command line, that one socket is reachable.
+        v = self.payload(f"""
+            attempt("connect", lambda: socket.socket(socket.AF_UNIX).connect({path!r}))
+        """, "--allow-unix-socket", path)
+        self.assertAllowed(v, "connect")
+        conn, _ = srv.accept()
+        conn.close()
+
     def test_e04_e06_workspace_sockets_and_socketpair(self):
         v = self.payload("""
             def own_socket():
