@@ -115,21 +115,28 @@ static socklen_t unix_addr(struct sockaddr_un *sun, const char *path)
         return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
 }
 
-/* 0 or -errno; the connected socket in *ret_s when asked for. */
-static int connect_unix(const char *path, int flags, int *ret_s)
+/* Connects a new stream socket of `domain` to `sa`: 0 or -errno; the connected
+ * socket in *ret_s when asked for. */
+static int connect_to(int domain, int flags, const void *sa, socklen_t len, int *ret_s)
 {
-        struct sockaddr_un sun;
-        socklen_t len = unix_addr(&sun, path);
-        int s = socket(AF_UNIX, SOCK_STREAM | flags, 0), r;
+        int s = socket(domain, SOCK_STREAM | flags, 0), r;
 
         if (s < 0)
                 return -errno;
-        r = connect(s, (struct sockaddr *)&sun, len) < 0 ? -errno : 0;
+        r = connect(s, (const struct sockaddr *)sa, len) < 0 ? -errno : 0;
         if (ret_s && r == 0)
                 *ret_s = s;
         else
                 close(s);
         return r;
+}
+
+static int connect_unix(const char *path, int flags, int *ret_s)
+{
+        struct sockaddr_un sun;
+        socklen_t len = unix_addr(&sun, path);
+
+        return connect_to(AF_UNIX, flags, &sun, len, ret_s);
 }
 
 /* A connection (or datagram) waits on this socket. */
@@ -466,15 +473,9 @@ struct tcp_arg {
 static int connect_tcp(uint16_t port, int *ret_s)
 {
         struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(port)};
-        int s = socket(AF_INET, SOCK_STREAM, 0), r;
 
         in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        r = connect(s, (struct sockaddr *)&in, sizeof(in)) < 0 ? -errno : 0;
-        if (ret_s && r == 0)
-                *ret_s = s;
-        else
-                close(s);
-        return r;
+        return connect_to(AF_INET, 0, &in, sizeof(in), ret_s);
 }
 
 static int child_tcp(void *arg)
@@ -533,18 +534,10 @@ static int connect_abstract(const char *name, int *ret_s)
 {
         struct sockaddr_un sun = {.sun_family = AF_UNIX};
         size_t n = strlen(name);
-        int s = socket(AF_UNIX, SOCK_STREAM, 0), r;
 
         memcpy(sun.sun_path + 1, name, n);
-        r = connect(s, (struct sockaddr *)&sun,
-                    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) < 0
-                ? -errno
-                : 0;
-        if (ret_s && r == 0)
-                *ret_s = s;
-        else
-                close(s);
-        return r;
+        return connect_to(AF_UNIX, 0, &sun,
+                          (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n), ret_s);
 }
 
 static int child_abstract(void *arg)
