@@ -478,17 +478,24 @@ static int connect_tcp(uint16_t port, int *ret_s)
         return connect_to(AF_INET, 0, &in, sizeof(in), ret_s);
 }
 
+/* The child's verdict after a connect: 1 refused, 2 no data, 0 both ways. */
+static int ping_after_connect(int listener, int connect_result, int c)
+{
+        if (connect_result != 0)
+                return 1;
+        if (!ping_pong(listener, c))
+                return 2;
+        close(c);
+        return 0;
+}
+
 static int child_tcp(void *arg)
 {
         struct tcp_arg *t = arg;
         int c = -1;
+        int r = connect_tcp(t->port, &c);
 
-        if (connect_tcp(t->port, &c) != 0)
-                return 1;
-        if (!ping_pong(t->l, c))
-                return 2;
-        close(c);
-        return 0;
+        return ping_after_connect(t->l, r, c);
 }
 
 static void test_tcp_goes_through(void)
@@ -544,13 +551,9 @@ static int child_abstract(void *arg)
 {
         struct abs_arg *a = arg;
         int c = -1;
+        int r = connect_abstract(a->name, &c);
 
-        if (connect_abstract(a->name, &c) != 0)
-                return 1;
-        if (!ping_pong(a->l, c))
-                return 2;
-        close(c);
-        return 0;
+        return ping_after_connect(a->l, r, c);
 }
 
 static void test_abstract(void)
