@@ -55,6 +55,19 @@ def connect_local_service():
         return "connected"
 
 
+def read_api_key():
+    key = os.environ.get("OPENAI_API_KEY")
+    if key is None:
+        raise PermissionError("OPENAI_API_KEY is not in the environment")
+    return "got the key"
+
+
+def connect_host_unix_socket():
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(os.environ["DEMO_SOCKET"])
+    return "connected"
+
+
 attempt("run python and list the project", lambda: ", ".join(sorted(os.listdir("."))))
 attempt("write a file in the project", write_project_file)
 attempt("read ~/.ssh/id_rsa", read_ssh_key)
@@ -62,7 +75,9 @@ attempt("subprocess cat ~/.aws/credentials", cat_aws_credentials)
 attempt("write a file outside the project", write_outside)
 attempt("signal the supervisor", signal_parent)
 attempt("connect to a TCP service on 127.0.0.1", connect_local_service)
+attempt("connect to a host Unix socket (docker.sock)", connect_host_unix_socket)
+attempt("read OPENAI_API_KEY from the environment", read_api_key)
 
 for ok, label, detail in results:
-    print(f"  {'allowed' if ok else 'DENIED '}  {label:40s} {detail}")
+    print(f"  {'allowed' if ok else 'DENIED '}  {label:44s} {detail}")
 sys.exit(0)
