@@ -7,10 +7,10 @@
 
 /* Exact names that make interpreters and shells load or run extra code. */
 static const char *const injection_names[] = {
-    "BASH_ENV",       "ENV",           "PROMPT_COMMAND",   "PYTHONSTARTUP", "PYTHONPATH",
-    "PYTHONHOME",     "PYTHONINSPECT", "PYTHONUSERBASE",   "NODE_OPTIONS",  "NODE_PATH",
-    "PERL5OPT",       "PERL5LIB",      "PERLLIB",          "RUBYOPT",       "RUBYLIB",
-    "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "GCONV_PATH", "GIT_EXEC_PATH",
+    "BASH_ENV",          "ENV",           "PROMPT_COMMAND",   "PYTHONSTARTUP", "PYTHONPATH",
+    "PYTHONHOME",        "PYTHONINSPECT", "PYTHONUSERBASE",   "NODE_OPTIONS",  "NODE_PATH",
+    "PERL5OPT",          "PERL5LIB",      "PERLLIB",          "RUBYOPT",       "RUBYLIB",
+    "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "GCONV_PATH",    "GIT_EXEC_PATH",
 };
 
 /* Prefixes with the same effect: the dynamic loaders' and exported shell functions. */
@@ -18,8 +18,8 @@ static const char *const injection_prefixes[] = {"LD_", "DYLD_", "BASH_FUNC_"};
 
 /* Names and name parts that say "credential". */
 static const char *const secret_prefixes[] = {"AWS_", "OP_"};
-static const char *const secret_suffixes[] = {"_KEY", "_APIKEY", "_TOKEN", "_PASSWORD",
-                                              "_PASSWD", "_PASS", "_CREDENTIALS", "_SECRET"};
+static const char *const secret_suffixes[] = {"_KEY",    "_APIKEY", "_TOKEN",       "_PASSWORD",
+                                              "_PASSWD", "_PASS",   "_CREDENTIALS", "_SECRET"};
 static const char *const secret_infixes[] = {"SECRET", "API_KEY", "ACCESS_KEY", "PRIVATE_KEY"};
 static const char *const secret_names[] = {"GITHUB_TOKEN", "GH_TOKEN", "PGPASSWORD",
                                            "GOOGLE_APPLICATION_CREDENTIALS", "SSH_AUTH_SOCK"};

@@ -24,8 +24,8 @@ void nono_error_clear(void);
 
 /* Verbosity of messages printed to stderr. */
 enum nono_verbosity {
-        NONO_VERBOSITY_SILENT = 0, /* errors only */
-        NONO_VERBOSITY_NORMAL = 1, /* + warnings */
+        NONO_VERBOSITY_SILENT = 0,  /* errors only */
+        NONO_VERBOSITY_NORMAL = 1,  /* + warnings */
         NONO_VERBOSITY_VERBOSE = 2, /* + info */
         NONO_VERBOSITY_DEBUG = 3,
 };

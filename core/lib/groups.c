@@ -60,7 +60,8 @@ static int parse_allow(struct jsonc_path *p, json_t *allow, struct group *g)
 
         if (!json_is_object(allow))
                 return jsonc_path_error(p, "\"%s\" must be an object", jsonc_path_dotted(p));
-        json_object_foreach(allow, mode, value) {
+        json_object_foreach(allow, mode, value)
+        {
                 struct strv *list = allow_list(g, mode);
                 int r = jsonc_path_push(p, mode);
 
@@ -81,7 +82,8 @@ static int parse_platform(const struct jsonc_path *p, const json_t *value, struc
         const char *s = json_string_value(value);
 
         if (!s || (strcmp(s, "linux") != 0 && strcmp(s, "macos") != 0))
-                return jsonc_path_error(p, "\"%s\" must be \"linux\" or \"macos\"", jsonc_path_dotted(p));
+                return jsonc_path_error(p, "\"%s\" must be \"linux\" or \"macos\"",
+                                        jsonc_path_dotted(p));
         return jsonc_get_string(p, value, &g->platform);
 }
 
@@ -112,7 +114,8 @@ static int parse_group(struct jsonc_path *p, const char *name, json_t *obj, stru
         g->name = nono_strdup(name);
         if (!g->name)
                 return -ENOMEM;
-        json_object_foreach(obj, key, value) {
+        json_object_foreach(obj, key, value)
+        {
                 int r = jsonc_path_push(p, key);
 
                 if (r < 0)
@@ -138,7 +141,8 @@ static int parse_groups(struct jsonc_path *p, json_t *obj, struct groups *ret)
         ret->items = calloc(json_object_size(obj) + 1, sizeof(*ret->items));
         if (!ret->items)
                 return -ENOMEM;
-        json_object_foreach(obj, name, value) {
+        json_object_foreach(obj, name, value)
+        {
                 int r = jsonc_path_push(p, name);
 
                 if (r < 0)
@@ -161,7 +165,8 @@ static int parse_root(const struct jsonc_doc *doc, struct groups *ret)
         jsonc_path_init(&p, doc);
         if (!json_is_object(doc->root))
                 return jsonc_path_error(&p, "the top level must be an object");
-        json_object_foreach(doc->root, key, value) {
+        json_object_foreach(doc->root, key, value)
+        {
                 int r = jsonc_path_push(&p, key);
 
                 if (r < 0)

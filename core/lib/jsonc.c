@@ -348,8 +348,10 @@ int jsonc_get_strings(const struct jsonc_path *p, const json_t *value, struct st
         json_t *item;
 
         if (!json_is_array(value))
-                return jsonc_path_error(p, "\"%s\" must be an array of strings", jsonc_path_dotted(p));
-        json_array_foreach(value, i, item) {
+                return jsonc_path_error(p, "\"%s\" must be an array of strings",
+                                        jsonc_path_dotted(p));
+        json_array_foreach(value, i, item)
+        {
                 const char *s = json_string_value(item);
                 int r;
 

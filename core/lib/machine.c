@@ -95,16 +95,17 @@ int machine_report(FILE *out, const char *backend)
         }
         plugin_registry_init(&reg, NULL, &config);
         fprintf(out, "nono setup check (plugin directory %s)\n", reg.dir ? reg.dir : "?");
-        failures += report_enforcer(out, &reg, backend ? backend
-                                                       : config.enforcer ? config.enforcer
-                                                                         : "landlock");
+        failures += report_enforcer(out, &reg,
+                                    backend           ? backend
+                                    : config.enforcer ? config.enforcer
+                                                      : "landlock");
         line(out, seccomp_available() ? "ok" : "FAIL", "seccomp",
              seccomp_available() ? "io_uring, user namespaces, TIOCSTI, TCP Fast Open... denied"
                                  : "missing: nono run refuses to start (--best-effort warns)");
         line(out, can_unshare(CLONE_NEWUSER | CLONE_NEWNS) ? "ok" : "no", "user namespaces",
              "needed for masking when nono does not run as root");
-        line(out, can_unshare(CLONE_NEWNET) || can_unshare(CLONE_NEWUSER | CLONE_NEWNET) ? "ok"
-                                                                                        : "no",
+        line(out,
+             can_unshare(CLONE_NEWNET) || can_unshare(CLONE_NEWUSER | CLONE_NEWNET) ? "ok" : "no",
              "network namespaces", "exact network modes (loopback-only child)");
         plugin_load_all(&reg, on_refused, out);
         plugin_registry_free(&reg);

@@ -91,8 +91,7 @@ int paths_resolve_lenient(const char *abs, char **ret)
                 }
                 /* A dangling symlink: resolve it like a missing path. */
                 if (errno != ENOENT && errno != ENOTDIR)
-                        return nono_error(-errno, "cannot resolve %s: %s", abs,
-                                          strerror(errno));
+                        return nono_error(-errno, "cannot resolve %s: %s", abs, strerror(errno));
         }
         if (strcmp(abs, "/") == 0)
                 return nono_error(-ENOENT, "cannot resolve /");

@@ -360,16 +360,16 @@ char *plan_to_json(const struct plan *p)
         for (size_t i = 0; i < p->n_grants; i++) {
                 const struct nono_grant *g = p->grants[i];
 
-                json_array_append_new(
-                    grants, json_pack("{s:s, s:s, s:b, s:s}", "path", g->path, "access",
-                                      access_name(g->access), "file",
-                                      (g->flags & NONO_GRANT_FILE) != 0, "origin", g->origin));
+                json_array_append_new(grants, json_pack("{s:s, s:s, s:b, s:s}", "path", g->path,
+                                                        "access", access_name(g->access), "file",
+                                                        (g->flags & NONO_GRANT_FILE) != 0, "origin",
+                                                        g->origin));
         }
         for (size_t i = 0; i < p->n_denies; i++)
                 json_array_append_new(denies, json_pack("{s:s, s:s}", "path", p->denies[i]->path,
                                                         "origin", p->denies[i]->origin));
-        json_object_set_new(root, "profile", p->profile_name ? json_string(p->profile_name)
-                                                             : json_null());
+        json_object_set_new(root, "profile",
+                            p->profile_name ? json_string(p->profile_name) : json_null());
         json_object_set_new(root, "workdir", p->workdir ? json_string(p->workdir) : json_null());
         json_object_set_new(root, "grants", grants);
         json_object_set_new(root, "protected", denies);

@@ -316,8 +316,8 @@ static int parse_env_names(const struct jsonc_path *jp, const json_t *value, str
 
         for (size_t i = 0; r == 0 && i < names.n; i++) {
                 if (!valid_env_name(names.items[i]))
-                        r = jsonc_path_error(jp, "\"%s\": bad variable name \"%s\"", jsonc_path_dotted(jp),
-                                             names.items[i]);
+                        r = jsonc_path_error(jp, "\"%s\": bad variable name \"%s\"",
+                                             jsonc_path_dotted(jp), names.items[i]);
                 else
                         r = push_unique(out, names.items[i]);
         }
@@ -333,15 +333,17 @@ static int parse_env_set(const struct jsonc_path *jp, json_t *value, struct strv
         if (!json_is_object(value))
                 return jsonc_path_error(jp, "\"%s\" must be an object of NAME: \"value\"",
                                         jsonc_path_dotted(jp));
-        json_object_foreach(value, name, v) {
+        json_object_foreach(value, name, v)
+        {
                 char *assignment;
                 int r;
 
                 if (!valid_env_name(name))
-                        return jsonc_path_error(jp, "\"%s\": bad variable name \"%s\"", jsonc_path_dotted(jp),
-                                                name);
+                        return jsonc_path_error(jp, "\"%s\": bad variable name \"%s\"",
+                                                jsonc_path_dotted(jp), name);
                 if (!json_is_string(v))
-                        return jsonc_path_error(jp, "\"%s.%s\" must be a string", jsonc_path_dotted(jp), name);
+                        return jsonc_path_error(jp, "\"%s.%s\" must be a string",
+                                                jsonc_path_dotted(jp), name);
                 assignment = nono_asprintf("%s=%s", name, json_string_value(v));
                 if (!assignment)
                         return -ENOMEM;
@@ -359,8 +361,10 @@ static int parse_ports(const struct jsonc_path *jp, const json_t *value, struct 
         json_t *item;
 
         if (!json_is_array(value))
-                return jsonc_path_error(jp, "\"%s\" must be an array of port numbers", jsonc_path_dotted(jp));
-        json_array_foreach(value, i, item) {
+                return jsonc_path_error(jp, "\"%s\" must be an array of port numbers",
+                                        jsonc_path_dotted(jp));
+        json_array_foreach(value, i, item)
+        {
                 json_int_t port = json_integer_value(item);
                 char num[8];
                 int r;
@@ -446,7 +450,8 @@ static int parse_members(struct jsonc_path *jp, json_t *obj, const struct field 
                         return jsonc_path_error(jp, "a profile must be a JSON object");
                 return jsonc_path_error(jp, "\"%s\" must be an object", jsonc_path_dotted(jp));
         }
-        json_object_foreach(obj, key, value) {
+        json_object_foreach(obj, key, value)
+        {
                 const struct field *f = field_find(fields, key);
                 int r = jsonc_path_push(jp, key);
 

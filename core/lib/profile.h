@@ -24,11 +24,11 @@
 #define PROFILE_UNSET (-1)
 
 struct profile {
-        char *name;        /* meta.name, else the file's base name */
-        char *version;     /* meta.version */
-        char *description; /* meta.description */
-        char *author;      /* meta.author */
-        char *path;        /* the file it was read from */
+        char *name;                /* meta.name, else the file's base name */
+        char *version;             /* meta.version */
+        char *description;         /* meta.description */
+        char *author;              /* meta.author */
+        char *path;                /* the file it was read from */
         struct strv extends_chain; /* names of every profile merged, base first */
 
         struct strv groups_include, groups_exclude;
@@ -95,8 +95,8 @@ int profile_merge(struct profile *base, const struct profile *derived);
  * Adds the profile's groups, paths, denies, network and environment rules to the
  * plan.  Group names are checked against `groups` (unknown group: error).
  */
-int profile_apply(const struct profile *prof, const struct groups *groups,
-                  const struct vars *vars, struct plan *plan);
+int profile_apply(const struct profile *prof, const struct groups *groups, const struct vars *vars,
+                  struct plan *plan);
 
 /* Lists the profile names found in the user and built-in directories. */
 int profile_list(const char *builtin_dir, const char *user_dir, struct strv *ret_names);

@@ -70,8 +70,7 @@ static char *user_profile_dir(const struct vars *v)
 }
 
 /* Every run starts from the default profile; a named profile is merged on top. */
-static int load_profile(const struct run_request *req, const struct vars *v,
-                        struct profile *ret)
+static int load_profile(const struct run_request *req, const struct vars *v, struct profile *ret)
 {
         const struct layout *lay = layout_get();
         char *user_dir = user_profile_dir(v);
@@ -126,8 +125,7 @@ static int apply_flags(const struct run_request *req, const struct vars *v, stru
 }
 
 /* The workdir is granted only when asked (--allow-cwd), at the profile's level. */
-static int grant_workdir(const struct run_request *req, const struct profile *prof,
-                         struct plan *p)
+static int grant_workdir(const struct run_request *req, const struct profile *prof, struct plan *p)
 {
         uint32_t access = NONO_ACCESS_READWRITE;
 
@@ -147,10 +145,26 @@ static int grant_workdir(const struct run_request *req, const struct profile *pr
  * Inside a writable grant they stay read-only unless --allow-persistence names them.
  */
 static const char *const persistence_names[] = {
-    ".git/hooks", ".git/config", ".gitmodules", ".gitconfig", ".bashrc",
-    ".bash_profile", ".bash_login", ".profile", ".zshrc", ".zprofile",
-    ".zshenv", ".envrc", ".ripgreprc", ".mcp.json", ".vscode",
-    ".idea", ".claude/commands", ".claude/agents", ".claude/settings.json", ".codex",
+    ".git/hooks",
+    ".git/config",
+    ".gitmodules",
+    ".gitconfig",
+    ".bashrc",
+    ".bash_profile",
+    ".bash_login",
+    ".profile",
+    ".zshrc",
+    ".zprofile",
+    ".zshenv",
+    ".envrc",
+    ".ripgreprc",
+    ".mcp.json",
+    ".vscode",
+    ".idea",
+    ".claude/commands",
+    ".claude/agents",
+    ".claude/settings.json",
+    ".codex",
     ".cursor",
 };
 
@@ -174,8 +188,8 @@ static int add_persistence_under(struct plan *p, const char *dir, const struct s
                 if (!path)
                         return -ENOMEM;
                 /* Only what exists can be held read-only by a bind mount. */
-                if (lstat(path, &st) == 0 && !strv_contains(allowed, path) &&
-                    !is_denied(p, path) && !strv_contains(&p->readonly_paths, path))
+                if (lstat(path, &st) == 0 && !strv_contains(allowed, path) && !is_denied(p, path) &&
+                    !strv_contains(&p->readonly_paths, path))
                         r = strv_push(&p->readonly_paths, path);
                 free(path);
         }
@@ -532,8 +546,7 @@ static int print_dry_run(struct session *s)
                 return 0;
         r = ops->render(s->enforcer->state, plan_view(&s->plan), &text);
         if (r < 0)
-                return nono_error(r, "cannot render the sandbox: %s",
-                                  plugin_error(s->enforcer, r));
+                return nono_error(r, "cannot render the sandbox: %s", plugin_error(s->enforcer, r));
         printf("%s: %s", s->enforcer->name, text);
         s->enforcer->host.free(s->enforcer->host.ctx, text);
         return 0;
@@ -584,8 +597,8 @@ static int prepare_unix_mediator(struct session *s)
                         r = strv_push(&dirs, p->grants[i]->path);
         if (r >= 0)
                 r = unixmed_prepare(&s->unix_mediator, (const char *const *)dirs.items, dirs.n,
-                                    (const char *const *)p->unix_sockets.items,
-                                    p->unix_sockets.n, 0);
+                                    (const char *const *)p->unix_sockets.items, p->unix_sockets.n,
+                                    0);
         strv_free(&dirs);
         return r;
 }
@@ -629,8 +642,8 @@ static int fail(void)
  * Returns -1 when the caller should go on (the spec is filled), else the exit code
  * nono should exit with (a dry run, or an error already printed).
  */
-static int session_ready(struct session *s, const struct run_request *req,
-                         struct child_spec *spec, int supervised)
+static int session_ready(struct session *s, const struct run_request *req, struct child_spec *spec,
+                         int supervised)
 {
         int r = session_open(s, req);
 

@@ -14,9 +14,9 @@
 
 /* Exit codes, as the Rust nono: the child's own code is passed through. */
 enum nono_exit {
-        NONO_EXIT_ERROR = 1,   /* nono itself failed (bad input, setup in the parent) */
-        NONO_EXIT_SETUP = 126, /* the sandbox could not be applied in the child */
-        NONO_EXIT_EXEC = 127,  /* execve failed in the child */
+        NONO_EXIT_ERROR = 1,         /* nono itself failed (bad input, setup in the parent) */
+        NONO_EXIT_SETUP = 126,       /* the sandbox could not be applied in the child */
+        NONO_EXIT_EXEC = 127,        /* execve failed in the child */
         NONO_EXIT_SIGNAL_BASE = 128, /* + signal number when the child was killed */
 };
 
@@ -28,12 +28,12 @@ struct run_request {
         struct strv allow_env;         /* --allow-env: variables passed despite the scrub */
         struct strv allow_persistence; /* --allow-persistence: writable persistence paths */
         struct strv allow_unix_socket; /* --allow-unix-socket: connectable sockets */
-        int allow_cwd;       /* grant the workdir (access from the profile, else rw) */
-        const char *workdir; /* --workdir; NULL: the current directory */
-        const char *backend; /* --backend; NULL: nono.conf, else "landlock" */
-        int best_effort;     /* missing kernel features warn instead of failing */
+        int allow_cwd;                 /* grant the workdir (access from the profile, else rw) */
+        const char *workdir;           /* --workdir; NULL: the current directory */
+        const char *backend;           /* --backend; NULL: nono.conf, else "landlock" */
+        int best_effort;               /* missing kernel features warn instead of failing */
         int dry_run;
-        char *const *argv;   /* the command; NULL-terminated */
+        char *const *argv; /* the command; NULL-terminated */
 };
 
 void run_request_init(struct run_request *req);

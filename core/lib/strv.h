@@ -11,7 +11,10 @@ struct strv {
         size_t cap;
 };
 
-#define STRV_INIT {NULL, 0, 0}
+#define STRV_INIT                                                                                  \
+        {                                                                                          \
+                NULL, 0, 0                                                                         \
+        }
 
 /* Appends a copy of s; -ENOMEM on failure. */
 int strv_push(struct strv *v, const char *s);

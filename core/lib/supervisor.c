@@ -116,8 +116,7 @@ int supervisor_prepare_self(const struct child_spec *spec, struct child_error *e
                 return r;
         /* Last of all, so that its helper is born inside the finished sandbox. */
         if (spec->unix_mediator) {
-                r = unixmed_child_install(spec->unix_mediator, err->message,
-                                          sizeof(err->message));
+                r = unixmed_child_install(spec->unix_mediator, err->message, sizeof(err->message));
                 if (r < 0)
                         err->err = -r;
         }
@@ -230,8 +229,7 @@ static pid_t spawn_child(const struct child_spec *spec, const int pipefd[2], pid
                 return -1;
         /* The read end is close-on-exec; the child never reads it, so leaving it open
          * until exec is harmless and spares a write to shared state. */
-        pid = clone(child_entry, stack + CHILD_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD,
-                    &args);
+        pid = clone(child_entry, stack + CHILD_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
         saved = errno;
         munmap(stack, CHILD_STACK_SIZE);
         errno = saved;
@@ -432,8 +430,8 @@ static int report_child_failure(const struct child_error *err)
                 fprintf(stderr, "nono: %s: %s\n", err->message, strerror(err->err));
                 return NONO_EXIT_EXEC;
         }
-        fprintf(stderr, "nono: sandbox setup failed: %s%s%s\n", err->message,
-                err->err ? ": " : "", err->err ? strerror(err->err) : "");
+        fprintf(stderr, "nono: sandbox setup failed: %s%s%s\n", err->message, err->err ? ": " : "",
+                err->err ? strerror(err->err) : "");
         return NONO_EXIT_SETUP;
 }
 

@@ -124,7 +124,7 @@ struct unixmed {
         /* Inside another nono (whose filter already holds the one listener a process
          * may have): deny creating Unix sockets instead.  Built only then. */
         struct sock_fprog deny_prog;
-        uint32_t arch;          /* native AUDIT_ARCH_* */
+        uint32_t arch; /* native AUDIT_ARCH_* */
         unsigned flags;
         pid_t supervisor; /* the process that prepared (the helper's parent) */
 

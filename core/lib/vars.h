@@ -16,7 +16,7 @@ struct vars {
         char *uid;
         char *xdg_config_home, *xdg_cache_home, *xdg_data_home, *xdg_state_home;
         char *xdg_runtime_dir; /* may be NULL: using it then is an error */
-        char *home_owned; /* backs `home` when it came from the passwd entry */
+        char *home_owned;      /* backs `home` when it came from the passwd entry */
 };
 
 /* Fills from the environment (HOME, TMPDIR, XDG_*) and getuid(). */

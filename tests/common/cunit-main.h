@@ -18,8 +18,8 @@ struct test_case {
         void (*fn)(void);
 };
 
-static inline int run_cunit(const char *suite_name, CU_InitializeFunc init,
-                            CU_CleanupFunc cleanup, const struct test_case *cases, size_t n)
+static inline int run_cunit(const char *suite_name, CU_InitializeFunc init, CU_CleanupFunc cleanup,
+                            const struct test_case *cases, size_t n)
 {
         CU_pSuite suite;
         unsigned failed;
@@ -42,7 +42,7 @@ static inline int run_cunit(const char *suite_name, CU_InitializeFunc init,
         return failed ? 1 : 0;
 }
 
-#define RUN_CUNIT(name, init, cleanup, cases)                                                  \
+#define RUN_CUNIT(name, init, cleanup, cases)                                                      \
         run_cunit((name), (init), (cleanup), (cases), sizeof(cases) / sizeof((cases)[0]))
 
 #endif

@@ -80,8 +80,7 @@ static void test_symlink_escape_is_refused(void)
 
         make_tree();
         plan_init(&p);
-        CU_ASSERT_EQUAL(paths_grant(&p, &vars, "~/escape", NONO_ACCESS_READ, 0, "--allow"),
-                        -ELOOP);
+        CU_ASSERT_EQUAL(paths_grant(&p, &vars, "~/escape", NONO_ACCESS_READ, 0, "--allow"), -ELOOP);
         CU_ASSERT_PTR_NOT_NULL(strstr(nono_errmsg(), "symlink"));
         /* A link that stays inside its directory is fine and resolves to the target. */
         CU_ASSERT_EQUAL(paths_grant(&p, &vars, "~/inside", NONO_ACCESS_READ, 0, "--allow"), 0);

@@ -113,8 +113,7 @@ int main(void)
         static const struct test_case cases[] = {
             {"path_is_within compares components", test_within_is_by_component},
             {"grants on one path merge access", test_grants_merge_access},
-            {"a grant containing a protected path is refused",
-             test_protected_contained_is_refused},
+            {"a grant containing a protected path is refused", test_protected_contained_is_refused},
             {"a grant inside a protected path is refused", test_grant_inside_protected_is_refused},
             {"a prefix sibling is not protected", test_prefix_sibling_is_not_protected},
             {"view reflects grants and ports", test_view_and_ports},

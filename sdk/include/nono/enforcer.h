@@ -21,9 +21,9 @@ extern "C" {
 /* What the running kernel offers, as found by probe. */
 struct nono_enforcer_info {
         uint32_t size;
-        uint32_t abi;       /* backend-specific version (the Landlock ABI), 0 if none */
-        uint64_t features;  /* backend-specific feature bits */
-        char summary[128];  /* one human line: "Landlock ABI 7: fs, refer, truncate, ..." */
+        uint32_t abi;          /* backend-specific version (the Landlock ABI), 0 if none */
+        uint64_t features;     /* backend-specific feature bits */
+        char summary[128];     /* one human line: "Landlock ABI 7: fs, refer, truncate, ..." */
         uint32_t capabilities; /* NONO_ENFORCER_CAP_* */
 };
 

@@ -111,8 +111,8 @@ struct nono_plugin_desc {
         uint16_t abi_minor;
         uint32_t size;
 
-        uint32_t kind;  /* enum nono_plugin_kind */
-        uint32_t flags; /* NONO_PLUGIN_FLAG_* */
+        uint32_t kind;           /* enum nono_plugin_kind */
+        uint32_t flags;          /* NONO_PLUGIN_FLAG_* */
         const char *name;        /* [a-z0-9-]+, matches the file name */
         const char *version;     /* the plugin's own version, free text */
         const char *description; /* one line */
@@ -145,12 +145,11 @@ typedef const struct nono_plugin_desc *(*nono_plugin_query_fn)(void);
  * names the query function when the plugin is linked into the host statically
  * (built with -DNONO_PLUGIN_BUILTIN): nono_plugin_query_<id>.
  */
-#define NONO_PLUGIN_DESC_INIT_(kind_, flags_, name_, version_, description_, init_, fini_,       \
-                               ops_)                                                           \
-        {                                                                                      \
-                NONO_PLUGIN_MAGIC, NONO_PLUGIN_ABI_MAJOR, NONO_PLUGIN_ABI_MINOR,               \
-                    (uint32_t)sizeof(struct nono_plugin_desc), (kind_), (flags_), (name_),     \
-                    (version_), (description_), (init_), (fini_), (ops_)                       \
+#define NONO_PLUGIN_DESC_INIT_(kind_, flags_, name_, version_, description_, init_, fini_, ops_)   \
+        {                                                                                          \
+                NONO_PLUGIN_MAGIC, NONO_PLUGIN_ABI_MAJOR, NONO_PLUGIN_ABI_MINOR,                   \
+                    (uint32_t)sizeof(struct nono_plugin_desc), (kind_), (flags_), (name_),         \
+                    (version_), (description_), (init_), (fini_), (ops_)                           \
         }
 
 #ifdef NONO_PLUGIN_BUILTIN
@@ -158,19 +157,19 @@ typedef const struct nono_plugin_desc *(*nono_plugin_query_fn)(void);
 #define NONO_PLUGIN_LINKAGE_
 #else
 #define NONO_PLUGIN_QUERY_NAME_(id) nono_plugin_query
-#define NONO_PLUGIN_LINKAGE_ NONO_PLUGIN_EXPORT
+#define NONO_PLUGIN_LINKAGE_        NONO_PLUGIN_EXPORT
 #endif
 
-#define NONO_PLUGIN_DEFINE_FLAGS(id, kind, flags, name, version, description, init, fini, ops)  \
-        static const struct nono_plugin_desc nono_plugin_desc_##id =                           \
-            NONO_PLUGIN_DESC_INIT_(kind, flags, name, version, description, init, fini, ops);  \
-        NONO_PLUGIN_LINKAGE_ const struct nono_plugin_desc *NONO_PLUGIN_QUERY_NAME_(id)(void); \
-        NONO_PLUGIN_LINKAGE_ const struct nono_plugin_desc *NONO_PLUGIN_QUERY_NAME_(id)(void)  \
-        {                                                                                      \
-                return &nono_plugin_desc_##id;                                                 \
+#define NONO_PLUGIN_DEFINE_FLAGS(id, kind, flags, name, version, description, init, fini, ops)     \
+        static const struct nono_plugin_desc nono_plugin_desc_##id =                               \
+            NONO_PLUGIN_DESC_INIT_(kind, flags, name, version, description, init, fini, ops);      \
+        NONO_PLUGIN_LINKAGE_ const struct nono_plugin_desc *NONO_PLUGIN_QUERY_NAME_(id)(void);     \
+        NONO_PLUGIN_LINKAGE_ const struct nono_plugin_desc *NONO_PLUGIN_QUERY_NAME_(id)(void)      \
+        {                                                                                          \
+                return &nono_plugin_desc_##id;                                                     \
         }
 
-#define NONO_PLUGIN_DEFINE(id, kind, name, version, description, init, fini, ops)               \
+#define NONO_PLUGIN_DEFINE(id, kind, name, version, description, init, fini, ops)                  \
         NONO_PLUGIN_DEFINE_FLAGS(id, kind, 0u, name, version, description, init, fini, ops)
 
 #ifdef __cplusplus
