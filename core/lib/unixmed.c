@@ -328,6 +328,51 @@ static void helper_signals(void)
         sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/*
+ * nono died (SIGKILL): take the whole sandbox with it, grandchildren included, which
+ * PDEATHSIG on the command alone cannot do.  kill(-1) reaches every process this one
+ * may signal; Landlock's signal scope limits that to the sandbox's own domain (checked
+ * in arm_sandbox_teardown before this handler is installed).
+ */
+static pid_t helper_supervisor; /* set once the teardown is armed */
+
+/* Leaves, taking the sandbox along when the teardown is armed. */
+static void helper_exit(void) __attribute__((noreturn));
+static void helper_exit(void)
+{
+        if (helper_supervisor)
+                kill(-1, SIGKILL);
+        _exit(0);
+}
+
+static void on_supervisor_death(int sig)
+{
+        (void)sig;
+        /* A SIGTERM from inside the sandbox while nono lives is not nono's death. */
+        if (getppid() != helper_supervisor)
+                helper_exit();
+}
+
+/*
+ * Only when the signal scope is in force: with it, nono (outside the sandbox) cannot
+ * be signalled from here, so kill(0 probe) fails with EPERM.  Without it (a kernel
+ * before Landlock ABI 6 run with --best-effort) kill(-1) would reach every process of
+ * the user, so the helper then just dies with nono.
+ */
+static int arm_sandbox_teardown(pid_t supervisor)
+{
+        struct sigaction sa;
+
+        if (kill(supervisor, 0) == 0 || errno != EPERM)
+                return prctl(PR_SET_PDEATHSIG, SIGKILL);
+        helper_supervisor = supervisor;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_supervisor_death;
+        sigfillset(&sa.sa_mask);
+        sigaction(SIGTERM, &sa, NULL);
+        return prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
 static void helper_main(const struct unixmed *m) __attribute__((noreturn));
 static void helper_main(const struct unixmed *m)
 {
@@ -339,10 +384,10 @@ static void helper_main(const struct unixmed *m)
          * sandbox do not reach it; gone with nono; no /proc/<pid>/mem or pidfd_getfd
          * for the sandbox. */
         setpgid(0, 0);
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != m->supervisor)
+        helper_signals();
+        if (arm_sandbox_teardown(m->supervisor) < 0 || getppid() != m->supervisor)
                 _exit(0);
         prctl(PR_SET_DUMPABLE, 0);
-        helper_signals();
         if (chan > 0)
                 close_range(0, (unsigned)chan - 1, 0);
         close_range((unsigned)chan + 1, ~0U, 0);
@@ -367,8 +412,10 @@ static void helper_main(const struct unixmed *m)
                 n = recvmsg(chan, &mh, MSG_CMSG_CLOEXEC);
                 if (n < 0 && errno == EINTR)
                         continue;
+                /* nono closed its end: it died (its files close before its children
+                 * get the death signal) or the session is over. */
                 if (n <= 0)
-                        _exit(0);
+                        helper_exit();
                 for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
                         if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
                                 continue;

@@ -4,6 +4,7 @@ the sandbox; each prints PAYLOAD-RAN first and one verdict line per attempt, and
 effect is checked from outside (the listener got nothing, the host process lives).
 Network targets are loopback listeners this test opens; nothing else is contacted."""
 import os
+import signal
 import socket
 import subprocess
 import textwrap
@@ -202,8 +203,33 @@ class Processes(EscapeCase):
         self.assertIsNone(host.poll())
 
     def test_c10_children_die_with_nono(self):
-        self.skipTest("not yet: a grandchild survives when nono itself is SIGKILLed "
-                      "(only the direct child has PDEATHSIG; needs a PID namespace)")
+        tag = f"{os.getpid() % 1000}{time.monotonic_ns() % 100000}"
+        # A process of the same user outside the sandbox must survive the teardown.
+        bystander = subprocess.Popen(as_test_user(["sleep", f"998.{tag}"]))
+        self.addCleanup(bystander.wait)
+        self.addCleanup(bystander.kill)
+        self.give_to_test_user()
+        nono = subprocess.Popen(
+            as_test_user([os.environ["NONO_BIN"], "run", "--allow-cwd", "--", "/bin/sh", "-c",
+                          f"sleep 1000.{tag} & sh -c 'sleep 999.{tag}' & echo READY; wait"]),
+            cwd=self.ws, env=self.env(), stdout=subprocess.PIPE, text=True)
+        self.assertEqual(nono.stdout.readline().strip(), "READY")
+        time.sleep(0.3)
+        nono.kill()
+        nono.wait(10)
+        nono.stdout.close()
+        deadline = time.monotonic() + 5
+        left = []
+        while time.monotonic() < deadline:
+            left = subprocess.run(["pgrep", "-f", f"sleep (1000|999)\\.{tag}"],
+                                  capture_output=True, text=True).stdout.split()
+            if not left:
+                break
+            time.sleep(0.05)
+        for pid in left:
+            os.kill(int(pid), signal.SIGKILL)
+        self.assertEqual(left, [], "sandboxed processes outlived a SIGKILLed nono")
+        self.assertIsNone(bystander.poll(), "the teardown reached a process outside")
 
     def test_c12_resource_exhaustion(self):
         self.skipTest("not in scope yet: no rlimits or cgroup limits on the sandbox")
