@@ -75,13 +75,59 @@ static int resolve_parent_cached(const char *parent, char **ret)
         return r;
 }
 
-int paths_resolve_lenient(const char *abs, char **ret)
+static int resolve_lenient_depth(const char *abs, int depth, char **ret);
+
+/* Where a path would lead without following its last component; malloc'ed. */
+static int resolve_parent_keep_name(const char *abs, char **ret)
+{
+        char *parent = parent_of(abs), *parent_resolved = NULL;
+        int r;
+
+        if (!parent)
+                return -ENOMEM;
+        r = resolve_parent_cached(parent, &parent_resolved);
+        free(parent);
+        if (r < 0)
+                return r;
+        *ret = nono_path_join(parent_resolved, strrchr(abs, '/') + 1);
+        free(parent_resolved);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/*
+ * A dangling symlink leads to where its target would be created: resolve the target
+ * (relative to the link's directory), so that protecting ~/.aws -> dotfiles/aws also
+ * protects the missing dotfiles/aws the sandbox could create.
+ */
+static int resolve_dangling(const char *abs, int depth, char **ret)
+{
+        char target[PATH_MAX], *dir, *next;
+        ssize_t n = readlink(abs, target, sizeof(target) - 1);
+        int r;
+
+        if (n < 0)
+                return resolve_parent_keep_name(abs, ret);
+        target[n] = '\0';
+        if (depth > 40)
+                return nono_error(-ELOOP, "cannot resolve %s: too many symbolic links", abs);
+        if (target[0] == '/') {
+                next = nono_strdup(target);
+        } else {
+                dir = parent_of(abs);
+                next = dir ? nono_path_join(dir, target) : NULL;
+                free(dir);
+        }
+        if (!next)
+                return -ENOMEM;
+        r = resolve_lenient_depth(next, depth + 1, ret);
+        free(next);
+        return r;
+}
+
+static int resolve_lenient_depth(const char *abs, int depth, char **ret)
 {
         char resolved[PATH_MAX];
-        char *parent, *parent_resolved = NULL;
         struct stat st;
-        const char *name;
-        int r;
 
         /* lstat first: for a missing path it answers without realpath's walk. */
         if (lstat(abs, &st) == 0 || (errno != ENOENT && errno != ENOTDIR)) {
@@ -89,24 +135,20 @@ int paths_resolve_lenient(const char *abs, char **ret)
                         *ret = nono_strdup(resolved);
                         return *ret ? 0 : -ENOMEM;
                 }
-                /* A dangling symlink: resolve it like a missing path. */
                 if (errno != ENOENT && errno != ENOTDIR)
                         return nono_error(-errno, "cannot resolve %s: %s", abs, strerror(errno));
+                if (S_ISLNK(st.st_mode))
+                        return resolve_dangling(abs, depth, ret);
         }
         if (strcmp(abs, "/") == 0)
                 return nono_error(-ENOENT, "cannot resolve /");
         /* Resolve the existing prefix, then append the missing component. */
-        parent = parent_of(abs);
-        if (!parent)
-                return -ENOMEM;
-        r = resolve_parent_cached(parent, &parent_resolved);
-        free(parent);
-        if (r < 0)
-                return r;
-        name = strrchr(abs, '/') + 1;
-        *ret = nono_path_join(parent_resolved, name);
-        free(parent_resolved);
-        return *ret ? 0 : -ENOMEM;
+        return resolve_parent_keep_name(abs, ret);
+}
+
+int paths_resolve_lenient(const char *abs, char **ret)
+{
+        return resolve_lenient_depth(abs, 0, ret);
 }
 
 /*
@@ -207,28 +249,58 @@ int paths_resolve_raw(const struct vars *v, const char *raw, char **ret)
         return r;
 }
 
-int paths_deny(struct plan *p, const struct vars *v, const char *raw, const char *origin)
+/*
+ * A protected path is protected under both names when it is a symlink: the link
+ * itself (else the sandbox replaces ~/.ssh -> dotfiles/ssh with a directory of its
+ * own) and where it leads (else the sandbox writes through another name).
+ */
+static int resolve_both(const struct vars *v, const char *raw, char **ret_link,
+                        char **ret_target)
 {
-        char *resolved = NULL;
-        int r = paths_resolve_raw(v, raw, &resolved);
+        char *abs = NULL;
+        int r = expand_absolute(v, raw, &abs);
 
         if (r < 0)
                 return r;
-        r = plan_add_deny(p, resolved, origin);
-        free(resolved);
+        r = strcmp(abs, "/") == 0 ? paths_resolve_lenient(abs, ret_link)
+                                  : resolve_parent_keep_name(abs, ret_link);
+        if (r >= 0)
+                r = paths_resolve_lenient(abs, ret_target);
+        free(abs);
+        if (r < 0) {
+                free(*ret_link);
+                *ret_link = NULL;
+        }
+        return r;
+}
+
+int paths_deny(struct plan *p, const struct vars *v, const char *raw, const char *origin)
+{
+        char *link = NULL, *target = NULL;
+        int r = resolve_both(v, raw, &link, &target);
+
+        if (r >= 0)
+                r = plan_add_deny(p, link, origin);
+        if (r >= 0 && strcmp(link, target) != 0)
+                r = plan_add_deny(p, target, origin);
+        free(link);
+        free(target);
         return r;
 }
 
 int paths_bypass(struct plan *p, const struct vars *v, const char *raw)
 {
-        char *resolved = NULL;
-        int r = paths_resolve_raw(v, raw, &resolved);
+        char *link = NULL, *target = NULL;
+        size_t removed;
+        int r = resolve_both(v, raw, &link, &target);
 
         if (r < 0)
                 return r;
-        if (plan_remove_deny(p, resolved) == 0)
+        removed = plan_remove_deny(p, link) + plan_remove_deny(p, target);
+        if (removed == 0)
                 nono_warn("bypass_protection: %s is not a protected path", raw);
-        free(resolved);
+        free(link);
+        free(target);
         return 0;
 }
 

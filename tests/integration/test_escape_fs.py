@@ -285,6 +285,34 @@ except OSError as e:
         self.assertFalse(os.path.exists(os.path.join(self.home, ".ssh", "authorized_keys")))
         self.assertTrue(os.path.exists(os.path.join(self.home, "work-file")))
 
+    def test_a26_symlinked_protected_paths(self):
+        # A dotfile manager's layout: ~/.ssh is a link into ~/dotfiles.
+        dot = self.mkdir("home", "dotfiles", "ssh")
+        os.rename(os.path.join(self.home, ".ssh", "id_rsa"), os.path.join(dot, "id_rsa"))
+        os.rmdir(os.path.join(self.home, ".ssh"))
+        os.symlink("dotfiles/ssh", os.path.join(self.home, ".ssh"))
+        for path in self.protected_paths_under_home():
+            if not os.path.lexists(path):
+                os.makedirs(path, exist_ok=True)
+        p = self.nono("run", "--allow", self.home, "--", "/bin/sh", "-c",
+                      "echo PAYLOAD-RAN; cat ~/.ssh/id_rsa ~/dotfiles/ssh/id_rsa; "
+                      "rm ~/.ssh; mkdir ~/.ssh; echo 'Host *' > ~/.ssh/config")
+        if p.returncode == 1 and "PAYLOAD-RAN" not in p.stdout:
+            self.assertIn(".ssh", p.stderr)  # refused: no mount namespace here
+            return
+        self.assertRan(p)
+        self.assertNotIn("FAKE-SSH-KEY", p.stdout)
+        self.assertTrue(os.path.islink(os.path.join(self.home, ".ssh")))
+        # A dangling link protects where it leads: that target could be created.
+        os.symlink("dotfiles/aws", os.path.join(self.home, ".awsx"))
+        prof = os.path.join(self.root, "p.json")
+        self.write(prof, '{"filesystem": {"deny": ["~/.awsx"]}}')
+        p = self.nono("run", "--profile", prof, "--allow", self.home, "--", "/bin/sh", "-c",
+                      "echo PAYLOAD-RAN; mkdir -p ~/dotfiles/aws && echo x > ~/dotfiles/aws/config")
+        self.assertFalse(os.path.exists(os.path.join(self.home, "dotfiles", "aws")))
+        if "PAYLOAD-RAN" not in p.stdout:
+            self.assertIn(os.path.join(self.home, "dotfiles", "aws"), p.stderr)
+
     def test_a27_prefix_collision(self):
         self.mkdir("home", ".sshfoo")
         p = self.run_payload("cat ~/.ssh/id_rsa; ls ~/.sshfoo && echo SSHFOO-OK",
