@@ -254,8 +254,7 @@ int paths_resolve_raw(const struct vars *v, const char *raw, char **ret)
  * itself (else the sandbox replaces ~/.ssh -> dotfiles/ssh with a directory of its
  * own) and where it leads (else the sandbox writes through another name).
  */
-static int resolve_both(const struct vars *v, const char *raw, char **ret_link,
-                        char **ret_target)
+static int resolve_both(const struct vars *v, const char *raw, char **ret_link, char **ret_target)
 {
         char *abs = NULL;
         int r = expand_absolute(v, raw, &abs);

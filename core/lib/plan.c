@@ -47,6 +47,7 @@ void plan_free(struct plan *p)
         strv_free(&p->env_deny);
         strv_free(&p->env_set);
         strv_free(&p->readonly_paths);
+        strv_free(&p->persistence_watch);
         strv_free(&p->unix_sockets);
         free(p->workdir);
         free(p->profile_name);

@@ -39,6 +39,8 @@ struct plan {
 
         /* Persistence paths inside write grants kept read-only (plan->view.readonly_paths). */
         struct strv readonly_paths;
+        /* Persistence paths that do not exist yet: checked after the run. */
+        struct strv persistence_watch;
 
         char *workdir;
         char *profile_name; /* the profile the plan was built from, for messages */

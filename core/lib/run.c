@@ -147,6 +147,9 @@ static int grant_workdir(const struct run_request *req, const struct profile *pr
 static const char *const persistence_names[] = {
     ".git/hooks",
     ".git/config",
+    ".git/commondir", /* points git at another config and hooks directory */
+    ".git/config.worktree",
+    ".git/modules", /* submodules' own config and hooks */
     ".gitmodules",
     ".gitconfig",
     ".bashrc",
@@ -176,9 +179,25 @@ static int is_denied(const struct plan *p, const char *path)
         return 0;
 }
 
-static int add_persistence_under(struct plan *p, const char *dir, const struct strv *allowed)
+/*
+ * An existing persistence path is held read-only by a bind mount; one that does not
+ * exist yet cannot be (nothing to mount over), so it is watched and reported if the
+ * run creates it.  Lifted (--allow-persistence) and protected paths are left alone.
+ */
+static int add_persistence_path(struct plan *p, const char *path, const struct strv *allowed)
 {
         struct stat st;
+
+        if (strv_contains(allowed, path) || is_denied(p, path) ||
+            strv_contains(&p->readonly_paths, path) || strv_contains(&p->persistence_watch, path))
+                return 0;
+        if (lstat(path, &st) == 0)
+                return strv_push(&p->readonly_paths, path);
+        return strv_push(&p->persistence_watch, path);
+}
+
+static int add_persistence_under(struct plan *p, const char *dir, const struct strv *allowed)
+{
         int r = 0;
 
         for (size_t i = 0; r >= 0 && i < sizeof(persistence_names) / sizeof(persistence_names[0]);
@@ -187,10 +206,7 @@ static int add_persistence_under(struct plan *p, const char *dir, const struct s
 
                 if (!path)
                         return -ENOMEM;
-                /* Only what exists can be held read-only by a bind mount. */
-                if (lstat(path, &st) == 0 && !strv_contains(allowed, path) && !is_denied(p, path) &&
-                    !strv_contains(&p->readonly_paths, path))
-                        r = strv_push(&p->readonly_paths, path);
+                r = add_persistence_path(p, path, allowed);
                 free(path);
         }
         return r;
@@ -603,6 +619,23 @@ static int prepare_unix_mediator(struct session *s)
         return r;
 }
 
+/*
+ * After the run: persistence paths that did not exist before and do now.  They could
+ * not be held read-only (nothing to mount over), so the user hears about them before a
+ * later, unsandboxed git, shell or editor runs what they say.
+ */
+static void report_created_persistence(const struct plan *p)
+{
+        struct stat st;
+
+        for (size_t i = 0; i < p->persistence_watch.n; i++)
+                if (lstat(p->persistence_watch.items[i], &st) == 0)
+                        nono_warn("the sandbox created %s, which git, a shell or an editor "
+                                  "may run code from; review it before using this directory "
+                                  "outside the sandbox",
+                                  p->persistence_watch.items[i]);
+}
+
 /* After the run: what the mediator refused, with the flag that would allow it. */
 static void report_unix_denials(const struct session *s)
 {
@@ -677,6 +710,7 @@ int run_command(const struct run_request *req)
                 if (r < 0)
                         r = fail();
                 report_unix_denials(&s);
+                report_created_persistence(&s.plan);
         }
         session_free(&s);
         return r;

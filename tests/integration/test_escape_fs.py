@@ -359,9 +359,18 @@ except OSError as e:
         with open(os.path.join(self.ws, ".bashrc")) as f:
             self.assertEqual(f.read(), "ORIGINAL\n")
 
-    def test_a30_a31_missing_persistence_paths(self):
-        self.skipTest("not yet: a persistence path that does not exist (no .git/hooks, no "
-                      ".codex) can be created; see the issue note")
+    def test_a30_a31_missing_persistence_paths_are_reported(self):
+        # Not prevented (nothing exists to mount over): detected and reported after the
+        # run, so the user hears of it before an unsandboxed git or editor runs it.
+        self.mkdir("ws", ".git", "objects")
+        self.mkdir("ws", "decoy")
+        p = self.run_payload("mkdir -p .git/hooks && echo evil > .git/hooks/pre-commit; "
+                             "echo ../evil > .git/commondir; echo {} > .mcp.json; "
+                             "ln -s decoy .codex; mkdir -p .vscode && echo {} > .vscode/tasks.json")
+        self.assertRan(p)
+        for name in (".git/hooks", ".git/commondir", ".mcp.json", ".codex", ".vscode"):
+            self.assertIn(os.path.join(self.ws, name), p.stderr)
+        self.assertEqual(p.stderr.count("the sandbox created"), 5, p.stderr)
 
     def test_a32_symlink_planted_by_earlier_session(self):
         agent = os.path.join(self.root, "agent")
