@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Exact names that make interpreters and shells load or run extra code. */
 static const char *const injection_names[] = {
@@ -64,7 +65,23 @@ static int matches_any(const char *name, size_t len, const char *const *words, s
         return 0;
 }
 
+static enum env_risk risk_of_upper(const char *name, size_t len);
+
+/* Names are matched without regard to case: openai_api_key is as secret as
+ * OPENAI_API_KEY. */
 enum env_risk env_risk_of(const char *name, size_t len)
+{
+        char upper[256];
+
+        if (len >= sizeof(upper))
+                return risk_of_upper(name, len);
+        for (size_t i = 0; i < len; i++)
+                upper[i] =
+                    (name[i] >= 'a' && name[i] <= 'z') ? (char)(name[i] - 'a' + 'A') : name[i];
+        return risk_of_upper(upper, len);
+}
+
+static enum env_risk risk_of_upper(const char *name, size_t len)
 {
         if (matches_any(name, len, injection_names, N_OF(injection_names), name_is) ||
             matches_any(name, len, injection_prefixes, N_OF(injection_prefixes), has_prefix))
@@ -101,6 +118,26 @@ static int overridden(const struct strv *set, const char *name, size_t len)
         return 0;
 }
 
+/* http_proxy=http://user:password@host: the proxy's credentials ride in the value. */
+static int proxy_with_credentials(const char *entry, size_t len)
+{
+        static const char *const proxies[] = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
+                                              "FTP_PROXY"};
+        const char *value = entry + len + 1, *authority, *end;
+
+        if (entry[len] != '=')
+                return 0;
+        for (size_t i = 0; i < N_OF(proxies); i++) {
+                if (strlen(proxies[i]) != len || strncasecmp(entry, proxies[i], len) != 0)
+                        continue;
+                authority = strstr(value, "://");
+                authority = authority ? authority + 3 : value;
+                end = authority + strcspn(authority, "/?#");
+                return memchr(authority, '@', (size_t)(end - authority)) != NULL;
+        }
+        return 0;
+}
+
 /* 1 keep, 0 drop silently (denied or overridden), -1 drop by default rule. */
 static int verdict(const struct plan *p, const char *entry)
 {
@@ -110,6 +147,8 @@ static int verdict(const struct plan *p, const char *entry)
                 return 0;
         if (listed(&p->env_allow, entry, len))
                 return 1;
+        if (proxy_with_credentials(entry, len))
+                return -1;
         return env_risk_of(entry, len) == ENV_RISK_NONE ? 1 : -1;
 }
 

@@ -80,7 +80,13 @@ static int drop_capability_sets(struct child_error *err)
 
 int hygiene_apply(struct child_error *err)
 {
-        int r = fresh_session_keyring(err);
+        int r;
+
+        /* Whatever the enforcer did: no execve may ever gain privileges (setuid,
+         * file capabilities).  Enforcers set it too; this keeps it true for any. */
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return fail(err, "cannot set no_new_privs");
+        r = fresh_session_keyring(err);
 
         if (r < 0)
                 return r;

@@ -294,6 +294,13 @@ static void stop_wakeups(void)
         wake_pipe[0] = wake_pipe[1] = -1;
 }
 
+/* Stops relaying: restores the user's terminal; the loop goes on for the mediator. */
+static struct pty_relay *relay_detach(struct pty_relay *pty)
+{
+        pty_relay_end(pty);
+        return NULL;
+}
+
 /*
  * While the command runs, the supervisor relays the pty of an interactive session and
  * answers the Unix-socket mediator.  With neither, the plain wait in the caller is
@@ -303,8 +310,14 @@ static void supervise(pid_t pid, struct pty_relay *pty, struct unixmed *med)
 {
         int stdin_open = pty != NULL;
 
-        if ((!pty && !med) || start_wakeups() < 0)
+        if (!pty && !med)
                 return;
+        /* Without the loop nobody relays the pty or answers the mediator, and the
+         * child would block for ever: end it rather than hang. */
+        if (start_wakeups() < 0) {
+                kill(pid, SIGKILL);
+                return;
+        }
         if (pty)
                 pty_relay_begin(pty);
         while (!child_exited(pid)) {
@@ -315,8 +328,10 @@ static void supervise(pid_t pid, struct pty_relay *pty, struct unixmed *med)
                     {med ? unixmed_fd(med) : -1, POLLIN, 0},
                 };
 
-                if (poll(fds, 4, -1) < 0 && errno != EINTR)
+                if (poll(fds, 4, -1) < 0 && errno != EINTR) {
+                        kill(pid, SIGKILL);
                         break;
+                }
                 if (fds[0].revents)
                         drain_wakeups();
                 if (winch_pending && pty) {
@@ -325,7 +340,13 @@ static void supervise(pid_t pid, struct pty_relay *pty, struct unixmed *med)
                 }
                 if (fds[1].revents & POLLIN)
                         pty_relay_from_child(pty);
-                if (fds[2].revents & (POLLIN | POLLHUP))
+                /* Every copy of the slave closed (the command redirected its stdio):
+                 * nothing more can come, and POLLHUP would wake the loop for ever. */
+                else if (fds[1].revents & (POLLHUP | POLLERR)) {
+                        pty = relay_detach(pty);
+                        stdin_open = 0;
+                }
+                if (pty && (fds[2].revents & (POLLIN | POLLHUP)))
                         stdin_open = pty_relay_to_child(pty);
                 if (fds[3].revents & POLLIN)
                         unixmed_handle(med);

@@ -53,21 +53,23 @@ class ProcessEscapes(SandboxTestCase):
         self.assertEqual(left, [], "sandboxed processes outlived nono")
 
     def test_f01_secret_variables_absent(self):
-        secrets = {"AWS_SECRET_ACCESS_KEY": "s1", "OPENAI_API_KEY": "s2",
-                   "GITHUB_TOKEN": "s3", "OP_SERVICE_ACCOUNT_TOKEN": "s4",
-                   "MY_SERVICE_PASSWORD": "s5", "STRIPE_SECRET": "s6"}
+        secrets = {"AWS_SECRET_ACCESS_KEY": "sec-value-1", "OPENAI_API_KEY": "sec-value-2",
+                   "GITHUB_TOKEN": "sec-value-3", "OP_SERVICE_ACCOUNT_TOKEN": "sec-value-4",
+                   "MY_SERVICE_PASSWORD": "sec-value-5", "STRIPE_SECRET": "sec-value-6",
+                   "openai_api_key": "sec-value-7", "https_proxy": "http://user:sec-value-8@proxy.invalid:3128"}
         env = self.env(**secrets)
         p = self.sandboxed("echo PAYLOAD-RAN; env; cat /proc/self/environ | tr '\\0' '\\n'",
                            env=env)
         self.assertRan(p)
         for name, value in secrets.items():
             self.assertNotIn(name, p.stdout)
+            self.assertNotIn(value, p.stdout)
         self.assertIn("NONO_SANDBOX=1", p.stdout)
         # A name the user lets through on purpose arrives.
         p = self.sandboxed("echo PAYLOAD-RAN; echo KEY=$OPENAI_API_KEY", "--allow-env",
                            "OPENAI_API_KEY", env=env)
         self.assertRan(p)
-        self.assertIn("KEY=s2", p.stdout)
+        self.assertIn("KEY=sec-value-2", p.stdout)
 
     def test_f02_injection_variables_stripped(self):
         marker = os.path.join(self.out, "bash-env-ran")
