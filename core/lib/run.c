@@ -728,6 +728,10 @@ int run_wrap(const struct run_request *req)
                 return r;
         }
         memset(&err, 0, sizeof(err));
+        /* Leave the user's terminal session where possible (fails for a process-group
+         * leader, e.g. wrap started by an interactive shell; seccomp still denies
+         * TIOCSTI there). */
+        setsid();
         /* Irrevocable from here on: nono itself becomes the sandboxed command. */
         if (supervisor_prepare_self(&spec, &err) < 0) {
                 fprintf(stderr, "nono: sandbox setup failed: %s: %s\n", err.message,
