@@ -453,8 +453,9 @@ size_t ll_seccomp_render(const struct nono_plan *plan, char *buf, size_t size)
                      "  seccomp: EPERM for io_uring, new user namespaces (unshare/clone "
                      "CLONE_NEWUSER, setns), TIOCSTI/TIOCLINUX, MSG_FASTOPEN and "
                      "TCP_FASTOPEN_CONNECT, ptrace, process_vm_readv/writev, module loading, "
-                     "kexec, bpf, perf_event_open; clone3 ENOSYS; a foreign-ABI call kills the "
-                     "process\n%s",
+                     "kexec, bpf, perf_event_open, mount changes (mount, umount2, pivot_root, "
+                     "chroot, the new mount API, unshare CLONE_NEWNS); clone3 ENOSYS; a "
+                     "foreign-ABI call kills the process\n%s",
                      restricts_network(plan)
                          ? "  seccomp sockets: AF_UNIX and TCP (AF_INET/AF_INET6 SOCK_STREAM, "
                            "protocol 0 or IPPROTO_TCP) only; any other socket EPERM (UDP, raw, "
