@@ -260,6 +260,21 @@ except OSError as e:
         return [d["path"] for d in json.loads(p.stdout)["protected"]
                 if d["path"].startswith(self.home + "/")]
 
+    def run_with_home_granted(self, script):
+        """Creates every protected path under HOME (a missing one cannot be masked),
+        then runs `script` with HOME granted.  None when nono refused the grant (no
+        mount namespace here), after checking the refusal names ~/.ssh."""
+        for path in self.protected_paths_under_home():
+            if not os.path.lexists(path):
+                os.makedirs(path, exist_ok=True)
+        p = self.nono("run", "--allow", self.home, "--", "/bin/sh", "-c",
+                      "echo PAYLOAD-RAN; " + script)
+        if p.returncode == 1 and "PAYLOAD-RAN" not in p.stdout:
+            self.assertIn(".ssh", p.stderr)
+            return None
+        self.assertRan(p)
+        return p
+
     def test_a26_sensitive_files(self):
         # Not granted: unreadable.
         p = self.run_payload("cat ~/.ssh/id_rsa ~/.aws/credentials")
@@ -271,16 +286,11 @@ except OSError as e:
         p = self.nono("run", "--allow", self.home, "--", "/bin/true")
         self.assertEqual(p.returncode, 1, p.stderr)
         self.assertIn(self.home, p.stderr)
-        for path in self.protected_paths_under_home():
-            if not os.path.lexists(path):
-                os.makedirs(path, exist_ok=True)
-        p = self.nono("run", "--allow", self.home, "--", "/bin/sh", "-c",
-                      "echo PAYLOAD-RAN; cat ~/.ssh/id_rsa ~/.aws/credentials; "
-                      "echo planted > ~/.ssh/authorized_keys; echo ok > ~/work-file")
-        if p.returncode == 1 and "PAYLOAD-RAN" not in p.stdout:
-            self.assertIn(".ssh", p.stderr)  # refused: no mount namespace here
+        p = self.run_with_home_granted("cat ~/.ssh/id_rsa ~/.aws/credentials; "
+                                       "echo planted > ~/.ssh/authorized_keys; "
+                                       "echo ok > ~/work-file")
+        if p is None:
             return
-        self.assertRan(p)
         self.assertNotIn("FAKE", p.stdout)
         self.assertFalse(os.path.exists(os.path.join(self.home, ".ssh", "authorized_keys")))
         self.assertTrue(os.path.exists(os.path.join(self.home, "work-file")))
@@ -291,16 +301,10 @@ except OSError as e:
         os.rename(os.path.join(self.home, ".ssh", "id_rsa"), os.path.join(dot, "id_rsa"))
         os.rmdir(os.path.join(self.home, ".ssh"))
         os.symlink("dotfiles/ssh", os.path.join(self.home, ".ssh"))
-        for path in self.protected_paths_under_home():
-            if not os.path.lexists(path):
-                os.makedirs(path, exist_ok=True)
-        p = self.nono("run", "--allow", self.home, "--", "/bin/sh", "-c",
-                      "echo PAYLOAD-RAN; cat ~/.ssh/id_rsa ~/dotfiles/ssh/id_rsa; "
-                      "rm ~/.ssh; mkdir ~/.ssh; echo 'Host *' > ~/.ssh/config")
-        if p.returncode == 1 and "PAYLOAD-RAN" not in p.stdout:
-            self.assertIn(".ssh", p.stderr)  # refused: no mount namespace here
+        p = self.run_with_home_granted("cat ~/.ssh/id_rsa ~/dotfiles/ssh/id_rsa; "
+                                       "rm ~/.ssh; mkdir ~/.ssh; echo 'Host *' > ~/.ssh/config")
+        if p is None:
             return
-        self.assertRan(p)
         self.assertNotIn("FAKE-SSH-KEY", p.stdout)
         self.assertTrue(os.path.islink(os.path.join(self.home, ".ssh")))
         # A dangling link protects where it leads: that target could be created.
