@@ -44,6 +44,36 @@ enum nono_network_mode {
         NONO_NETWORK_PROXY = 2, /* only nono's filtering proxy */
 };
 
+/* How a credential route puts the real secret into a forwarded request. */
+enum nono_inject_mode {
+        NONO_INJECT_HEADER = 0,      /* inject_header: credential_format with {} = secret */
+        NONO_INJECT_QUERY_PARAM = 1, /* ?<inject_header>=<secret> appended to the query */
+        NONO_INJECT_BASIC_AUTH = 2,  /* Authorization: Basic base64(credential_format) */
+};
+
+/*
+ * A credential route (--credential SERVICE): the child talks plain HTTP to
+ * http://127.0.0.1:PORT/<service>/..., and the proxy forwards to `upstream` with the
+ * real secret injected, after checking the phantom token the child was given.
+ */
+struct nono_credential_route {
+        uint32_t size;
+        uint32_t inject_mode;          /* enum nono_inject_mode */
+        const char *service;           /* [a-z0-9_-]+: the path prefix /<service> */
+        const char *upstream;          /* https://api.openai.com (http only on loopback) */
+        const char *inject_header;     /* header name, or query parameter name */
+        const char *credential_format; /* "Bearer {}"; NULL means "{}" */
+        const char *env_var;           /* gets the phantom token: OPENAI_API_KEY */
+        const char *base_url_var;      /* gets the route's URL: OPENAI_BASE_URL */
+        const char *tls_ca;            /* CA bundle for the upstream; NULL: system store */
+        /* "METHOD:/path/glob" ("*" matches any method); none: every request allowed. */
+        const char *const *endpoint_rules;
+        size_t n_endpoint_rules;
+        /* The real secret, in host secret memory.  Never log, print or audit it. */
+        const char *secret;
+        size_t secret_len;
+};
+
 /* Plan flags. */
 #define NONO_PLAN_BEST_EFFORT (1u << 0) /* missing kernel features warn instead of failing */
 
@@ -75,6 +105,15 @@ struct nono_plan {
          */
         const char *const *readonly_paths;
         size_t n_readonly_paths;
+
+        /* The filtering proxy (network_mode PROXY). */
+        const struct nono_credential_route *const *routes;
+        size_t n_routes;
+        uint16_t proxy_port;                /* --proxy-port; 0 picks a free port */
+        const char *upstream_proxy;         /* --upstream-proxy host:port; NULL: direct */
+        const char *const *upstream_bypass; /* hosts reached directly despite it */
+        size_t n_upstream_bypass;
+        const char *session_id; /* names this run in audit events */
 };
 
 #ifdef __cplusplus
