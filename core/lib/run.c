@@ -15,6 +15,7 @@
 #include "groups.h"
 #include "layout.h"
 #include "loader.h"
+#include "network.h"
 #include "paths.h"
 #include "supervisor.h"
 #include "unixmed.h"
@@ -371,6 +372,7 @@ struct session {
         struct plugin *enforcer;
         uint32_t enforcer_caps; /* NONO_ENFORCER_CAP_* from probe */
         void *prepared;
+        struct network_session net;
         struct unixmed *unix_mediator; /* run only: wrap has no supervisor */
         char *exec_path;
         struct strv env;
@@ -516,6 +518,7 @@ static void degrade_network_loudly(struct plan *p)
 static void session_free(struct session *s)
 {
         unixmed_free(s->unix_mediator);
+        network_release(&s->net);
         if (s->enforcer && s->prepared)
                 s->enforcer->ops.enforcer.release(s->enforcer->state, s->prepared);
         plugin_registry_free(&s->registry);
@@ -543,6 +546,8 @@ static int session_open(struct session *s, const struct run_request *req)
                 r = load_enforcer(s, backend_of(req, &s->config));
         if (r >= 0)
                 r = review_policies(s);
+        if (r >= 0)
+                r = network_load(&s->registry, &s->plan, &s->net);
         if (r >= 0)
                 r = check_enforceable(s);
         if (r >= 0)
@@ -579,22 +584,32 @@ static int prepare_enforcer(struct session *s)
         return 0;
 }
 
-/* Child side: apply the enforcer.  Async-signal-safe: the plugin's apply promises it,
- * and the error text is copied from memory preallocated in the plugin record. */
-static int apply_enforcer(void *userdata, struct child_error *err)
+/* Async-signal-safe: copies the plugin's preallocated error text. */
+static int child_failed(const struct plugin *pl, int r, struct child_error *err)
+{
+        size_t n = 0;
+
+        for (; pl->error[n] && n + 1 < sizeof(err->message); n++)
+                err->message[n] = pl->error[n];
+        err->message[n] = '\0';
+        return r;
+}
+
+/*
+ * Child side: the network plugin first (a network namespace must be made while the
+ * process still may), then the enforcer.  Async-signal-safe: the plugins promise it.
+ */
+static int apply_sandbox(void *userdata, struct child_error *err)
 {
         struct session *s = userdata;
-        int r = s->enforcer->ops.enforcer.apply(s->enforcer->state, s->prepared);
+        int r = network_child_setup(&s->net);
 
-        if (r < 0) {
-                size_t n = 0;
-                const char *msg = s->enforcer->error;
-
-                for (; msg[n] && n + 1 < sizeof(err->message); n++)
-                        err->message[n] = msg[n];
-                err->message[n] = '\0';
-        }
-        return r;
+        if (r < 0)
+                return child_failed(s->net.plugin, r, err);
+        r = s->enforcer->ops.enforcer.apply(s->enforcer->state, s->prepared);
+        if (r < 0)
+                return child_failed(s->enforcer, r, err);
+        return 0;
 }
 
 /*
@@ -660,7 +675,7 @@ static void fill_spec(struct session *s, const struct run_request *req, struct c
         spec->argv = req->argv;
         spec->envp = s->env.items;
         spec->workdir = s->plan.workdir;
-        spec->setup = apply_enforcer;
+        spec->setup = apply_sandbox;
         spec->setup_userdata = s;
 }
 
@@ -684,8 +699,15 @@ static int session_ready(struct session *s, const struct run_request *req, struc
                 r = print_dry_run(s);
                 return r < 0 ? fail() : 0;
         }
+        if (r >= 0 && !supervised && s->plan.network_mode == NONO_NETWORK_PROXY)
+                r = nono_error(-EINVAL, "nono wrap cannot run the filtering proxy (it needs a "
+                                        "supervisor); use nono run");
         if (r >= 0)
                 r = build_child_env(&s->plan, &s->env);
+        if (r >= 0)
+                r = network_prepare(&s->net, &s->plan);
+        if (r >= 0)
+                r = network_child_env(&s->net, &s->env);
         if (r >= 0)
                 r = prepare_enforcer(s);
         if (r >= 0 && supervised)

@@ -28,6 +28,8 @@
  * grant they sit in, and which are read-only and empty.
  */
 #include "mountns.h"
+#include "errtext.h"
+#include "userns.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -181,8 +183,7 @@ struct mntns {
         struct mntns_open *open;
         size_t n_open;
         size_t cap_open;
-        char uid_map[48];
-        char gid_map[48];
+        struct userns_maps maps;
         struct mntns_op *ops;
         size_t n_ops;
         size_t cap_ops;
@@ -242,51 +243,6 @@ static int grow(const struct nono_host *h, void **items, size_t n, size_t *cap, 
         return 0;
 }
 
-/*
- * Static strings only in the child: strerror may allocate or take the locale lock,
- * and a lock held by another parent thread at fork time is never released there.
- */
-static const char *errno_text(int err)
-{
-        switch (err) {
-        case EPERM:
-                return "operation not permitted";
-        case EACCES:
-                return "permission denied";
-        case ENOENT:
-                return "no such file or directory";
-        case ENOTDIR:
-                return "not a directory";
-        case EISDIR:
-                return "is a directory";
-        case EINVAL:
-                return "invalid argument";
-        case EBUSY:
-                return "device or resource busy";
-        case ENOSYS:
-                return "not implemented by this kernel";
-        case EROFS:
-                return "read-only file system";
-        case ENOMEM:
-                return "out of memory";
-        case ENOSPC:
-                return "no space left (or too many mounts: see fs.mount-max)";
-        case ELOOP:
-                return "a symbolic link was found in the path";
-        case EMFILE:
-        case ENFILE:
-                return "too many open files";
-        case EUSERS:
-                return "too many user namespaces (user.max_user_namespaces)";
-        case ESTALE:
-                return "the path changed since the plan was made";
-        case EOVERFLOW:
-                return "the id is not mapped in the user namespace";
-        default:
-                return "unexpected error";
-        }
-}
-
 /* Child side: records the failure and returns the negative errno. */
 static int child_fail(const struct nono_host *h, const char *what, const char *path, int err)
 {
@@ -341,56 +297,13 @@ int mntns_init(const struct nono_host *host, struct mntns_state *ms)
 
 /* ---- entering the namespace (probe child and apply) ------------------------------------- */
 
-static int write_proc(const char *path, const char *text)
-{
-        size_t len = strlen(text);
-        int fd = open(path, O_WRONLY | O_CLOEXEC);
-        ssize_t n;
-        int err;
-
-        if (fd < 0)
-                return -errno;
-        n = write(fd, text, len);
-        err = errno;
-        close(fd);
-        if (n < 0)
-                return -err;
-        return (size_t)n == len ? 0 : -EIO;
-}
-
-/*
- * Writes the id maps of a fresh user namespace.  /proc/self/{uid,gid}_map belong to
- * root when the process is not dumpable (nono's supervisor is not), and root is not
- * mapped yet: be dumpable for the few writes, then restore.  The command's execve
- * resets it anyway.
- */
-static int write_id_maps(const struct nono_host *h, const char *uid_map, const char *gid_map)
-{
-        int dumpable = prctl(PR_GET_DUMPABLE, 0L, 0L, 0L, 0L);
-        int r;
-
-        if (dumpable != 1)
-                prctl(PR_SET_DUMPABLE, 1L, 0L, 0L, 0L);
-        r = write_proc("/proc/self/setgroups", "deny");
-        if (r < 0 && r != -ENOENT)
-                r = child_fail(h, "cannot write", "/proc/self/setgroups", -r);
-        else if ((r = write_proc("/proc/self/uid_map", uid_map)) < 0)
-                r = child_fail(h, "cannot write", "/proc/self/uid_map", -r);
-        else if ((r = write_proc("/proc/self/gid_map", gid_map)) < 0)
-                r = child_fail(h, "cannot write", "/proc/self/gid_map", -r);
-        if (dumpable != 1)
-                prctl(PR_SET_DUMPABLE, 0L, 0L, 0L, 0L);
-        return r;
-}
-
 /*
  * Enters a new mount namespace (and user namespace).  A positive errno when the
  * namespace could not be made (nothing was changed), 0 when inside, a negative errno
  * on a failure that leaves the process unfit to go on (a user namespace without id
  * maps).
  */
-static int enter_namespace(const struct nono_host *h, int mode, const char *uid_map,
-                           const char *gid_map)
+static int enter_namespace(const struct nono_host *h, int mode, const struct userns_maps *maps)
 {
         int flags = mode == MNTNS_USERNS ? CLONE_NEWUSER | CLONE_NEWNS : CLONE_NEWNS;
         int r;
@@ -405,9 +318,11 @@ static int enter_namespace(const struct nono_host *h, int mode, const char *uid_
                 return err;
         }
         if (mode == MNTNS_USERNS) {
-                r = write_id_maps(h, uid_map, gid_map);
+                const char *path;
+
+                r = userns_write_maps(maps, &path);
                 if (r < 0)
-                        return r;
+                        return child_fail(h, "cannot write", path, -r);
         }
         /*
          * Private: nothing made here reaches the host, nothing of the host's comes in.
@@ -438,8 +353,7 @@ static bool has_cap_sys_admin(void)
 
 struct trial {
         int mode;
-        char uid_map[48];
-        char gid_map[48];
+        struct userns_maps maps;
         int step; /* which step failed, 0 when none */
         int err;
 };
@@ -474,7 +388,7 @@ static int trial_mount_api(void)
 static int trial_child(void *arg)
 {
         struct trial *t = arg;
-        int r = enter_namespace(NULL, t->mode, t->uid_map, t->gid_map);
+        int r = enter_namespace(NULL, t->mode, &t->maps);
 
         if (r != 0) {
                 t->step = 1;
@@ -492,12 +406,6 @@ static int trial_child(void *arg)
 
 #define TRIAL_STACK_SIZE (64 * 1024)
 
-static void format_id_maps(char *uid_map, char *gid_map, size_t size)
-{
-        snprintf(uid_map, size, "%u %u 1\n", (unsigned)geteuid(), (unsigned)geteuid());
-        snprintf(gid_map, size, "%u %u 1\n", (unsigned)getegid(), (unsigned)getegid());
-}
-
 /* Tries the real thing in a short-lived child; 0 or a message in ms->reason. */
 static int run_trial(const struct nono_host *host, struct mntns_state *ms, int mode)
 {
@@ -510,7 +418,7 @@ static int run_trial(const struct nono_host *host, struct mntns_state *ms, int m
                 snprintf(ms->reason, sizeof(ms->reason), "out of memory");
                 return -ENOMEM;
         }
-        format_id_maps(t.uid_map, t.gid_map, sizeof(t.uid_map));
+        userns_maps_for_self(&t.maps);
         pid = clone(trial_child, stack + TRIAL_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, &t);
         if (pid < 0) {
                 t.step = 3;
@@ -1302,7 +1210,7 @@ static int analyse(struct analysis *a, const struct mntns_state *ms, int mode)
         if (!a->m)
                 return -ENOMEM;
         *a->m = (struct mntns){.mode = mode};
-        format_id_maps(a->m->uid_map, a->m->gid_map, sizeof(a->m->uid_map));
+        userns_maps_for_self(&a->m->maps);
         r = read_mounts(a->h, &a->mounts);
         /* Without a namespace the table only informs --dry-run. */
         if (r < 0 && (r == -ENOMEM || mode != MNTNS_UNAVAILABLE))
@@ -1568,7 +1476,7 @@ int mntns_apply(const struct nono_host *h, const struct mntns *m)
                 return 0;
         /* The working directory, to be entered again through the new mounts. */
         have_cwd = syscall(SYS_getcwd, cwd, sizeof(cwd)) > 0 && cwd[0] == '/';
-        r = enter_namespace(h, m->mode, m->uid_map, m->gid_map);
+        r = enter_namespace(h, m->mode, &m->maps);
         if (r > 0)
                 /* Not even unshare worked: fatal only for a plan that needs it. */
                 return m->needed ? -r : 0;
