@@ -546,12 +546,13 @@ static int session_open(struct session *s, const struct run_request *req)
                 r = load_enforcer(s, backend_of(req, &s->config));
         if (r >= 0)
                 r = review_policies(s);
-        if (r >= 0)
-                r = network_load(&s->registry, &s->plan, &s->net);
+
         if (r >= 0)
                 r = check_enforceable(s);
         if (r >= 0)
                 degrade_network_loudly(&s->plan);
+        if (r >= 0)
+                r = network_load(&s->registry, &s->plan, &s->net);
         return r;
 }
 
