@@ -22,6 +22,17 @@ enum {
         OPT_ALLOW_ENV,
         OPT_ALLOW_PERSISTENCE,
         OPT_ALLOW_UNIX_SOCKET,
+        OPT_BLOCK_NET,
+        OPT_NETWORK_PROFILE,
+        OPT_ALLOW_DOMAIN,
+        OPT_CREDENTIAL,
+        OPT_ALLOW_ENDPOINT,
+        OPT_PROXY_PORT,
+        OPT_LISTEN_PORT,
+        OPT_OPEN_PORT,
+        OPT_CONNECT_PORT,
+        OPT_UPSTREAM_PROXY,
+        OPT_UPSTREAM_BYPASS,
 };
 
 static const struct option run_options[] = {
@@ -40,6 +51,18 @@ static const struct option run_options[] = {
     {"allow-env", required_argument, NULL, OPT_ALLOW_ENV},
     {"allow-persistence", required_argument, NULL, OPT_ALLOW_PERSISTENCE},
     {"allow-unix-socket", required_argument, NULL, OPT_ALLOW_UNIX_SOCKET},
+    {"block-net", no_argument, NULL, OPT_BLOCK_NET},
+    {"network-profile", required_argument, NULL, OPT_NETWORK_PROFILE},
+    {"allow-domain", required_argument, NULL, OPT_ALLOW_DOMAIN},
+    {"credential", required_argument, NULL, OPT_CREDENTIAL},
+    {"proxy-credential", required_argument, NULL, OPT_CREDENTIAL},
+    {"allow-endpoint", required_argument, NULL, OPT_ALLOW_ENDPOINT},
+    {"proxy-port", required_argument, NULL, OPT_PROXY_PORT},
+    {"listen-port", required_argument, NULL, OPT_LISTEN_PORT},
+    {"open-port", required_argument, NULL, OPT_OPEN_PORT},
+    {"allow-connect-port", required_argument, NULL, OPT_CONNECT_PORT},
+    {"upstream-proxy", required_argument, NULL, OPT_UPSTREAM_PROXY},
+    {"upstream-bypass", required_argument, NULL, OPT_UPSTREAM_BYPASS},
     {"verbose", no_argument, NULL, 'v'},
     {"silent", no_argument, NULL, 's'},
     {"help", no_argument, NULL, 'h'},
@@ -71,6 +94,34 @@ static void usage(const char *cmd, FILE *out)
                 "\n"
                 "      --allow-unix-socket PATH\n"
                 "                          let the sandbox connect to the Unix socket PATH\n"
+                "\nnetwork (default: unrestricted):\n"
+                "      --block-net         no network at all\n"
+                "      --network-profile NAME\n"
+                "                          only the hosts of network profile NAME (minimal, "
+                "developer, enterprise), through nono's proxy\n"
+                "      --allow-domain HOST only HOST (or *.suffix) through nono's proxy; "
+                "repeatable\n"
+                "      --credential SERVICE\n"
+                "                          route SERVICE (openai, anthropic, gemini, github, "
+                "gitlab, or the\n"
+                "                          profile's custom_credentials) through the proxy, "
+                "which adds the\n"
+                "                          real key; the sandbox sees a phantom token "
+                "(alias --proxy-credential)\n"
+                "      --allow-endpoint SERVICE:METHOD:/path/glob\n"
+                "                          limit what a credential may be used for\n"
+                "      --proxy-port PORT   the proxy's port (default: any free port)\n"
+                "      --allow-connect-port PORT\n"
+                "                          let the sandbox connect to TCP PORT (local "
+                "services)\n"
+                "      --listen-port PORT  let the sandbox listen on TCP PORT\n"
+                "      --open-port PORT    both of the above\n"
+                "      --upstream-proxy HOST:PORT\n"
+                "                          send the proxy's outgoing connections through "
+                "HOST:PORT\n"
+                "      --upstream-bypass HOST\n"
+                "                          reach HOST directly, not through the upstream "
+                "proxy\n\n"
                 "  -v, --verbose           say more (twice: debug)\n"
                 "  -s, --silent            print errors only\n\n"
                 "NONO_ALLOW adds comma-separated --allow paths.\n",
@@ -118,6 +169,20 @@ static struct strv *list_for(struct run_request *req, int opt)
                 return &req->allow_persistence;
         case OPT_ALLOW_UNIX_SOCKET:
                 return &req->allow_unix_socket;
+        case OPT_ALLOW_DOMAIN:
+                return &req->net.allow_domain;
+        case OPT_CREDENTIAL:
+                return &req->net.credentials;
+        case OPT_ALLOW_ENDPOINT:
+                return &req->net.allow_endpoint;
+        case OPT_LISTEN_PORT:
+                return &req->net.listen_port;
+        case OPT_OPEN_PORT:
+                return &req->net.open_port;
+        case OPT_CONNECT_PORT:
+                return &req->net.connect_port;
+        case OPT_UPSTREAM_BYPASS:
+                return &req->net.upstream_bypass;
         default:
                 return NULL;
         }
@@ -149,6 +214,18 @@ static int parse_one(struct run_request *req, int opt, const char *arg, const ch
                 return 0;
         case OPT_BEST_EFFORT:
                 req->best_effort = 1;
+                return 0;
+        case OPT_BLOCK_NET:
+                req->net.block = 1;
+                return 0;
+        case OPT_NETWORK_PROFILE:
+                req->net.network_profile = arg;
+                return 0;
+        case OPT_PROXY_PORT:
+                req->net.proxy_port = arg;
+                return 0;
+        case OPT_UPSTREAM_PROXY:
+                req->net.upstream_proxy = arg;
                 return 0;
         case 'v':
                 (*verbosity)++;
@@ -211,6 +288,16 @@ int cmd_run(int argc, char **argv)
                 return r - 1;
         }
         nono_set_verbosity(verbosity);
+        if (strcmp(cmd, "proxy") == 0) {
+                if (optind < argc) {
+                        fprintf(stderr, "nono: proxy takes no command\n");
+                        run_request_free(&req);
+                        return 1;
+                }
+                r = run_proxy(&req);
+                run_request_free(&req);
+                return r;
+        }
         if (strcmp(cmd, "shell") == 0) {
                 if (optind < argc) {
                         fprintf(stderr, "nono: shell takes no command (use nono run)\n");

@@ -7,11 +7,12 @@
 #ifndef NONO_CLI_COMMANDS_H
 #define NONO_CLI_COMMANDS_H
 
-int cmd_run(int argc, char **argv);      /* run, wrap, shell */
-int cmd_profile(int argc, char **argv);  /* profile list|show|validate|groups */
-int cmd_profiles(int argc, char **argv); /* profiles export NAME */
-int cmd_plugins(int argc, char **argv);  /* plugins list */
-int cmd_setup(int argc, char **argv);    /* setup --check-only */
+int cmd_run(int argc, char **argv);        /* run, wrap, shell */
+int cmd_profile(int argc, char **argv);    /* profile list|show|validate|groups */
+int cmd_profiles(int argc, char **argv);   /* profiles export NAME */
+int cmd_plugins(int argc, char **argv);    /* plugins list */
+int cmd_setup(int argc, char **argv);      /* setup --check-only */
+int cmd_credential(int argc, char **argv); /* credential set|get|delete|list */
 
 /* Prints "nono: <msg>" for the current libnono error; returns 1. */
 int cli_fail(void);

@@ -17,10 +17,12 @@ static const struct command commands[] = {
     {"run", cmd_run, "run a command in a sandbox (supervised)"},
     {"wrap", cmd_run, "apply the sandbox to nono itself and exec the command"},
     {"shell", cmd_run, "start an interactive shell in a sandbox"},
+    {"proxy", cmd_run, "run the filtering proxy alone and print its environment"},
     {"profile", cmd_profile, "list, show, validate profiles; list groups"},
     {"profiles", cmd_profiles, "export a resolved profile as JSON"},
     {"plugins", cmd_plugins, "list the plugins nono can load"},
     {"setup", cmd_setup, "check what this machine offers a sandbox (--check-only)"},
+    {"credential", cmd_credential, "set, get, delete, list stored credentials"},
 };
 
 int cli_fail(void)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "host.h"
 
 void plan_init(struct plan *p)
 {
@@ -32,8 +33,41 @@ static void deny_free(struct nono_deny *d)
         free(d);
 }
 
+void plan_route_free(struct plan_route *r)
+{
+        if (!r)
+                return;
+        free(r->service);
+        free(r->upstream);
+        free(r->inject_header);
+        free(r->credential_format);
+        free(r->env_var);
+        free(r->base_url_var);
+        free(r->tls_ca);
+        free(r->credential_key);
+        strv_free(&r->endpoint_rules);
+        host_secret_free(r->secret);
+        free(r);
+}
+
+void plan_forget_secrets(struct plan *p)
+{
+        for (size_t i = 0; i < p->n_routes; i++) {
+                host_secret_free(p->routes[i]->secret);
+                p->routes[i]->secret = NULL;
+                p->routes[i]->secret_len = 0;
+        }
+}
+
 void plan_free(struct plan *p)
 {
+        for (size_t i = 0; i < p->n_routes; i++)
+                plan_route_free(p->routes[i]);
+        free(p->routes);
+        free(p->route_views);
+        free(p->upstream_proxy);
+        strv_free(&p->upstream_bypass);
+        free(p->session_id);
         for (size_t i = 0; i < p->n_grants; i++)
                 grant_free(p->grants[i]);
         for (size_t i = 0; i < p->n_denies; i++)
@@ -176,6 +210,36 @@ int plan_add_port(struct plan *p, int bind, uint16_t port)
         return 0;
 }
 
+struct plan_route *plan_find_route(const struct plan *p, const char *service)
+{
+        for (size_t i = 0; i < p->n_routes; i++)
+                if (strcmp(p->routes[i]->service, service) == 0)
+                        return p->routes[i];
+        return NULL;
+}
+
+int plan_add_route(struct plan *p, struct plan_route *route)
+{
+        const struct nono_credential_route **views;
+
+        if (plan_find_route(p, route->service)) {
+                plan_route_free(route);
+                return -EEXIST;
+        }
+        if (grow(&p->routes, p->n_routes, &p->cap_routes) < 0) {
+                plan_route_free(route);
+                return -ENOMEM;
+        }
+        views = realloc(p->route_views, (p->n_routes + 1) * sizeof(*views));
+        if (!views) {
+                plan_route_free(route);
+                return -ENOMEM;
+        }
+        p->route_views = views;
+        p->routes[p->n_routes++] = route;
+        return 0;
+}
+
 int plan_origin_is_group(const char *origin)
 {
         return origin && strncmp(origin, "group ", 6) == 0;
@@ -202,6 +266,30 @@ const struct nono_plan *plan_view(struct plan *p)
         v->workdir = p->workdir;
         v->readonly_paths = (const char *const *)p->readonly_paths.items;
         v->n_readonly_paths = p->readonly_paths.n;
+        for (size_t i = 0; i < p->n_routes; i++) {
+                struct plan_route *r = p->routes[i];
+
+                r->view.size = sizeof(r->view);
+                r->view.service = r->service;
+                r->view.upstream = r->upstream;
+                r->view.inject_header = r->inject_header;
+                r->view.credential_format = r->credential_format;
+                r->view.env_var = r->env_var;
+                r->view.base_url_var = r->base_url_var;
+                r->view.tls_ca = r->tls_ca;
+                r->view.endpoint_rules = (const char *const *)r->endpoint_rules.items;
+                r->view.n_endpoint_rules = r->endpoint_rules.n;
+                r->view.secret = r->secret;
+                r->view.secret_len = r->secret_len;
+                p->route_views[i] = &r->view;
+        }
+        v->routes = p->route_views;
+        v->n_routes = p->n_routes;
+        v->proxy_port = p->proxy_port;
+        v->upstream_proxy = p->upstream_proxy;
+        v->upstream_bypass = (const char *const *)p->upstream_bypass.items;
+        v->n_upstream_bypass = p->upstream_bypass.n;
+        v->session_id = p->session_id;
         return v;
 }
 
@@ -280,6 +368,28 @@ static void print_ports(FILE *out, const char *label, const uint16_t *ports, siz
         fputc('\n', out);
 }
 
+static const char *inject_mode_name(uint32_t mode)
+{
+        switch (mode) {
+        case NONO_INJECT_QUERY_PARAM:
+                return "query_param";
+        case NONO_INJECT_BASIC_AUTH:
+                return "basic_auth";
+        default:
+                return "header";
+        }
+}
+
+/* The reference to the secret, never the secret. */
+static void print_route(FILE *out, const struct plan_route *r)
+{
+        fprintf(out, "  credential %s: /%s -> %s (%s %s, secret from %s)\n", r->service, r->service,
+                r->upstream, inject_mode_name(r->view.inject_mode), r->inject_header,
+                r->credential_key);
+        for (size_t i = 0; i < r->endpoint_rules.n; i++)
+                fprintf(out, "    endpoint: %s\n", r->endpoint_rules.items[i]);
+}
+
 void plan_print(const struct plan *p, FILE *out)
 {
         if (p->profile_name)
@@ -305,6 +415,12 @@ void plan_print(const struct plan *p, FILE *out)
         fprintf(out, "network: %s\n", network_mode_name(p->network_mode));
         for (size_t i = 0; i < p->allowed_hosts.n; i++)
                 fprintf(out, "  allow host: %s\n", p->allowed_hosts.items[i]);
+        for (size_t i = 0; i < p->n_routes; i++)
+                print_route(out, p->routes[i]);
+        if (p->upstream_proxy)
+                fprintf(out, "  upstream proxy: %s\n", p->upstream_proxy);
+        for (size_t i = 0; i < p->upstream_bypass.n; i++)
+                fprintf(out, "  upstream bypass: %s\n", p->upstream_bypass.items[i]);
         print_ports(out, "tcp connect ports", p->connect_ports, p->n_connect_ports);
         print_ports(out, "tcp bind ports", p->bind_ports, p->n_bind_ports);
         for (size_t i = 0; i < p->env_set.n; i++) {
@@ -351,6 +467,23 @@ static json_t *env_set_names_to_json(const struct strv *set)
         return a;
 }
 
+static json_t *routes_to_json(const struct plan *p)
+{
+        json_t *a = json_array();
+
+        for (size_t i = 0; a && i < p->n_routes; i++) {
+                const struct plan_route *r = p->routes[i];
+
+                json_array_append_new(
+                    a, json_pack("{s:s, s:s, s:s, s:s?, s:s, s:o}", "service", r->service,
+                                 "upstream", r->upstream, "inject_mode",
+                                 inject_mode_name(r->view.inject_mode), "inject_header",
+                                 r->inject_header, "credential_key", r->credential_key,
+                                 "endpoint_rules", strv_to_json(&r->endpoint_rules)));
+        }
+        return a;
+}
+
 char *plan_to_json(const struct plan *p)
 {
         json_t *root = json_object();
@@ -378,8 +511,9 @@ char *plan_to_json(const struct plan *p)
         json_object_set_new(root, "unix_sockets", strv_to_json(&p->unix_sockets));
         json_object_set_new(
             root, "network",
-            json_pack("{s:s, s:o, s:o, s:o}", "mode", network_mode_name(p->network_mode),
-                      "allow_hosts", strv_to_json(&p->allowed_hosts), "tcp_connect_ports",
+            json_pack("{s:s, s:o, s:o, s:o, s:o}", "mode", network_mode_name(p->network_mode),
+                      "allow_hosts", strv_to_json(&p->allowed_hosts), "credentials",
+                      routes_to_json(p), "tcp_connect_ports",
                       ports_to_json(p->connect_ports, p->n_connect_ports), "tcp_bind_ports",
                       ports_to_json(p->bind_ports, p->n_bind_ports)));
         /* Values of set variables may be secrets: names only. */

@@ -14,6 +14,17 @@
 
 #include "strv.h"
 
+/* A credential route (--credential): the view plugins get, plus what the core keeps. */
+struct plan_route {
+        struct nono_credential_route view; /* strings point into the fields below */
+        char *service, *upstream, *inject_header, *credential_format;
+        char *env_var, *base_url_var, *tls_ca;
+        char *credential_key; /* the reference: env://OPENAI_API_KEY, a bare name... */
+        struct strv endpoint_rules;
+        char *secret; /* host secret memory once resolved; never printed */
+        size_t secret_len;
+};
+
 struct plan {
         struct nono_plan view;
 
@@ -42,6 +53,15 @@ struct plan {
         /* Persistence paths that do not exist yet: checked after the run. */
         struct strv persistence_watch;
 
+        /* The filtering proxy (network_mode PROXY). */
+        struct plan_route **routes;
+        size_t n_routes, cap_routes;
+        const struct nono_credential_route **route_views;
+        uint16_t proxy_port;
+        char *upstream_proxy;
+        struct strv upstream_bypass;
+        char *session_id;
+
         char *workdir;
         char *profile_name; /* the profile the plan was built from, for messages */
 };
@@ -60,6 +80,13 @@ int plan_add_deny(struct plan *p, const char *path, const char *origin);
 /* Removes every deny equal to `path` (bypass_protection); returns how many. */
 size_t plan_remove_deny(struct plan *p, const char *path);
 int plan_add_port(struct plan *p, int bind, uint16_t port);
+/* Takes ownership of `route` (also on failure).  A second route for the same service
+ * replaces nothing: -EEXIST. */
+int plan_add_route(struct plan *p, struct plan_route *route);
+struct plan_route *plan_find_route(const struct plan *p, const char *service);
+void plan_route_free(struct plan_route *r);
+/* Wipes and frees every resolved secret (the parent's copy, once the proxy has its own). */
+void plan_forget_secrets(struct plan *p);
 void plan_drop_grant(struct plan *p, size_t index);
 
 /* True for entries that come from a built-in security group (origin "group NAME"). */

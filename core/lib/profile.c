@@ -13,6 +13,7 @@
 
 #include "error.h"
 #include "jsonc.h"
+#include "names.h"
 #include "paths.h"
 
 /*
@@ -208,63 +209,12 @@ static int env_set_put(struct strv *set, const char *assignment)
         return strv_push(set, assignment);
 }
 
-static int is_alnum(char c)
-{
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-/* [A-Za-z_][A-Za-z0-9_]*, what a shell accepts. */
-static int valid_env_name(const char *s)
-{
-        if (!*s || (*s >= '0' && *s <= '9'))
-                return 0;
-        for (; *s; s++)
-                if (!is_alnum(*s) && *s != '_')
-                        return 0;
-        return 1;
-}
-
-/* A DNS name: dot-separated labels of 1-63 letters, digits and inner hyphens. */
-static int valid_dns_name(const char *s)
-{
-        size_t label = 0, total = strlen(s);
-
-        if (total == 0 || total > 253)
-                return 0;
-        for (const char *c = s;; c++) {
-                if (*c == '.' || *c == '\0') {
-                        if (label == 0 || label > 63 || c[-1] == '-')
-                                return 0;
-                        if (*c == '\0')
-                                return 1;
-                        label = 0;
-                } else if (is_alnum(*c) || (*c == '-' && label > 0)) {
-                        label++;
-                } else {
-                        return 0;
-                }
-        }
-}
-
-/* What the proxy can match: a name, "*.suffix", or an IP literal (v4 is a valid DNS
- * form already). */
-static int valid_host(const char *s)
-{
-        struct in6_addr a6;
-
-        if (inet_pton(AF_INET6, s, &a6) == 1)
-                return 1;
-        if (strncmp(s, "*.", 2) == 0)
-                s += 2;
-        return valid_dns_name(s);
-}
-
 static int valid_profile_name(const char *s)
 {
         if (!*s)
                 return 0;
         for (; *s; s++)
-                if (!is_alnum(*s) && *s != '_' && *s != '-')
+                if (!name_is_alnum(*s) && *s != '_' && *s != '-')
                         return 0;
         return 1;
 }
@@ -292,7 +242,7 @@ static int parse_hosts(const struct jsonc_path *jp, const json_t *value, struct 
         for (size_t i = 0; r == 0 && i < hosts.n; i++) {
                 char *h = hosts.items[i];
 
-                if (!valid_host(h)) {
+                if (!name_is_host_pattern(h)) {
                         r = jsonc_path_error(jp,
                                              "\"%s\": bad host \"%s\" (want a name, *.suffix "
                                              "or an IP address; no scheme, port or path)",
@@ -300,9 +250,7 @@ static int parse_hosts(const struct jsonc_path *jp, const json_t *value, struct 
                         break;
                 }
                 /* Host names are case-insensitive; keep one spelling. */
-                for (char *c = h; *c; c++)
-                        if (*c >= 'A' && *c <= 'Z')
-                                *c = (char)(*c - 'A' + 'a');
+                name_lower(h);
                 r = push_unique(out, h);
         }
         strv_free(&hosts);
@@ -315,7 +263,7 @@ static int parse_env_names(const struct jsonc_path *jp, const json_t *value, str
         int r = jsonc_get_strings(jp, value, &names);
 
         for (size_t i = 0; r == 0 && i < names.n; i++) {
-                if (!valid_env_name(names.items[i]))
+                if (!name_is_env_var(names.items[i]))
                         r = jsonc_path_error(jp, "\"%s\": bad variable name \"%s\"",
                                              jsonc_path_dotted(jp), names.items[i]);
                 else
@@ -338,7 +286,7 @@ static int parse_env_set(const struct jsonc_path *jp, json_t *value, struct strv
                 char *assignment;
                 int r;
 
-                if (!valid_env_name(name))
+                if (!name_is_env_var(name))
                         return jsonc_path_error(jp, "\"%s\": bad variable name \"%s\"",
                                                 jsonc_path_dotted(jp), name);
                 if (!json_is_string(v))
@@ -677,7 +625,7 @@ int profile_merge(struct profile *base, const struct profile *derived)
 /* ---- lookup and loading ---- */
 
 /* Data files that live next to the built-in profiles but are not profiles. */
-static const char *const not_profiles[] = {"groups"};
+static const char *const not_profiles[] = {"groups", "network-policy"};
 
 static int is_profile_name(const char *name)
 {

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "childenv.h"
 #include "config.h"
+#include "credentials.h"
 #include "error.h"
 #include "groups.h"
 #include "layout.h"
@@ -42,6 +44,7 @@ void run_request_free(struct run_request *req)
         strv_free(&req->allow_env);
         strv_free(&req->allow_persistence);
         strv_free(&req->allow_unix_socket);
+        net_request_free(&req->net);
         run_request_init(req);
 }
 
@@ -274,6 +277,8 @@ int run_build_plan(const struct run_request *req, struct plan *ret, struct profi
         if (r >= 0)
                 r = apply_flags(req, &v, ret);
         if (r >= 0)
+                r = netplan_apply(&req->net, &prof, ret);
+        if (r >= 0)
                 r = grant_workdir(req, &prof, ret);
         if (r >= 0)
                 r = strv_extend(&ret->env_allow, &req->allow_env);
@@ -501,18 +506,23 @@ static int check_enforceable(struct session *s)
 }
 
 /*
- * The filtering proxy arrives with the network plugins.  Until then a plan that asks
- * for filtering gets the strictest mode the enforcer has — no network at all — and
- * says so, rather than silently running with the network open.
+ * The real secrets of the credential routes, looked up just before the proxy starts
+ * (never for a dry run).  They go to the proxy process only.
  */
-static void degrade_network_loudly(struct plan *p)
+static int resolve_credentials(struct session *s)
 {
-        if (p->network_mode != NONO_NETWORK_PROXY)
-                return;
-        nono_warn("network filtering (allow_hosts/allow_domain) is not available in this "
-                  "build yet: blocking all network instead of allowing %zu host(s)",
-                  p->allowed_hosts.n);
-        p->network_mode = NONO_NETWORK_BLOCK;
+        for (size_t i = 0; i < s->plan.n_routes; i++) {
+                struct plan_route *rt = s->plan.routes[i];
+                const char *source = NULL;
+                int r = credential_resolve(&s->registry, &s->config, rt->credential_key,
+                                           &rt->secret, &rt->secret_len, &source);
+
+                if (r < 0)
+                        return nono_error_prefix(r, "--credential %s: ", rt->service);
+                nono_info("credential %s: secret from %s", rt->service, source ? source : "?");
+        }
+        plan_view(&s->plan);
+        return 0;
 }
 
 static void session_free(struct session *s)
@@ -546,11 +556,8 @@ static int session_open(struct session *s, const struct run_request *req)
                 r = load_enforcer(s, backend_of(req, &s->config));
         if (r >= 0)
                 r = review_policies(s);
-
         if (r >= 0)
                 r = check_enforceable(s);
-        if (r >= 0)
-                degrade_network_loudly(&s->plan);
         if (r >= 0)
                 r = network_load(&s->registry, &s->plan, &s->net);
         return r;
@@ -706,7 +713,11 @@ static int session_ready(struct session *s, const struct run_request *req, struc
         if (r >= 0)
                 r = build_child_env(&s->plan, &s->env);
         if (r >= 0)
+                r = resolve_credentials(s);
+        if (r >= 0)
                 r = network_prepare(&s->net, &s->plan);
+        /* The proxy process holds its own copy now; the supervisor keeps none. */
+        plan_forget_secrets(&s->plan);
         if (r >= 0)
                 r = network_child_env(&s->net, &s->env);
         if (r >= 0)
@@ -764,4 +775,61 @@ int run_wrap(const struct run_request *req)
         execve(spec.exec_path, spec.argv, spec.envp);
         fprintf(stderr, "nono: cannot execute %s: %s\n", spec.exec_path, strerror(errno));
         return NONO_EXIT_EXEC;
+}
+
+/* ---- nono proxy ----------------------------------------------------------------- */
+
+static int print_proxy_env(struct session *s)
+{
+        int r = network_child_env(&s->net, &s->env);
+
+        for (size_t i = 0; r >= 0 && i < s->env.n; i++)
+                printf("%s\n", s->env.items[i]);
+        fflush(stdout);
+        return r;
+}
+
+/* Serves until SIGINT or SIGTERM; the proxy process does the work. */
+static void wait_for_stop(void)
+{
+        sigset_t stop;
+        int sig;
+
+        sigemptyset(&stop);
+        sigaddset(&stop, SIGINT);
+        sigaddset(&stop, SIGTERM);
+        sigaddset(&stop, SIGHUP);
+        sigprocmask(SIG_BLOCK, &stop, NULL);
+        sigwait(&stop, &sig);
+}
+
+int run_proxy(const struct run_request *req)
+{
+        struct session s;
+        int r;
+
+        memset(&s, 0, sizeof(s));
+        r = host_config_load(&s.config);
+        if (r >= 0) {
+                plugin_registry_init(&s.registry, plugin_dir_of(&s.config), &s.config);
+                r = run_build_plan(req, &s.plan, NULL);
+        }
+        if (r >= 0 && s.plan.network_mode != NONO_NETWORK_PROXY)
+                r = nono_error(-EINVAL, "nono proxy needs hosts or credentials to serve "
+                                        "(--allow-domain, --network-profile, --credential)");
+        if (r >= 0) {
+                s.plan.flags |= NONO_PLAN_NO_CHILD;
+                r = network_load(&s.registry, &s.plan, &s.net);
+        }
+        if (r >= 0)
+                r = resolve_credentials(&s);
+        if (r >= 0)
+                r = network_prepare(&s.net, &s.plan);
+        plan_forget_secrets(&s.plan);
+        if (r >= 0)
+                r = print_proxy_env(&s);
+        if (r >= 0)
+                wait_for_stop();
+        session_free(&s);
+        return r < 0 ? fail() : 0;
 }

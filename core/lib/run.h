@@ -8,6 +8,7 @@
 #ifndef NONO_CORE_RUN_H
 #define NONO_CORE_RUN_H
 
+#include "netplan.h"
 #include "plan.h"
 #include "profile.h"
 #include "strv.h"
@@ -33,7 +34,8 @@ struct run_request {
         const char *backend;           /* --backend; NULL: nono.conf, else "landlock" */
         int best_effort;               /* missing kernel features warn instead of failing */
         int dry_run;
-        char *const *argv; /* the command; NULL-terminated */
+        struct net_request net; /* --block-net, --allow-domain, --credential, ports... */
+        char *const *argv;      /* the command; NULL-terminated */
 };
 
 void run_request_init(struct run_request *req);
@@ -54,5 +56,12 @@ int run_command(const struct run_request *req);
 /* Applies the sandbox to the calling process and execs the command; returns only on
  * failure, with an exit code. */
 int run_wrap(const struct run_request *req);
+
+/*
+ * `nono proxy`: the filtering proxy alone, for another isolation layer.  Prints the
+ * variables a client should use (NAME=value lines) and serves until SIGINT/SIGTERM.
+ * Returns the exit code.
+ */
+int run_proxy(const struct run_request *req);
 
 #endif

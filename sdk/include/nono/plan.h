@@ -76,6 +76,7 @@ struct nono_credential_route {
 
 /* Plan flags. */
 #define NONO_PLAN_BEST_EFFORT (1u << 0) /* missing kernel features warn instead of failing */
+#define NONO_PLAN_NO_CHILD    (1u << 1) /* no sandboxed child: `nono proxy` standalone */
 
 struct nono_plan {
         uint32_t size;

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What counts as a well-formed name: environment variables, DNS names, host patterns. */
+#ifndef NONO_CORE_NAMES_H
+#define NONO_CORE_NAMES_H
+
+/* ASCII letters and digits (no locale). */
+int name_is_alnum(char c);
+
+/* [A-Za-z_][A-Za-z0-9_]*, what a shell accepts as a variable name. */
+int name_is_env_var(const char *s);
+
+/* A DNS name: dot-separated labels of 1-63 letters, digits and inner hyphens. */
+int name_is_dns(const char *s);
+
+/* What the proxy can match: a name, "*.suffix", or an IP literal (IPv4 is a valid DNS
+ * form already). */
+int name_is_host_pattern(const char *s);
+
+/* Lower-cases ASCII letters in place (host names are case-insensitive). */
+void name_lower(char *s);
+
+#endif

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The proxy's allow/deny rules: see policy.h. */
+
+#include "policy.h"
+
+#include <arpa/inet.h>
+#include <fnmatch.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+/* Cloud metadata services, by name and by address, on top of all link-local addresses. */
+static const char *const metadata_names[] = {
+    "metadata.google.internal",
+    "metadata.azure.internal",
+    "metadata",
+};
+static const char *const metadata_addresses[] = {
+    "169.254.169.254",
+    "fd00:ec2::254",
+    "100.100.100.200",
+};
+
+bool policy_host_matches(const char *pattern, const char *host)
+{
+        size_t plen = strlen(pattern), hlen = strlen(host);
+
+        if (pattern[0] == '*' && pattern[1] == '.') {
+                /* "*.example.com": "a.example.com" and deeper, never "example.com". */
+                const char *suffix = pattern + 1;
+                size_t slen = plen - 1;
+
+                return hlen > slen && strcasecmp(host + hlen - slen, suffix) == 0 &&
+                       !policy_is_ip_literal(host);
+        }
+        return strcasecmp(pattern, host) == 0;
+}
+
+bool policy_is_ip_literal(const char *host)
+{
+        unsigned char buf[sizeof(struct in6_addr)];
+
+        return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+/* Parses a literal into a sockaddr; false when `host` is no literal. */
+static bool literal_address(const char *host, struct sockaddr_storage *ss)
+{
+        struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+        memset(ss, 0, sizeof(*ss));
+        if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+                in4->sin_family = AF_INET;
+                return true;
+        }
+        if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+                in6->sin6_family = AF_INET6;
+                return true;
+        }
+        return false;
+}
+
+static bool same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+        if (a->ss_family != b->ss_family)
+                return false;
+        if (a->ss_family == AF_INET)
+                return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+                              &((const struct sockaddr_in *)b)->sin_addr,
+                              sizeof(struct in_addr)) == 0;
+        return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                      &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+}
+
+static const char *check_ipv4(uint32_t a)
+{
+        struct in_addr metadata;
+
+        for (size_t i = 0; i < sizeof(metadata_addresses) / sizeof(*metadata_addresses); i++)
+                if (inet_pton(AF_INET, metadata_addresses[i], &metadata) == 1 &&
+                    metadata.s_addr == htonl(a))
+                        return "cloud metadata address";
+        if ((a & 0xffff0000u) == 0xa9fe0000u)
+                return "link-local address";
+        if (a == 0)
+                return "unspecified address";
+        return NULL;
+}
+
+const char *policy_check_address(const struct sockaddr *sa)
+{
+        if (sa->sa_family == AF_INET)
+                return check_ipv4(ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr));
+        if (sa->sa_family == AF_INET6) {
+                const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+                struct in6_addr metadata;
+
+                /* An IPv4 address in IPv6 clothes gets the IPv4 rules. */
+                if (IN6_IS_ADDR_V4MAPPED(a) || IN6_IS_ADDR_V4COMPAT(a)) {
+                        uint32_t v4;
+
+                        memcpy(&v4, &a->s6_addr[12], sizeof(v4));
+                        return check_ipv4(ntohl(v4));
+                }
+                for (size_t i = 0; i < sizeof(metadata_addresses) / sizeof(*metadata_addresses);
+                     i++)
+                        if (inet_pton(AF_INET6, metadata_addresses[i], &metadata) == 1 &&
+                            memcmp(&metadata, a, sizeof(metadata)) == 0)
+                                return "cloud metadata address";
+                if (IN6_IS_ADDR_LINKLOCAL(a))
+                        return "link-local address";
+                if (IN6_IS_ADDR_UNSPECIFIED(a))
+                        return "unspecified address";
+                return NULL;
+        }
+        return "not an IP address";
+}
+
+const char *policy_check_host(const char *const *allowed, size_t n_allowed, const char *host)
+{
+        struct sockaddr_storage target, listed;
+        const char *reason;
+
+        for (size_t i = 0; i < sizeof(metadata_names) / sizeof(*metadata_names); i++)
+                if (strcasecmp(host, metadata_names[i]) == 0)
+                        return "cloud metadata host";
+        if (literal_address(host, &target)) {
+                reason = policy_check_address((const struct sockaddr *)&target);
+                if (reason)
+                        return reason;
+                for (size_t i = 0; i < n_allowed; i++)
+                        if (literal_address(allowed[i], &listed) && same_address(&listed, &target))
+                                return NULL;
+                return "IP address not in the allow-list";
+        }
+        for (size_t i = 0; i < n_allowed; i++)
+                if (policy_host_matches(allowed[i], host))
+                        return NULL;
+        return "host not in the allow-list";
+}
+
+bool policy_endpoint_rule_valid(const char *rule)
+{
+        const char *colon = strchr(rule, ':');
+
+        if (!colon || colon == rule || colon[1] != '/')
+                return false;
+        for (const char *c = rule; c < colon; c++)
+                if (!((*c >= 'A' && *c <= 'Z') || *c == '*' || *c == '-' || *c == '_'))
+                        return false;
+        return true;
+}
+
+bool policy_endpoint_allowed(const char *const *rules, size_t n_rules, const char *method,
+                             size_t method_len, const char *path)
+{
+        if (n_rules == 0)
+                return true;
+        for (size_t i = 0; i < n_rules; i++) {
+                const char *colon = strchr(rules[i], ':');
+                size_t mlen;
+
+                if (!colon)
+                        continue;
+                mlen = (size_t)(colon - rules[i]);
+                if (!(mlen == 1 && rules[i][0] == '*') &&
+                    !(mlen == method_len && strncmp(rules[i], method, mlen) == 0))
+                        continue;
+                if (fnmatch(colon + 1, path, 0) == 0)
+                        return true;
+        }
+        return false;
+}
+
+bool policy_path_is_canonical(const char *path, size_t len)
+{
+        if (len == 0 || path[0] != '/')
+                return false;
+        for (size_t i = 0; i < len; i++) {
+                if (path[i] == '\\')
+                        return false;
+                if (path[i] == '%' && i + 2 < len) {
+                        char hex[3] = {path[i + 1], path[i + 2], '\0'};
+
+                        if (strcasecmp(hex, "2e") == 0 || strcasecmp(hex, "2f") == 0 ||
+                            strcasecmp(hex, "5c") == 0)
+                                return false;
+                }
+                if (path[i] == '/' && i > 0) {
+                        /* The segment that ends here: empty, "." or "..". */
+                        size_t start = i - 1;
+
+                        while (start > 0 && path[start] != '/')
+                                start--;
+                        if (i - start - 1 == 0 || (i - start - 1 == 1 && path[start + 1] == '.') ||
+                            (i - start - 1 == 2 && path[start + 1] == '.' &&
+                             path[start + 2] == '.'))
+                                return false;
+                }
+        }
+        {
+                /* The last segment ("/a/.." has no slash after it). */
+                size_t start = len - 1;
+
+                while (start > 0 && path[start] != '/')
+                        start--;
+                if ((len - start - 1 == 1 && path[start + 1] == '.') ||
+                    (len - start - 1 == 2 && path[start + 1] == '.' && path[start + 2] == '.'))
+                        return false;
+        }
+        return true;
+}
