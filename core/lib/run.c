@@ -395,7 +395,11 @@ static const char *backend_of(const struct run_request *req, const struct host_c
         return c->enforcer ? c->enforcer : DEFAULT_ENFORCER;
 }
 
-static int load_enforcer(struct session *s, const char *name)
+/*
+ * A dry run only renders, so an enforcer that cannot run here (seatbelt on Linux)
+ * still shows what it would apply, with the capabilities it reports for where it runs.
+ */
+static int load_enforcer(struct session *s, const char *name, int dry_run)
 {
         struct nono_enforcer_info info;
         int r = plugin_load(&s->registry, NONO_PLUGIN_ENFORCER, name, &s->enforcer);
@@ -405,6 +409,13 @@ static int load_enforcer(struct session *s, const char *name)
         memset(&info, 0, sizeof(info));
         info.size = sizeof(info);
         r = s->enforcer->ops.enforcer.probe(s->enforcer->state, &info);
+        if (r == -ENOTSUP && dry_run) {
+                nono_warn("enforcer %s cannot be applied on this machine (%s); showing what it "
+                          "would apply",
+                          name, plugin_error(s->enforcer, r));
+                s->enforcer_caps = info.capabilities;
+                return 0;
+        }
         if (r < 0)
                 return nono_error(r, "enforcer %s is not usable here: %s", name,
                                   plugin_error(s->enforcer, r));
@@ -553,7 +564,7 @@ static int session_open(struct session *s, const struct run_request *req)
         if (r >= 0)
                 r = resolve_command(req->argv[0], &s->exec_path);
         if (r >= 0)
-                r = load_enforcer(s, backend_of(req, &s->config));
+                r = load_enforcer(s, backend_of(req, &s->config), req->dry_run);
         if (r >= 0)
                 r = review_policies(s);
         if (r >= 0)

@@ -37,7 +37,11 @@ struct nono_enforcer_info {
 struct nono_enforcer_ops {
         uint32_t size;
 
-        /* Mandatory.  0 when usable, -ENOTSUP (with a message) when not. */
+        /*
+         * Mandatory.  0 when usable, -ENOTSUP (with a message) when not; then it may
+         * still fill *ret_info with what the backend offers where it runs, which
+         * --dry-run uses to render the plan anyway.
+         */
         int (*probe)(void *state, struct nono_enforcer_info *ret_info);
         /* Mandatory.  Builds everything apply needs; *ret_prepared is the plugin's. */
         int (*prepare)(void *state, const struct nono_plan *plan, void **ret_prepared);
