@@ -13,6 +13,7 @@
 #include "config.h"
 #include "error.h"
 #include "groups.h"
+#include "hygiene.h"
 #include "layout.h"
 #include "loader.h"
 #include "paths.h"
@@ -238,8 +239,7 @@ static int add_persistence_paths(const struct run_request *req, const struct var
         return r;
 }
 
-/* nono's own configuration and state are never reachable from inside. */
-static int protect_own_state(const struct vars *v, struct plan *p)
+int run_protect_own_state(const struct vars *v, struct plan *p)
 {
         int r = paths_deny(p, v, "$XDG_CONFIG_HOME/nono", "nono's configuration");
 
@@ -277,7 +277,7 @@ int run_build_plan(const struct run_request *req, struct plan *ret, struct profi
         if (r >= 0)
                 r = strv_extend(&ret->env_allow, &req->allow_env);
         if (r >= 0)
-                r = protect_own_state(&v, ret);
+                r = run_protect_own_state(&v, ret);
         if (r >= 0)
                 r = add_persistence_paths(req, &v, ret);
         /* Whether a grant may contain a protected path depends on the enforcer (see
@@ -379,13 +379,6 @@ struct session {
 static const char *plugin_dir_of(const struct host_config *c)
 {
         return c->plugin_dir ? c->plugin_dir : layout_get()->plugin_dir;
-}
-
-static const char *backend_of(const struct run_request *req, const struct host_config *c)
-{
-        if (req->backend)
-                return req->backend;
-        return c->enforcer ? c->enforcer : DEFAULT_ENFORCER;
 }
 
 static int load_enforcer(struct session *s, const char *name)
@@ -525,28 +518,52 @@ static void session_free(struct session *s)
         free(s->exec_path);
 }
 
+static int session_load_config(struct session *s)
+{
+        int r = host_config_load(&s->config);
+
+        if (r >= 0)
+                plugin_registry_init(&s->registry, plugin_dir_of(&s->config), &s->config);
+        return r;
+}
+
+/* The enforcer, then the policy modules' review of the plan; sets *ret_stage to the
+ * step that failed. */
+static int session_review(struct session *s, const char *backend, enum run_stage *ret_stage)
+{
+        int r;
+
+        *ret_stage = RUN_STAGE_PLUGIN;
+        r = load_enforcer(
+            s, backend ? backend : (s->config.enforcer ? s->config.enforcer : DEFAULT_ENFORCER));
+        if (r >= 0) {
+                *ret_stage = RUN_STAGE_POLICY;
+                r = review_policies(s);
+        }
+        if (r >= 0) {
+                *ret_stage = RUN_STAGE_PLAN;
+                r = check_enforceable(s);
+        }
+        if (r >= 0)
+                degrade_network_loudly(&s->plan);
+        return r;
+}
+
 static int session_open(struct session *s, const struct run_request *req)
 {
+        enum run_stage stage;
         int r;
 
         memset(s, 0, sizeof(*s));
         if (!req->argv || !req->argv[0])
                 return nono_error(-EINVAL, "no command given (nono run [OPTIONS] -- COMMAND)");
-        r = host_config_load(&s->config);
-        if (r < 0)
-                return r;
-        plugin_registry_init(&s->registry, plugin_dir_of(&s->config), &s->config);
-        r = run_build_plan(req, &s->plan, NULL);
+        r = session_load_config(s);
+        if (r >= 0)
+                r = run_build_plan(req, &s->plan, NULL);
         if (r >= 0)
                 r = resolve_command(req->argv[0], &s->exec_path);
         if (r >= 0)
-                r = load_enforcer(s, backend_of(req, &s->config));
-        if (r >= 0)
-                r = review_policies(s);
-        if (r >= 0)
-                r = check_enforceable(s);
-        if (r >= 0)
-                degrade_network_loudly(&s->plan);
+                r = session_review(s, req->backend, &stage);
         return r;
 }
 
@@ -741,4 +758,86 @@ int run_wrap(const struct run_request *req)
         execve(spec.exec_path, spec.argv, spec.envp);
         fprintf(stderr, "nono: cannot execute %s: %s\n", spec.exec_path, strerror(errno));
         return NONO_EXIT_EXEC;
+}
+
+/* ---- plan-based sessions (the SDK) ------------------------------------------------ */
+
+int run_session_open(struct plan *plan, const char *backend, struct session **ret,
+                     enum run_stage *ret_stage)
+{
+        struct session *s = calloc(1, sizeof(*s));
+        int r;
+
+        *ret_stage = RUN_STAGE_CONFIG;
+        if (!s) {
+                plan_free(plan);
+                return -ENOMEM;
+        }
+        s->plan = *plan;
+        plan_init(plan);
+        r = session_load_config(s);
+        if (r >= 0)
+                r = session_review(s, backend, ret_stage);
+        if (r >= 0) {
+                *ret_stage = RUN_STAGE_PREPARE;
+                r = prepare_enforcer(s);
+        }
+        if (r < 0) {
+                run_session_free(s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+int run_session_apply_self(struct session *s)
+{
+        struct child_error err;
+        int r;
+
+        memset(&err, 0, sizeof(err));
+        r = apply_enforcer(s, &err);
+        if (r >= 0)
+                r = hygiene_apply(&err);
+        if (r < 0)
+                return nono_error(r, "cannot apply the sandbox: %s", err.message);
+        return 0;
+}
+
+int run_session_exec(struct session *s, char *const *argv, char *const *envp, int timeout_ms,
+                     size_t max_output, struct captured_result *res, enum run_stage *ret_stage)
+{
+        struct child_spec spec;
+        int r;
+
+        memset(res, 0, sizeof(*res));
+        *ret_stage = RUN_STAGE_EXEC;
+        r = resolve_command(argv[0], &s->exec_path);
+        if (r < 0)
+                return r;
+        *ret_stage = RUN_STAGE_APPLY;
+        r = childenv_build(&s->plan, envp, &s->env, NULL);
+        if (r < 0)
+                return r;
+        memset(&spec, 0, sizeof(spec));
+        spec.exec_path = s->exec_path;
+        spec.argv = argv;
+        spec.envp = s->env.items;
+        spec.workdir = s->plan.workdir;
+        spec.setup = apply_enforcer;
+        spec.setup_userdata = s;
+        return supervisor_run_captured(&spec, timeout_ms, max_output, res);
+}
+
+const struct plan *run_session_plan(const struct session *s)
+{
+        return &s->plan;
+}
+
+void run_session_free(struct session *s)
+{
+        if (!s)
+                return;
+        session_free(s);
+        free(s);
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -306,17 +308,38 @@ static struct pty_relay *relay_detach(struct pty_relay *pty)
  * answers the Unix-socket mediator.  With neither, the plain wait in the caller is
  * enough.
  */
-static void supervise(pid_t pid, struct pty_relay *pty, struct unixmed *med)
+/* Milliseconds left until `deadline` (CLOCK_MONOTONIC); -1 without a deadline. */
+static int remaining_ms(const struct timespec *deadline)
+{
+        struct timespec now;
+        long long ms;
+
+        if (!deadline)
+                return -1;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
+             (deadline->tv_nsec - now.tv_nsec) / 1000000;
+        if (ms <= 0)
+                return 0;
+        return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/*
+ * Returns 1 when the command was killed because `deadline` (NULL: none) passed.
+ */
+static int supervise(pid_t pid, struct pty_relay *pty, struct unixmed *med,
+                     const struct timespec *deadline)
 {
         int stdin_open = pty != NULL;
+        int timed_out = 0;
 
-        if (!pty && !med)
-                return;
+        if (!pty && !med && !deadline)
+                return 0;
         /* Without the loop nobody relays the pty or answers the mediator, and the
          * child would block for ever: end it rather than hang. */
         if (start_wakeups() < 0) {
                 kill(pid, SIGKILL);
-                return;
+                return 0;
         }
         if (pty)
                 pty_relay_begin(pty);
@@ -327,9 +350,15 @@ static void supervise(pid_t pid, struct pty_relay *pty, struct unixmed *med)
                     {stdin_open ? STDIN_FILENO : -1, POLLIN, 0},
                     {med ? unixmed_fd(med) : -1, POLLIN, 0},
                 };
+                int n = poll(fds, 4, remaining_ms(deadline));
 
-                if (poll(fds, 4, -1) < 0 && errno != EINTR) {
+                if (n < 0 && errno != EINTR) {
                         kill(pid, SIGKILL);
+                        break;
+                }
+                if (n == 0 && remaining_ms(deadline) == 0) {
+                        kill(pid, SIGKILL);
+                        timed_out = 1;
                         break;
                 }
                 if (fds[0].revents)
@@ -354,6 +383,7 @@ static void supervise(pid_t pid, struct pty_relay *pty, struct unixmed *med)
         if (pty)
                 pty_relay_end(pty);
         stop_wakeups();
+        return timed_out;
 }
 
 /* Reads the child's failure report; 0 when exec succeeded (the pipe closed empty). */
@@ -513,7 +543,7 @@ int supervisor_run(const struct child_spec *spec)
                                   "the command may not create any (socketpair still works)");
                         med = NULL;
                 }
-                supervise(pid, interactive ? &pty : NULL, med);
+                supervise(pid, interactive ? &pty : NULL, med, NULL);
         }
         if (interactive)
                 pty_relay_close(&pty);
@@ -527,4 +557,236 @@ int supervisor_run(const struct child_spec *spec)
         if (failed)
                 return report_child_failure(&err);
         return exit_code_of(status);
+}
+
+/* ---- captured runs (the SDK's sandboxed_exec) ------------------------------------- */
+
+/* What the reaper tells the caller once the sandbox has ended. */
+struct reaper_report {
+        int failed; /* read_child_report: err holds the child's failure */
+        int status; /* the command's wait status */
+        int timed_out;
+        int wait_error; /* positive errno when waiting failed */
+        struct child_error err;
+};
+
+static void reset_all_signals(void)
+{
+        struct sigaction sa;
+        sigset_t none;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = SIG_DFL;
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        sigaction(sig, &sa, NULL);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Only the report pipe is left: the host's descriptors must not be held open by us
+ * (a host waiting for EOF on a pipe of its own would wait for the sandbox). */
+static void close_all_but(int keep)
+{
+        if (keep > 3)
+                syscall(SYS_close_range, 3U, (unsigned)keep - 1, 0U);
+        syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0U);
+}
+
+static int redirect_stdio(int in, int out, int err)
+{
+        return dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
+                       dup2(err, STDERR_FILENO) < 0
+                   ? -1
+                   : 0;
+}
+
+/*
+ * The reaper: a process of its own between the host and the sandbox, so that
+ * everything the CLI's supervisor does to the whole process (subreaper, killing every
+ * child, signal dispositions) stays in it and ends with it.  Never returns.
+ */
+static void reaper_main(const struct child_spec *spec, const struct capture_fds *fds,
+                        int timeout_ms, pid_t host)
+{
+        struct reaper_report rep;
+        struct timespec deadline;
+        int pipefd[2];
+        pid_t self = getpid();
+        pid_t pid;
+        ssize_t ignored;
+
+        memset(&rep, 0, sizeof(rep));
+        reset_all_signals();
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != host)
+                _exit(NONO_EXIT_ERROR);
+        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        if (redirect_stdio(fds->stdin_fd, fds->stdout_fd, fds->stderr_fd) < 0 ||
+            pipe2(pipefd, O_CLOEXEC) < 0)
+                _exit(NONO_EXIT_ERROR);
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += timeout_ms / 1000;
+        deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (deadline.tv_nsec >= 1000000000L) {
+                deadline.tv_sec++;
+                deadline.tv_nsec -= 1000000000L;
+        }
+        pid = spawn_child(spec, pipefd, self, NULL);
+        if (pid < 0)
+                _exit(NONO_EXIT_ERROR);
+        close(pipefd[1]);
+        rep.failed = read_child_report(pipefd[0], &rep.err);
+        close(pipefd[0]);
+        close_all_but(fds->report_fd);
+        if (!rep.failed)
+                rep.timed_out = supervise(pid, NULL, NULL, timeout_ms > 0 ? &deadline : NULL);
+        rep.wait_error = -wait_child(pid, &rep.status);
+        kill_leftovers(0);
+        ignored = write(fds->report_fd, &rep, sizeof(rep));
+        (void)ignored;
+        _exit(0);
+}
+
+static int append_output(struct captured_stream *c, const char *buf, size_t n, size_t max)
+{
+        size_t room = max > c->len ? max - c->len : 0;
+        char *grown;
+
+        if (n > room) {
+                c->truncated = 1;
+                n = room;
+        }
+        if (n == 0)
+                return 0;
+        grown = realloc(c->data, c->len + n + 1);
+        if (!grown)
+                return -ENOMEM;
+        memcpy(grown + c->len, buf, n);
+        c->len += n;
+        grown[c->len] = '\0';
+        c->data = grown;
+        return 0;
+}
+
+/* Reads one ready descriptor; returns 0 at EOF (the caller stops polling it). */
+static int read_ready(int fd, struct captured_stream *c, size_t max, int *ret_err)
+{
+        char buf[16384];
+        ssize_t n = read(fd, buf, sizeof(buf));
+
+        if (n < 0)
+                return errno == EINTR || errno == EAGAIN ? 1 : 0;
+        if (n > 0 && append_output(c, buf, (size_t)n, max) < 0)
+                *ret_err = -ENOMEM;
+        return n > 0;
+}
+
+/* Collects stdout, stderr and the report until every writer has gone. */
+static int collect(int out_fd, int err_fd, int report_fd, size_t max, struct captured_result *res,
+                   struct reaper_report *rep)
+{
+        struct pollfd fds[3] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}, {report_fd, POLLIN, 0}};
+        size_t got = 0;
+        int err = 0;
+
+        while (fds[0].fd >= 0 || fds[1].fd >= 0 || fds[2].fd >= 0) {
+                if (poll(fds, 3, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                for (int i = 0; i < 2; i++)
+                        if (fds[i].revents && !read_ready(fds[i].fd, &res->out[i], max, &err))
+                                fds[i].fd = -1;
+                if (fds[2].revents) {
+                        ssize_t n = read(report_fd, (char *)rep + got, sizeof(*rep) - got);
+
+                        if (n > 0)
+                                got += (size_t)n;
+                        else if (n == 0 || errno != EINTR)
+                                fds[2].fd = -1;
+                }
+        }
+        if (err < 0)
+                return err;
+        return got == sizeof(*rep) ? 0 : -EPIPE;
+}
+
+static void close_pair(int p[2])
+{
+        if (p[0] >= 0)
+                close(p[0]);
+        if (p[1] >= 0)
+                close(p[1]);
+        p[0] = p[1] = -1;
+}
+
+static int fill_result(const struct reaper_report *rep, struct captured_result *res)
+{
+        res->timed_out = rep->timed_out;
+        if (rep->failed) {
+                res->child_failed = rep->err.stage;
+                res->child_error = rep->err;
+                return rep->err.stage == CHILD_STAGE_EXEC ? NONO_EXIT_EXEC : NONO_EXIT_SETUP;
+        }
+        if (rep->wait_error)
+                return nono_error(-rep->wait_error, "cannot wait for the sandboxed command: %s",
+                                  strerror(rep->wait_error));
+        res->exit_code = exit_code_of(rep->status);
+        return 0;
+}
+
+int supervisor_run_captured(const struct child_spec *spec, int timeout_ms, size_t max_output,
+                            struct captured_result *res)
+{
+        int out[2] = {-1, -1}, err[2] = {-1, -1}, report[2] = {-1, -1};
+        struct reaper_report rep;
+        struct capture_fds fds;
+        int devnull, status, r;
+        pid_t host = getpid(), pid;
+
+        memset(res, 0, sizeof(*res));
+        memset(&rep, 0, sizeof(rep));
+        devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (devnull < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
+            pipe2(report, O_CLOEXEC) < 0) {
+                r = nono_error(-errno, "cannot create pipes for the command: %s", strerror(errno));
+                goto out;
+        }
+        fds = (struct capture_fds){devnull, out[1], err[1], report[1]};
+        pid = fork();
+        if (pid < 0) {
+                r = nono_error(-errno, "cannot start the sandbox: %s", strerror(errno));
+                goto out;
+        }
+        if (pid == 0)
+                reaper_main(spec, &fds, timeout_ms, host);
+        close(out[1]);
+        close(err[1]);
+        close(report[1]);
+        out[1] = err[1] = report[1] = -1;
+        r = collect(out[0], err[0], report[0], max_output, res, &rep);
+        /* The reaper has written its report (or died): it exits right after. */
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (r == -EPIPE)
+                r = nono_error(-EIO, "the sandbox's supervisor ended without a report");
+        else if (r < 0)
+                r = nono_error(r, "cannot collect the command's output: %s", strerror(-r));
+        else
+                r = fill_result(&rep, res);
+out:
+        if (devnull >= 0)
+                close(devnull);
+        close_pair(out);
+        close_pair(err);
+        close_pair(report);
+        return r;
+}
+
+void captured_result_free(struct captured_result *res)
+{
+        free(res->out[0].data);
+        free(res->out[1].data);
+        memset(res, 0, sizeof(*res));
 }
