@@ -417,7 +417,7 @@ static void test_exec_failures(void)
 
 static void test_exec_output_limit(void)
 {
-        const char *argv[] = {"sh", "-c", "head -c 100000 /dev/zero", NULL};
+        const char *argv[] = {"sh", "-c", "yes | head -c 100000", NULL};
         struct nono_exec_options opt;
         struct nono_exec_result *res = NULL;
         nono_caps *caps = granted_caps();
