@@ -26,7 +26,7 @@ import sys
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence, Union
 
-from ._lib import ExecOptions, ExecResultC, VerdictC, lib as _lib
+from ._lib import ExecOptions, ExecResultC, VerdictC, lib as _c
 
 __all__ = [
     "AccessMode",
@@ -115,8 +115,8 @@ _KINDS: dict[int, type[NonoError]] = {
 def _check(rc: int) -> None:
     if rc >= 0:
         return
-    message = (_lib.nono_last_error() or b"").decode(errors="replace")
-    cls = _KINDS.get(_lib.nono_last_error_kind(), NonoError)
+    message = (_c.nono_last_error() or b"").decode(errors="replace")
+    cls = _KINDS.get(_c.nono_last_error_kind(), NonoError)
     raise cls(message or os.strerror(-rc), -rc)
 
 
@@ -174,7 +174,7 @@ class CapabilitySet:
     do not change it from two threads at once."""
 
     def __init__(self) -> None:
-        handle = _lib.nono_caps_new()
+        handle = _c.nono_caps_new()
         if not handle:
             raise NonoError("out of memory", _errno.ENOMEM)
         self._handle: int | None = handle
@@ -188,7 +188,7 @@ class CapabilitySet:
         """Frees the set now (otherwise when it is garbage-collected)."""
         handle, self._handle = getattr(self, "_handle", None), None
         if handle:
-            _lib.nono_caps_free(handle)
+            _c.nono_caps_free(handle)
 
     def __enter__(self) -> CapabilitySet:
         return self
@@ -208,35 +208,35 @@ class CapabilitySet:
 
     def allow_path(self, path: PathLike, mode: AccessMode = AccessMode.READ) -> CapabilitySet:
         """Grants an existing directory tree with `mode`."""
-        return self._call(_lib.nono_caps_allow_path, _path(path), _mode(mode))
+        return self._call(_c.nono_caps_allow_path, _path(path), _mode(mode))
 
     def allow_file(self, path: PathLike, mode: AccessMode = AccessMode.READ) -> CapabilitySet:
         """Grants one existing file (not a directory) with `mode`."""
-        return self._call(_lib.nono_caps_allow_file, _path(path), _mode(mode))
+        return self._call(_c.nono_caps_allow_file, _path(path), _mode(mode))
 
     def add_group(self, name: str) -> CapabilitySet:
         """Adds a built-in security group ("python_runtime", "system_write_linux")."""
-        return self._call(_lib.nono_caps_add_group, _text(name, "group"))
+        return self._call(_c.nono_caps_add_group, _text(name, "group"))
 
     def deny_path(self, path: PathLike) -> CapabilitySet:
         """Protects an absolute path: unreachable even inside a granted directory."""
-        return self._call(_lib.nono_caps_deny_path, _path(path))
+        return self._call(_c.nono_caps_deny_path, _path(path))
 
     def block_network(self) -> CapabilitySet:
         """No network at all (Unix sockets excepted)."""
-        return self._call(_lib.nono_caps_block_network)
+        return self._call(_c.nono_caps_block_network)
 
     def allow_env(self, name: str) -> CapabilitySet:
         """Passes a variable sandboxed_exec would otherwise scrub (*_TOKEN, ...)."""
-        return self._call(_lib.nono_caps_allow_env, _text(name, "name"))
+        return self._call(_c.nono_caps_allow_env, _text(name, "name"))
 
     def deny_env(self, name: str) -> CapabilitySet:
         """Removes a variable from sandboxed_exec's environment."""
-        return self._call(_lib.nono_caps_deny_env, _text(name, "name"))
+        return self._call(_c.nono_caps_deny_env, _text(name, "name"))
 
     def set_env(self, name: str, value: str) -> CapabilitySet:
         """Sets a variable in sandboxed_exec's environment."""
-        return self._call(_lib.nono_caps_set_env, _text(name, "name"), _text(value, "value"))
+        return self._call(_c.nono_caps_set_env, _text(name, "name"), _text(value, "value"))
 
     def _copy(self) -> CapabilitySet:
         copy = CapabilitySet()
@@ -248,7 +248,7 @@ class CapabilitySet:
         """Would a sandbox of this set get `mode` on `path`, and why (policy modules
         not consulted)?"""
         out = VerdictC(size=ctypes.sizeof(VerdictC))
-        _check(_lib.nono_query_path(self._live(), _path(path), _mode(mode), ctypes.byref(out)))
+        _check(_c.nono_query_path(self._live(), _path(path), _mode(mode), ctypes.byref(out)))
         return _verdict(out)
 
     def query_host(self, host: str, port: int = 443) -> Verdict:
@@ -256,7 +256,7 @@ class CapabilitySet:
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise InvalidArgumentError("port must be an int in 0..65535", _errno.EINVAL)
         out = VerdictC(size=ctypes.sizeof(VerdictC))
-        _check(_lib.nono_query_host(self._live(), _text(host, "host"), port, ctypes.byref(out)))
+        _check(_c.nono_query_host(self._live(), _text(host, "host"), port, ctypes.byref(out)))
         return _verdict(out)
 
 
@@ -296,12 +296,12 @@ def apply(caps: CapabilitySet, *, allow_python: bool = True) -> None:
     only the calling one): apply before starting threads."""
     caps = _check_caps(caps)
     if not allow_python:
-        _check(_lib.nono_apply(caps._live()))
+        _check(_c.nono_apply(caps._live()))
         return
     with caps._copy() as effective:
         for d in _python_dirs():
             effective.allow_path(d, AccessMode.READ)
-        _check(_lib.nono_apply(effective._live()))
+        _check(_c.nono_apply(effective._live()))
 
 
 @dataclass(frozen=True)
@@ -376,7 +376,7 @@ def sandboxed_exec(
         max_output=max_output or 0,
     )
     out = ctypes.POINTER(ExecResultC)()
-    _check(_lib.nono_sandboxed_exec(caps._live(), ctypes.byref(options), ctypes.byref(out)))
+    _check(_c.nono_sandboxed_exec(caps._live(), ctypes.byref(options), ctypes.byref(out)))
     try:
         r = out.contents
         return ExecResult(
@@ -388,9 +388,9 @@ def sandboxed_exec(
             stderr_truncated=bool(r.stderr_truncated),
         )
     finally:
-        _lib.nono_exec_result_free(out)
+        _c.nono_exec_result_free(out)
 
 
 def library_version() -> str:
     """The version of the libnono in use."""
-    return _lib.nono_version().decode()
+    return _c.nono_version().decode()
