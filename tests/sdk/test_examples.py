@@ -147,6 +147,29 @@ class InstalledSdk(unittest.TestCase):
         self.assertRegex(p.stdout, r"credential\s+file\s+1\.0\.0\s+1\.0")
         self.assertRegex(p.stdout, r"policy\s+org\s+1\.0\.0\s+1\.0")
 
+    def test_plugin_of_another_abi_major_is_refused(self):
+        # The installed policy-org with its descriptor's abi_major patched to 2, next to
+        # a copy of the landlock enforcer: "NONO" magic, then major 1, minor 0.
+        other = os.path.join(self.root, "plugins-abi2")
+        os.makedirs(other, exist_ok=True)
+        for name in ("nono-enforcer-landlock.so", "nono-policy-org.so"):
+            shutil.copy(os.path.join(self.plugins, name), other)
+        path = os.path.join(other, "nono-policy-org.so")
+        with open(path, "rb") as f:
+            data = f.read()
+        desc = b"ONON\x01\x00"
+        self.assertEqual(data.count(desc), 1)
+        with open(path, "wb") as f:
+            f.write(data.replace(desc, b"ONON\x02\x00"))
+        conf = os.path.join(self.root, "abi2.conf")
+        with open(conf, "w") as f:
+            f.write(f'plugin_dir = "{other}";\npolicy_modules = ["org"];\n')
+        self.profile("offline-abi", '{"network": {"block": true}}')
+        p = run([NONO, "run", "-p", "offline-abi", "--", "true"], env=self.env(conf))
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("plugin ABI 2.0, host ABI 1.0: the major versions differ", p.stderr)
+        self.assertIn("nono-policy-org.so", p.stderr)
+
     # ---- cred-file ------------------------------------------------------------------
 
     def lookup(self, ref, mode):
