@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -130,9 +131,19 @@ static long count_threads(void)
         return n;
 }
 
+/* Waits until joined threads are gone: a thread the caller has joined (Python's
+ * Thread.join returns when its state is released) may still exist for a moment. */
+#define THREAD_EXIT_WAIT_MS 200
+
 static int check_single_threaded(void)
 {
+        struct timespec tick = {0, 10 * 1000000L};
         long n = count_threads();
+
+        for (int waited = 0; n > 1 && waited < THREAD_EXIT_WAIT_MS; waited += 10) {
+                nanosleep(&tick, NULL);
+                n = count_threads();
+        }
 
         if (n < 0)
                 return nono_error(-EIO, "cannot count this process's threads (/proc/self/status)");

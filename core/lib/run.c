@@ -804,9 +804,20 @@ int run_session_apply_self(struct session *s)
         return 0;
 }
 
+/* In sandboxed_exec's reaper (a copy of the session): the mediator it supervises. */
+static int prepare_mediator_for(void *userdata, struct unixmed **ret)
+{
+        struct session *s = userdata;
+        int r = prepare_unix_mediator(s);
+
+        *ret = s->unix_mediator;
+        return r;
+}
+
 int run_session_exec(struct session *s, char *const *argv, char *const *envp, int timeout_ms,
                      size_t max_output, struct captured_result *res, enum run_stage *ret_stage)
 {
+        struct capture_options opts;
         struct child_spec spec;
         int r;
 
@@ -826,7 +837,11 @@ int run_session_exec(struct session *s, char *const *argv, char *const *envp, in
         spec.workdir = s->plan.workdir;
         spec.setup = apply_enforcer;
         spec.setup_userdata = s;
-        return supervisor_run_captured(&spec, timeout_ms, max_output, res);
+        opts.timeout_ms = timeout_ms;
+        opts.max_output = max_output;
+        opts.prepare_mediator = prepare_mediator_for;
+        opts.userdata = s;
+        return supervisor_run_captured(&spec, &opts, res);
 }
 
 const struct plan *run_session_plan(const struct session *s)

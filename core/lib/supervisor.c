@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "supervisor.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -584,13 +585,48 @@ static void reset_all_signals(void)
         sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* Only the report pipe is left: the host's descriptors must not be held open by us
- * (a host waiting for EOF on a pipe of its own would wait for the sandbox). */
-static void close_all_but(int keep)
+/* The descriptors open now (inherited from the host), in *ret (malloc'ed). */
+static int list_open_fds(int **ret, size_t *ret_n)
 {
-        if (keep > 3)
-                syscall(SYS_close_range, 3U, (unsigned)keep - 1, 0U);
-        syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0U);
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *e;
+        size_t n = 0, cap = 0;
+        int *fds = NULL;
+
+        if (!d)
+                return -errno;
+        while ((e = readdir(d))) {
+                int fd = atoi(e->d_name);
+                int *grown;
+
+                if (e->d_name[0] == '.' || fd == dirfd(d))
+                        continue;
+                if (n == cap) {
+                        cap = cap ? 2 * cap : 64;
+                        grown = realloc(fds, cap * sizeof(*fds));
+                        if (!grown) {
+                                free(fds);
+                                closedir(d);
+                                return -ENOMEM;
+                        }
+                        fds = grown;
+                }
+                fds[n++] = fd;
+        }
+        closedir(d);
+        *ret = fds;
+        *ret_n = n;
+        return 0;
+}
+
+/* Closes what the host left us but stdio and `keep`: a host waiting for EOF on a pipe
+ * of its own must not wait for the sandbox.  What the reaper opened itself (the
+ * mediator's channels) stays. */
+static void close_inherited(const int *fds, size_t n, int keep)
+{
+        for (size_t i = 0; i < n; i++)
+                if (fds[i] > STDERR_FILENO && fds[i] != keep)
+                        close(fds[i]);
 }
 
 static int redirect_stdio(int in, int out, int err)
@@ -601,19 +637,85 @@ static int redirect_stdio(int in, int out, int err)
                    : 0;
 }
 
+static void deadline_after(int timeout_ms, struct timespec *ret)
+{
+        clock_gettime(CLOCK_MONOTONIC, ret);
+        ret->tv_sec += timeout_ms / 1000;
+        ret->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (ret->tv_nsec >= 1000000000L) {
+                ret->tv_sec++;
+                ret->tv_nsec -= 1000000000L;
+        }
+}
+
+/* A setup failure of the reaper itself, reported like the child's. */
+static void reaper_fail(struct reaper_report *rep, int err, const char *what)
+{
+        rep->failed = 1;
+        rep->err.stage = CHILD_STAGE_SETUP;
+        rep->err.err = -err;
+        snprintf(rep->err.message, sizeof(rep->err.message), "%s", what);
+}
+
+/* Runs the command and supervises it; fills *rep. */
+static void reaper_run(const struct child_spec *spec, const struct capture_options *opts,
+                       int report_fd, struct reaper_report *rep)
+{
+        struct child_spec local = *spec;
+        struct unixmed *med = NULL;
+        struct timespec deadline;
+        size_t n_inherited = 0;
+        int *inherited = NULL;
+        int pipefd[2], r;
+        pid_t pid;
+
+        r = list_open_fds(&inherited, &n_inherited);
+        if (r >= 0 && opts->prepare_mediator) {
+                /* Here, not in the host: the mediator's helper is our child. */
+                r = opts->prepare_mediator(opts->userdata, &med);
+                if (r < 0)
+                        reaper_fail(rep, r, nono_errmsg());
+        }
+        if (r < 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
+                if (!rep->failed)
+                        reaper_fail(rep, -errno, "cannot start the sandbox");
+                free(inherited);
+                return;
+        }
+        local.unix_mediator = med;
+        deadline_after(opts->timeout_ms, &deadline);
+        pid = spawn_child(&local, pipefd, getpid(), NULL);
+        close(pipefd[1]);
+        if (pid < 0) {
+                reaper_fail(rep, -errno, "cannot start the sandbox");
+                close(pipefd[0]);
+                free(inherited);
+                return;
+        }
+        rep->failed = read_child_report(pipefd[0], &rep->err);
+        close(pipefd[0]);
+        close_inherited(inherited, n_inherited, report_fd);
+        free(inherited);
+        /* No listener: inside another nono, the child fell back to no Unix sockets. */
+        if (med && (rep->failed || unixmed_parent_attach(med) < 0))
+                med = NULL;
+        if (!rep->failed)
+                rep->timed_out = supervise(pid, NULL, med, opts->timeout_ms > 0 ? &deadline : NULL);
+        rep->wait_error = -wait_child(pid, &rep->status);
+        /* Whatever the command left behind, and the mediator's helper. */
+        kill_leftovers(0);
+}
+
 /*
  * The reaper: a process of its own between the host and the sandbox, so that
  * everything the CLI's supervisor does to the whole process (subreaper, killing every
- * child, signal dispositions) stays in it and ends with it.  Never returns.
+ * child, signal dispositions) stays in it and ends with it.  A fork of the host: glibc
+ * makes malloc usable again after fork, which the mediator needs.  Never returns.
  */
-static void reaper_main(const struct child_spec *spec, const struct capture_fds *fds,
-                        int timeout_ms, pid_t host)
+static void reaper_main(const struct child_spec *spec, const struct capture_options *opts,
+                        const struct capture_fds *fds, pid_t host)
 {
         struct reaper_report rep;
-        struct timespec deadline;
-        int pipefd[2];
-        pid_t self = getpid();
-        pid_t pid;
         ssize_t ignored;
 
         memset(&rep, 0, sizeof(rep));
@@ -621,27 +723,9 @@ static void reaper_main(const struct child_spec *spec, const struct capture_fds 
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != host)
                 _exit(NONO_EXIT_ERROR);
         prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-        if (redirect_stdio(fds->stdin_fd, fds->stdout_fd, fds->stderr_fd) < 0 ||
-            pipe2(pipefd, O_CLOEXEC) < 0)
+        if (redirect_stdio(fds->stdin_fd, fds->stdout_fd, fds->stderr_fd) < 0)
                 _exit(NONO_EXIT_ERROR);
-        clock_gettime(CLOCK_MONOTONIC, &deadline);
-        deadline.tv_sec += timeout_ms / 1000;
-        deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-                deadline.tv_sec++;
-                deadline.tv_nsec -= 1000000000L;
-        }
-        pid = spawn_child(spec, pipefd, self, NULL);
-        if (pid < 0)
-                _exit(NONO_EXIT_ERROR);
-        close(pipefd[1]);
-        rep.failed = read_child_report(pipefd[0], &rep.err);
-        close(pipefd[0]);
-        close_all_but(fds->report_fd);
-        if (!rep.failed)
-                rep.timed_out = supervise(pid, NULL, NULL, timeout_ms > 0 ? &deadline : NULL);
-        rep.wait_error = -wait_child(pid, &rep.status);
-        kill_leftovers(0);
+        reaper_run(spec, opts, fds->report_fd, &rep);
         ignored = write(fds->report_fd, &rep, sizeof(rep));
         (void)ignored;
         _exit(0);
@@ -736,7 +820,7 @@ static int fill_result(const struct reaper_report *rep, struct captured_result *
         return 0;
 }
 
-int supervisor_run_captured(const struct child_spec *spec, int timeout_ms, size_t max_output,
+int supervisor_run_captured(const struct child_spec *spec, const struct capture_options *opts,
                             struct captured_result *res)
 {
         int out[2] = {-1, -1}, err[2] = {-1, -1}, report[2] = {-1, -1};
@@ -760,12 +844,12 @@ int supervisor_run_captured(const struct child_spec *spec, int timeout_ms, size_
                 goto out;
         }
         if (pid == 0)
-                reaper_main(spec, &fds, timeout_ms, host);
+                reaper_main(spec, opts, &fds, host);
         close(out[1]);
         close(err[1]);
         close(report[1]);
         out[1] = err[1] = report[1] = -1;
-        r = collect(out[0], err[0], report[0], max_output, res, &rep);
+        r = collect(out[0], err[0], report[0], opts->max_output, res, &rep);
         /* The reaper has written its report (or died): it exits right after. */
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;

@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -435,6 +437,50 @@ static void test_exec_output_limit(void)
         nono_caps_free(caps);
 }
 
+static int listen_unix(const char *path)
+{
+        struct sockaddr_un addr = {.sun_family = AF_UNIX};
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+        if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 4) < 0)
+                return -1;
+        return fd;
+}
+
+/* As under nono run, pathname sockets outside the write grants cannot be connected. */
+static void test_exec_mediates_unix_sockets(void)
+{
+        static const char probe[] = "import socket, sys\n"
+                                    "for path in sys.argv[1:]:\n"
+                                    "    s = socket.socket(socket.AF_UNIX)\n"
+                                    "    try:\n"
+                                    "        s.connect(path); print('CONNECTED')\n"
+                                    "    except OSError as e:\n"
+                                    "        print('REFUSED', e.errno)\n";
+        char inside[4200], out[4200];
+        const char *argv[] = {"/usr/bin/python3", "-c", probe, inside, out, NULL};
+        nono_caps *caps = granted_caps();
+        struct nono_exec_result *res;
+        int a, b;
+
+        snprintf(inside, sizeof(inside), "%s/in.sock", granted);
+        snprintf(out, sizeof(out), "%s/out.sock", outside);
+        a = listen_unix(inside);
+        b = listen_unix(out);
+        CU_ASSERT_FATAL(a >= 0 && b >= 0);
+        res = exec_in(caps, argv, NULL, NULL, 0);
+        CU_ASSERT_FATAL(res != NULL);
+        CU_ASSERT_EQUAL(res->exit_code, 0);
+        CU_ASSERT_STRING_EQUAL(res->stdout_data, "CONNECTED\nREFUSED 13\n");
+        nono_exec_result_free(res);
+        nono_caps_free(caps);
+        close(a);
+        close(b);
+        unlink(inside);
+        unlink(out);
+}
+
 /* ---- apply (in forked children: it is irrevocable) ---------------------------------- */
 
 static int child_status(pid_t pid)
@@ -537,6 +583,7 @@ int main(void)
             {"exec_leaves_host_alone", test_exec_leaves_host_alone},
             {"exec_failures", test_exec_failures},
             {"exec_output_limit", test_exec_output_limit},
+            {"exec_mediates_unix_sockets", test_exec_mediates_unix_sockets},
             {"apply", test_apply},
             {"apply_refuses_threads", test_apply_refuses_threads},
         };

@@ -141,7 +141,8 @@ int nono_apply(const nono_caps *caps);
 /* Options of nono_sandboxed_exec.  Zero every field you do not set. */
 struct nono_exec_options {
         uint32_t size; /* sizeof(struct nono_exec_options) */
-        /* The command, NULL-terminated; argv[0] is looked up in PATH.  Required. */
+        /* The command, NULL-terminated; argv[0] is looked up in the caller's PATH
+         * (getenv), not in envp's.  Required. */
         const char *const *argv;
         /* Its working directory; NULL: the caller's current directory. */
         const char *cwd;
@@ -176,8 +177,9 @@ struct nono_exec_result {
  * Runs a command in a sandboxed child and waits for it: stdin is /dev/null, stdout
  * and stderr are captured.  Nothing process-wide changes in the caller: the child is
  * supervised by a helper process of its own, which also makes sure nothing the
- * command started outlives it (a daemon it forked is killed when it exits).  Pathname
- * Unix sockets are not mediated as in `nono run` (as in `nono wrap`).
+ * command started outlives it (a daemon it forked is killed when it exits).  As under
+ * `nono run`, connecting to a pathname Unix socket outside the write grants fails with
+ * EACCES (docker.sock, the ssh agent, D-Bus).
  *
  * Returns 0 and *ret (the caller's, free with nono_exec_result_free) when the command
  * ran, whatever its exit code; a negative errno when it could not: a policy refusal
