@@ -93,19 +93,23 @@ void nono_caps_free(nono_caps *caps);
  * from the current directory; symlinks are resolved now, so later changes to them do
  * not change the grant.  Granting the same path again widens its access.  -EINVAL
  * for a bad argument, -ENOENT, -ENOTDIR or -EISDIR for the path.
+ * Ownership: `path` is copied.  Threads: modifies caps (one thread at a time).
  */
 int nono_caps_allow_path(nono_caps *caps, const char *path, uint32_t access);
 int nono_caps_allow_file(nono_caps *caps, const char *path, uint32_t access);
 
 /* Adds a built-in security group by name (`nono profile groups` lists them:
- * "python_runtime", "system_write_linux", ...).  -ENOENT for an unknown group. */
+ * "python_runtime", "system_write_linux", ...).  -ENOENT for an unknown group.
+ * Ownership: `group` is copied.  Threads: modifies caps (one thread at a time). */
 int nono_caps_add_group(nono_caps *caps, const char *group);
 
 /* Protects a path (absolute; it need not exist): it stays unreachable even inside a
- * granted directory; a grant inside it is refused when the set is used. */
+ * granted directory; a grant inside it is refused when the set is used.
+ * Ownership: `path` is copied.  Threads: modifies caps (one thread at a time). */
 int nono_caps_deny_path(nono_caps *caps, const char *path);
 
-/* No network at all: no TCP connect or bind, no non-TCP sockets but Unix ones. */
+/* No network at all: no TCP connect or bind, no non-TCP sockets but Unix ones.
+ * Threads: modifies caps (one thread at a time). */
 int nono_caps_block_network(nono_caps *caps);
 
 /*
@@ -114,6 +118,8 @@ int nono_caps_block_network(nono_caps *caps);
  * `nono run`: variables that inject code (LD_PRELOAD, PYTHONSTARTUP, ...) and those
  * that look like secrets (*_API_KEY, *_TOKEN, AWS_*, ...) are removed unless allowed
  * by name; deny removes more; set adds NAME=value.  Names: [A-Za-z_][A-Za-z0-9_]*.
+ * Ownership: `name` and `value` are copied (a value never appears in a message).
+ * Threads: modifies caps (one thread at a time).
  */
 int nono_caps_allow_env(nono_caps *caps, const char *name);
 int nono_caps_deny_env(nono_caps *caps, const char *name);
@@ -134,7 +140,8 @@ int nono_caps_set_env(nono_caps *caps, const char *name, const char *value);
  *
  * On failure before anything was applied the process is unchanged; a failure while
  * applying (rare: the kernel refusing a prepared step) leaves it partly confined,
- * never less than before.  Returns 0 or a negative errno.
+ * never less than before.  Returns 0 or a negative errno.  Ownership: caps is only
+ * read; free it whenever you like.
  */
 int nono_apply(const nono_caps *caps);
 
@@ -190,7 +197,7 @@ struct nono_exec_result {
  */
 int nono_sandboxed_exec(const nono_caps *caps, const struct nono_exec_options *options,
                         struct nono_exec_result **ret);
-/* NULL is fine. */
+/* Frees a result and its buffers; NULL is fine.  Any thread. */
 void nono_exec_result_free(struct nono_exec_result *result);
 
 /* ---- queries ------------------------------------------------------------------------------ */
@@ -223,6 +230,8 @@ struct nono_verdict {
  * answer reflects the set as given (policy modules are not consulted) and the
  * kernel's view of paths (symlinks resolved).  Returns 0 and fills *ret.  Read-only
  * on caps.
+ * Threads: concurrent queries on an unmodified caps are fine.  Ownership: only *ret
+ * is written.
  */
 int nono_query_path(const nono_caps *caps, const char *path, uint32_t access,
                     struct nono_verdict *ret);
@@ -230,6 +239,7 @@ int nono_query_path(const nono_caps *caps, const char *path, uint32_t access,
 /*
  * Would a connection to `host`:`port` be allowed?  With the network unrestricted or
  * blocked the answer does not depend on the host.  Returns 0 and fills *ret.
+ * Threads and ownership as nono_query_path.
  */
 int nono_query_host(const nono_caps *caps, const char *host, uint16_t port,
                     struct nono_verdict *ret);
