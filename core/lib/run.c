@@ -15,6 +15,7 @@
 #include "credentials.h"
 #include "error.h"
 #include "groups.h"
+#include "hygiene.h"
 #include "layout.h"
 #include "loader.h"
 #include "network.h"
@@ -242,8 +243,7 @@ static int add_persistence_paths(const struct run_request *req, const struct var
         return r;
 }
 
-/* nono's own configuration and state are never reachable from inside. */
-static int protect_own_state(const struct vars *v, struct plan *p)
+int run_protect_own_state(const struct vars *v, struct plan *p)
 {
         int r = paths_deny(p, v, "$XDG_CONFIG_HOME/nono", "nono's configuration");
 
@@ -283,7 +283,7 @@ int run_build_plan(const struct run_request *req, struct plan *ret, struct profi
         if (r >= 0)
                 r = strv_extend(&ret->env_allow, &req->allow_env);
         if (r >= 0)
-                r = protect_own_state(&v, ret);
+                r = run_protect_own_state(&v, ret);
         if (r >= 0)
                 r = add_persistence_paths(req, &v, ret);
         /* Whether a grant may contain a protected path depends on the enforcer (see
@@ -388,10 +388,11 @@ static const char *plugin_dir_of(const struct host_config *c)
         return c->plugin_dir ? c->plugin_dir : layout_get()->plugin_dir;
 }
 
-static const char *backend_of(const struct run_request *req, const struct host_config *c)
+/* --backend (or the SDK's choice), else nono.conf, else landlock. */
+static const char *backend_of(const char *requested, const struct host_config *c)
 {
-        if (req->backend)
-                return req->backend;
+        if (requested)
+                return requested;
         return c->enforcer ? c->enforcer : DEFAULT_ENFORCER;
 }
 
@@ -549,28 +550,54 @@ static void session_free(struct session *s)
         free(s->exec_path);
 }
 
+static int session_load_config(struct session *s)
+{
+        int r = host_config_load(&s->config);
+
+        if (r >= 0)
+                plugin_registry_init(&s->registry, plugin_dir_of(&s->config), &s->config);
+        return r;
+}
+
+/* The enforcer, then the policy modules' review of the plan; sets *ret_stage to the
+ * step that failed. */
+static int session_review(struct session *s, const char *backend, int dry_run,
+                          enum run_stage *ret_stage)
+{
+        int r;
+
+        *ret_stage = RUN_STAGE_PLUGIN;
+        r = load_enforcer(s, backend, dry_run);
+        if (r >= 0) {
+                *ret_stage = RUN_STAGE_POLICY;
+                r = review_policies(s);
+        }
+        if (r >= 0) {
+                *ret_stage = RUN_STAGE_PLAN;
+                r = check_enforceable(s);
+        }
+        if (r >= 0) {
+                *ret_stage = RUN_STAGE_PLUGIN;
+                r = network_load(&s->registry, &s->plan, &s->net);
+        }
+        return r;
+}
+
 static int session_open(struct session *s, const struct run_request *req)
 {
+        enum run_stage stage;
         int r;
 
         memset(s, 0, sizeof(*s));
         if (!req->argv || !req->argv[0])
                 return nono_error(-EINVAL, "no command given (nono run [OPTIONS] -- COMMAND)");
-        r = host_config_load(&s->config);
-        if (r < 0)
-                return r;
-        plugin_registry_init(&s->registry, plugin_dir_of(&s->config), &s->config);
-        r = run_build_plan(req, &s->plan, NULL);
+        r = session_load_config(s);
+        if (r >= 0)
+                r = run_build_plan(req, &s->plan, NULL);
         if (r >= 0)
                 r = resolve_command(req->argv[0], &s->exec_path);
         if (r >= 0)
-                r = load_enforcer(s, backend_of(req, &s->config), req->dry_run);
-        if (r >= 0)
-                r = review_policies(s);
-        if (r >= 0)
-                r = check_enforceable(s);
-        if (r >= 0)
-                r = network_load(&s->registry, &s->plan, &s->net);
+                r = session_review(s, backend_of(req->backend, &s->config), req->dry_run, &stage);
         return r;
 }
 
@@ -843,4 +870,103 @@ int run_proxy(const struct run_request *req)
                 wait_for_stop();
         session_free(&s);
         return r < 0 ? fail() : 0;
+}
+
+/* ---- plan-based sessions (the SDK) ------------------------------------------------ */
+
+int run_session_open(struct plan *plan, const char *backend, struct session **ret,
+                     enum run_stage *ret_stage)
+{
+        struct session *s = calloc(1, sizeof(*s));
+        int r;
+
+        *ret_stage = RUN_STAGE_CONFIG;
+        if (!s) {
+                plan_free(plan);
+                return -ENOMEM;
+        }
+        s->plan = *plan;
+        plan_init(plan);
+        r = session_load_config(s);
+        if (r >= 0)
+                r = session_review(s, backend_of(backend, &s->config), 0, ret_stage);
+        if (r >= 0) {
+                *ret_stage = RUN_STAGE_PREPARE;
+                r = network_prepare(&s->net, &s->plan);
+        }
+        if (r >= 0)
+                r = prepare_enforcer(s);
+        if (r < 0) {
+                run_session_free(s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+int run_session_apply_self(struct session *s)
+{
+        struct child_error err;
+        int r;
+
+        memset(&err, 0, sizeof(err));
+        r = apply_sandbox(s, &err);
+        if (r >= 0)
+                r = hygiene_apply(&err);
+        if (r < 0)
+                return nono_error(r, "cannot apply the sandbox: %s", err.message);
+        return 0;
+}
+
+/* In sandboxed_exec's reaper (a copy of the session): the mediator it supervises. */
+static int prepare_mediator_for(void *userdata, struct unixmed **ret)
+{
+        struct session *s = userdata;
+        int r = prepare_unix_mediator(s);
+
+        *ret = s->unix_mediator;
+        return r;
+}
+
+int run_session_exec(struct session *s, char *const *argv, char *const *envp, int timeout_ms,
+                     size_t max_output, struct captured_result *res, enum run_stage *ret_stage)
+{
+        struct capture_options opts;
+        struct child_spec spec;
+        int r;
+
+        memset(res, 0, sizeof(*res));
+        *ret_stage = RUN_STAGE_EXEC;
+        r = resolve_command(argv[0], &s->exec_path);
+        if (r < 0)
+                return r;
+        *ret_stage = RUN_STAGE_APPLY;
+        r = childenv_build(&s->plan, envp, &s->env, NULL);
+        if (r < 0)
+                return r;
+        memset(&spec, 0, sizeof(spec));
+        spec.exec_path = s->exec_path;
+        spec.argv = argv;
+        spec.envp = s->env.items;
+        spec.workdir = s->plan.workdir;
+        spec.setup = apply_sandbox;
+        spec.setup_userdata = s;
+        opts.timeout_ms = timeout_ms;
+        opts.max_output = max_output;
+        opts.prepare_mediator = prepare_mediator_for;
+        opts.userdata = s;
+        return supervisor_run_captured(&spec, &opts, res);
+}
+
+const struct plan *run_session_plan(const struct session *s)
+{
+        return &s->plan;
+}
+
+void run_session_free(struct session *s)
+{
+        if (!s)
+                return;
+        session_free(s);
+        free(s);
 }
