@@ -17,7 +17,7 @@ import textwrap
 import threading
 import time
 
-from nonotest import SYSTEM_PYTHON, TEST_UID, SandboxTestCase, main
+from nonotest import NONO, SYSTEM_PYTHON, SandboxTestCase, as_test_user, main
 
 UPSTREAM_ADDR = "127.0.0.2"
 REAL_KEY = "sk-real-" + os.urandom(12).hex()
@@ -286,7 +286,6 @@ class ProxyMode(NetworkTestCase):
 
     def test_standalone_proxy_prints_its_environment(self):
         self.give_to_test_user()
-        from nonotest import NONO, as_test_user
         proc = subprocess.Popen(as_test_user([NONO, "proxy", "--allow-domain", UPSTREAM_ADDR]),
                                 env=self.env(), stdout=subprocess.PIPE, text=True)
         try:
@@ -302,6 +301,12 @@ class ProxyMode(NetworkTestCase):
                                   url], capture_output=True, text=True)
             self.assertEqual(out.stdout, "200", out.stderr)
             self.assertEqual(self.upstream.requests[-1]["path"], "/standalone")
+            # The proxy process confined itself (Landlock needs no_new_privs first).
+            children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
+                                      text=True).stdout.split()
+            self.assertEqual(len(children), 1, children)
+            with open(f"/proc/{children[0]}/status") as f:
+                self.assertIn("NoNewPrivs:\t1", f.read())
         finally:
             proc.terminate()
             self.assertEqual(proc.wait(timeout=10), 0)
@@ -362,7 +367,6 @@ class Credentials(NetworkTestCase):
     def test_child_environ_checked_from_outside(self):
         prof = self.credential_profile(f"http://{UPSTREAM_ADDR}:{self.upstream.port}")
         self.give_to_test_user()
-        from nonotest import NONO, as_test_user
         marker = os.path.join(self.ws, "ready")
         proc = subprocess.Popen(as_test_user([NONO, "run", "--allow-cwd", "-p", prof,
                                               "--credential", "test", "--", "/bin/sh", "-c",
