@@ -368,9 +368,10 @@ class Credentials(NetworkTestCase):
         prof = self.credential_profile(f"http://{UPSTREAM_ADDR}:{self.upstream.port}")
         self.give_to_test_user()
         marker = os.path.join(self.ws, "ready")
+        nap = f"30.{os.getpid()}{int(time.monotonic() * 1000) % 1000}"  # findable, ours only
         proc = subprocess.Popen(as_test_user([NONO, "run", "--allow-cwd", "-p", prof,
                                               "--credential", "test", "--", "/bin/sh", "-c",
-                                              f"touch {marker}; exec sleep 30"]),
+                                              f"touch {marker}; exec sleep {nap}"]),
                                 cwd=self.ws, env=self.env(TEST_REAL_KEY=REAL_KEY),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
@@ -378,7 +379,7 @@ class Credentials(NetworkTestCase):
             while not os.path.exists(marker) and time.monotonic() < deadline:
                 time.sleep(0.05)
             self.assertTrue(os.path.exists(marker), "the sandboxed command did not start")
-            sleeper = subprocess.run(["pgrep", "-f", "-x", "sleep 30"], capture_output=True,
+            sleeper = subprocess.run(["pgrep", "-f", "-x", f"sleep {nap}"], capture_output=True,
                                      text=True).stdout.split()
             self.assertTrue(sleeper)
             for pid in sleeper:
