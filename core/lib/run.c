@@ -2,20 +2,28 @@
 #include "run.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "childenv.h"
 #include "config.h"
+#include "diagnostics.h"
 #include "error.h"
 #include "groups.h"
+#include "host.h"
 #include "layout.h"
 #include "loader.h"
+#include "nono-build-config.h"
 #include "paths.h"
+#include "planfd.h"
+#include "redact.h"
 #include "supervisor.h"
 #include "unixmed.h"
 #include "vars.h"
@@ -374,6 +382,10 @@ struct session {
         struct unixmed *unix_mediator; /* run only: wrap has no supervisor */
         char *exec_path;
         struct strv env;
+        char *plan_json;             /* what the child may read (planfd) and the audit log */
+        int plan_fd;                 /* the sealed plan for `nono why --self`; > 2 when set */
+        struct audit_session *audit; /* run only; NULL when off or unavailable */
+        struct timespec started;
 };
 
 static const char *plugin_dir_of(const struct host_config *c)
@@ -515,6 +527,12 @@ static void degrade_network_loudly(struct plan *p)
 
 static void session_free(struct session *s)
 {
+        if (s->audit)
+                host_set_audit_sink(NULL, NULL);
+        audit_session_close(s->audit);
+        if (s->plan_fd > 2)
+                close(s->plan_fd);
+        free(s->plan_json);
         unixmed_free(s->unix_mediator);
         if (s->enforcer && s->prepared)
                 s->enforcer->ops.enforcer.release(s->enforcer->state, s->prepared);
@@ -636,20 +654,146 @@ static void report_created_persistence(const struct plan *p)
                                   p->persistence_watch.items[i]);
 }
 
-/* After the run: what the mediator refused, with the flag that would allow it. */
-static void report_unix_denials(const struct session *s)
-{
-        struct unixmed_denial d[4];
-        size_t n;
+/* ---- the plan for the child, and the audit log ------------------------------------ */
 
-        if (!s->unix_mediator || unixmed_denied_total(s->unix_mediator) == 0)
+/* NAME=value in the child's environment, replacing one inherited from an outer nono. */
+static int set_child_env(struct strv *env, const char *name, char *entry)
+{
+        size_t len = strlen(name);
+
+        if (!entry)
+                return -ENOMEM;
+        for (size_t i = 0; i < env->n; i++)
+                if (strncmp(env->items[i], name, len) == 0 && env->items[i][len] == '=') {
+                        free(env->items[i]);
+                        env->items[i] = entry;
+                        return 0;
+                }
+        return strv_push_owned(env, entry);
+}
+
+/* The plan, sealed read-only, for `nono why --self` inside the sandbox. */
+static int publish_plan(struct session *s)
+{
+        int fd, r;
+
+        s->plan_json = plan_to_json(&s->plan);
+        if (!s->plan_json)
+                return -ENOMEM;
+        r = planfd_create(s->plan_json, &fd);
+        if (r < 0)
+                return r;
+        /* Above stdio even when nono was started with one of them closed: the child keeps
+         * descriptors > 2 only. */
+        if (fd < 3) {
+                int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+
+                close(fd);
+                if (high < 0)
+                        return nono_error(-errno, "cannot move the plan file: %s", strerror(errno));
+                fd = high;
+        }
+        s->plan_fd = fd;
+        return set_child_env(&s->env, PLANFD_ENV, nono_asprintf(PLANFD_ENV "=%d", fd));
+}
+
+/* Plugin events (proxy decisions, ...) go to the session's log, tagged with the plugin. */
+static int log_plugin_event(const char *plugin, const char *type, const char *json_fields,
+                            void *userdata)
+{
+        json_t *fields = json_loads(json_fields, 0, NULL);
+        int r;
+
+        if (!fields)
+                return -EINVAL;
+        json_object_set_new(fields, "plugin", json_string(plugin));
+        r = audit_event(userdata, type, fields);
+        json_decref(fields);
+        return r;
+}
+
+static int log_start(struct session *s, const struct run_request *req, const char *backend)
+{
+        json_t *plan = json_loads(s->plan_json, 0, NULL);
+        json_t *start = json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:i, s:i, s:s}", "session",
+                                  audit_session_id(s->audit), "argv", redact_argv_json(req->argv),
+                                  "command", s->exec_path, "profile", s->plan.profile_name,
+                                  "workdir", s->plan.workdir, "backend", backend, "pid",
+                                  (int)getpid(), "uid", (int)getuid(), "nono", NONO_VERSION);
+        int r = start ? audit_event(s->audit, "session.start", start) : -ENOMEM;
+
+        if (r >= 0)
+                r = plan ? audit_event(s->audit, "plan", json_pack("{s:O}", "plan", plan))
+                         : -ENOMEM;
+        json_decref(start);
+        json_decref(plan);
+        return r;
+}
+
+/* Opens the session's audit log (nono.conf audit.enabled, on by default).  An audit log
+ * that cannot be written is a warning, not a reason to refuse the run. */
+static void start_audit(struct session *s, const struct run_request *req)
+{
+        char *root = NULL;
+        int r;
+
+        clock_gettime(CLOCK_MONOTONIC, &s->started);
+        if (s->config.audit_disabled)
                 return;
-        n = unixmed_denials(s->unix_mediator, d, sizeof(d) / sizeof(d[0]));
-        for (size_t i = 0; i < n; i++)
-                nono_warn("refused a connection to the Unix socket %s (allow it with "
-                          "--allow-unix-socket %s)",
-                          d[i].resolved[0] ? d[i].resolved : d[i].requested,
-                          d[i].resolved[0] ? d[i].resolved : d[i].requested);
+        r = audit_root(&root);
+        if (r >= 0)
+                r = audit_session_open(root, s->config.audit_syslog, &s->audit);
+        if (r >= 0)
+                r = log_start(s, req, backend_of(req, &s->config));
+        free(root);
+        if (r < 0) {
+                nono_warn("no audit log for this run: %s", nono_errmsg());
+                audit_session_close(s->audit);
+                s->audit = NULL;
+                return;
+        }
+        host_set_audit_sink(log_plugin_event, s->audit);
+}
+
+static long elapsed_ms(const struct timespec *since)
+{
+        struct timespec now;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (long)(now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+static void log_end(struct session *s, const struct diagnostics *d)
+{
+        json_t *denials = diagnostics_denials_json(d);
+        json_t *end = json_pack("{s:i, s:I, s:I}", "exit_code", d->exit_code, "duration_ms",
+                                (json_int_t)elapsed_ms(&s->started), "denied_total",
+                                (json_int_t)d->denied_total);
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < json_array_size(denials); i++)
+                r = audit_event(s->audit, "denied", json_array_get(denials, i));
+        if (r >= 0)
+                r = end ? audit_event(s->audit, "session.end", end) : -ENOMEM;
+        if (r < 0)
+                nono_warn("the audit log of this run is incomplete: %s", nono_errmsg());
+        json_decref(denials);
+        json_decref(end);
+}
+
+/* After the run: the denial report (unless turned off) and the end of the audit log. */
+static void finish_run(struct session *s, const struct run_request *req, int exit_code)
+{
+        struct diagnostics d;
+
+        if (diagnostics_collect(&d, exit_code, s->unix_mediator) < 0)
+                nono_warn("cannot report what the sandbox refused: out of memory");
+        else if (!req->no_diagnostics &&
+                 (req->diagnostics_json || nono_verbosity() > NONO_VERBOSITY_SILENT))
+                diagnostics_print(&d, req->diagnostics_json, stderr);
+        if (s->audit)
+                log_end(s, &d);
+        diagnostics_free(&d);
 }
 
 static void fill_spec(struct session *s, const struct run_request *req, struct child_spec *spec)
@@ -662,6 +806,7 @@ static void fill_spec(struct session *s, const struct run_request *req, struct c
         spec->workdir = s->plan.workdir;
         spec->setup = apply_enforcer;
         spec->setup_userdata = s;
+        spec->keep_fd = s->plan_fd;
 }
 
 static int fail(void)
@@ -687,6 +832,10 @@ static int session_ready(struct session *s, const struct run_request *req, struc
         if (r >= 0)
                 r = build_child_env(&s->plan, &s->env);
         if (r >= 0)
+                r = publish_plan(s);
+        if (r >= 0 && supervised)
+                start_audit(s, req);
+        if (r >= 0)
                 r = prepare_enforcer(s);
         if (r >= 0 && supervised)
                 r = prepare_unix_mediator(s);
@@ -709,7 +858,7 @@ int run_command(const struct run_request *req)
                 r = supervisor_run(&spec);
                 if (r < 0)
                         r = fail();
-                report_unix_denials(&s);
+                finish_run(&s, req, r);
                 report_created_persistence(&s.plan);
         }
         session_free(&s);

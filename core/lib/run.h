@@ -33,7 +33,9 @@ struct run_request {
         const char *backend;           /* --backend; NULL: nono.conf, else "landlock" */
         int best_effort;               /* missing kernel features warn instead of failing */
         int dry_run;
-        char *const *argv; /* the command; NULL-terminated */
+        int no_diagnostics;   /* --no-diagnostics: no denial report after the run */
+        int diagnostics_json; /* --diagnostics-json: the report as one JSON object */
+        char *const *argv;    /* the command; NULL-terminated */
 };
 
 void run_request_init(struct run_request *req);
