@@ -763,12 +763,14 @@ static long elapsed_ms(const struct timespec *since)
         return (long)(now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
 }
 
-static void log_end(struct session *s, const struct diagnostics *d)
+/* The last event: how the run ended (`d` NULL: it never started; `error` says why). */
+static void log_end(struct session *s, int exit_code, const struct diagnostics *d,
+                    const char *error)
 {
-        json_t *denials = diagnostics_denials_json(d);
-        json_t *end = json_pack("{s:i, s:I, s:I}", "exit_code", d->exit_code, "duration_ms",
+        json_t *denials = d ? diagnostics_denials_json(d) : json_array();
+        json_t *end = json_pack("{s:i, s:I, s:I, s:s*}", "exit_code", exit_code, "duration_ms",
                                 (json_int_t)elapsed_ms(&s->started), "denied_total",
-                                (json_int_t)d->denied_total);
+                                (json_int_t)(d ? d->denied_total : 0), "error", error);
         int r = 0;
 
         for (size_t i = 0; r >= 0 && i < json_array_size(denials); i++)
@@ -792,7 +794,7 @@ static void finish_run(struct session *s, const struct run_request *req, int exi
                  (req->diagnostics_json || nono_verbosity() > NONO_VERBOSITY_SILENT))
                 diagnostics_print(&d, req->diagnostics_json, stderr);
         if (s->audit)
-                log_end(s, &d);
+                log_end(s, exit_code, &d, NULL);
         diagnostics_free(&d);
 }
 
@@ -860,6 +862,8 @@ int run_command(const struct run_request *req)
                         r = fail();
                 finish_run(&s, req, r);
                 report_created_persistence(&s.plan);
+        } else if (s.audit) {
+                log_end(&s, r, NULL, nono_errmsg());
         }
         session_free(&s);
         return r;

@@ -95,6 +95,8 @@ static char *undo_grant(const struct nono_grant *g)
         if (plan_origin_is_group(g->origin))
                 return nono_asprintf("groups.exclude [\"%s\"] in a profile (to deny it)",
                                      g->origin + strlen("group "));
+        if (strcmp(g->origin, "--allow-cwd") == 0)
+                return nono_strdup("drop --allow-cwd (to deny it)");
         if (g->origin[0] == '-')
                 return nono_asprintf("drop %s %s (to deny it)", g->origin, g->path);
         return nono_asprintf("remove %s from %s (to deny it)", g->path, g->origin);
