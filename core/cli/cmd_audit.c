@@ -74,7 +74,7 @@ static int parse_args(int argc, char **argv, struct audit_args *a)
         a->keep = a->older_than = -1;
         optind = 1;
         opterr = 0;
-        while ((opt = getopt_long(argc, argv, "+h", audit_options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, "h", audit_options, NULL)) != -1) {
                 if (opt == OPT_JSON)
                         a->json = 1;
                 else if (opt == OPT_KEEP && parse_count(optarg, &a->keep) == 0)

@@ -504,8 +504,8 @@ int audit_load_events(const char *dir, json_t **ret)
 
                 /* Shown as found; `nono audit verify` is what judges them. */
                 if (!o)
-                        o = json_pack("{s:s, s:I}", "unreadable_line", lr.buf,
-                                      (json_int_t)lr.number);
+                        o = json_pack("{s:I, s:s}", "line", (json_int_t)lr.number, "unreadable",
+                                      lr.buf);
                 json_array_append_new(*ret, o);
         }
         reader_close(&lr);
