@@ -73,18 +73,23 @@ static int is_session_id(const char *name)
                             "abcdefghijklmnopqrstuvwxyz.-") == len;
 }
 
-/* UTC with milliseconds: ISO 8601 for events, compact for session ids. */
+/*
+ * UTC with milliseconds: ISO 8601 for events, compact for session ids.  snprintf rather
+ * than strftime, which reads /etc/localtime on every call for a time zone UTC never needs.
+ */
 static int format_now(char *buf, size_t size, int compact)
 {
         struct timespec ts;
         struct tm tm;
-        char base[32];
 
         clock_gettime(CLOCK_REALTIME, &ts);
-        if (!gmtime_r(&ts.tv_sec, &tm) ||
-            !strftime(base, sizeof(base), compact ? "%Y%m%dT%H%M%S" : "%Y-%m-%dT%H:%M:%S", &tm))
+        if (!gmtime_r(&ts.tv_sec, &tm))
                 return -EINVAL;
-        snprintf(buf, size, "%s.%03ldZ", base, ts.tv_nsec / 1000000);
+        snprintf(buf, size,
+                 compact ? "%04d%02d%02dT%02d%02d%02d.%03ldZ"
+                         : "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 ts.tv_nsec / 1000000);
         return 0;
 }
 
@@ -194,9 +199,14 @@ int audit_session_open(const char *root, int syslog_mirror, struct audit_session
                 return -ENOMEM;
         s->events_fd = s->head_fd = -1;
         s->syslog_mirror = syslog_mirror;
-        r = make_dirs(root, 0700);
-        if (r >= 0)
-                r = make_session_dir(s, root);
+        /* The root exists after the first run: create it only when the session's
+         * directory cannot be made. */
+        r = make_session_dir(s, root);
+        if (r == -ENOENT) {
+                r = make_dirs(root, 0700);
+                if (r >= 0)
+                        r = make_session_dir(s, root);
+        }
         if (r >= 0)
                 r = open_files(s);
         if (r < 0) {

@@ -351,12 +351,11 @@ static json_t *env_set_names_to_json(const struct strv *set)
         return a;
 }
 
-char *plan_to_json(const struct plan *p)
+json_t *plan_json_value(const struct plan *p)
 {
         json_t *root = json_object();
         json_t *grants = json_array();
         json_t *denies = json_array();
-        char *text;
 
         for (size_t i = 0; i < p->n_grants; i++) {
                 const struct nono_grant *g = p->grants[i];
@@ -387,7 +386,14 @@ char *plan_to_json(const struct plan *p)
                             json_pack("{s:o, s:o, s:o}", "set", env_set_names_to_json(&p->env_set),
                                       "allow", strv_to_json(&p->env_allow), "deny",
                                       strv_to_json(&p->env_deny)));
-        text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        return root;
+}
+
+char *plan_to_json(const struct plan *p)
+{
+        json_t *root = plan_json_value(p);
+        char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+
         json_decref(root);
         return text;
 }

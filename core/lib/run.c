@@ -382,7 +382,7 @@ struct session {
         struct unixmed *unix_mediator; /* run only: wrap has no supervisor */
         char *exec_path;
         struct strv env;
-        char *plan_json;             /* what the child may read (planfd) and the audit log */
+        json_t *plan_json;           /* what the child may read (planfd) and the audit log */
         int plan_fd;                 /* the sealed plan for `nono why --self`; > 2 when set */
         struct audit_session *audit; /* run only; NULL when off or unavailable */
         struct timespec started;
@@ -532,7 +532,7 @@ static void session_free(struct session *s)
         audit_session_close(s->audit);
         if (s->plan_fd > 2)
                 close(s->plan_fd);
-        free(s->plan_json);
+        json_decref(s->plan_json);
         unixmed_free(s->unix_mediator);
         if (s->enforcer && s->prepared)
                 s->enforcer->ops.enforcer.release(s->enforcer->state, s->prepared);
@@ -675,12 +675,15 @@ static int set_child_env(struct strv *env, const char *name, char *entry)
 /* The plan, sealed read-only, for `nono why --self` inside the sandbox. */
 static int publish_plan(struct session *s)
 {
+        char *text;
         int fd, r;
 
-        s->plan_json = plan_to_json(&s->plan);
-        if (!s->plan_json)
+        s->plan_json = plan_json_value(&s->plan);
+        text = s->plan_json ? json_dumps(s->plan_json, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        if (!text)
                 return -ENOMEM;
-        r = planfd_create(s->plan_json, &fd);
+        r = planfd_create(text, &fd);
+        free(text);
         if (r < 0)
                 return r;
         /* Above stdio even when nono was started with one of them closed: the child keeps
@@ -714,17 +717,16 @@ static int log_plugin_event(const char *plugin, const char *type, const char *js
 
 static int log_start(struct session *s, const struct run_request *req, const char *backend)
 {
-        json_t *plan = json_loads(s->plan_json, 0, NULL);
         json_t *start = json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:i, s:i, s:s}", "session",
                                   audit_session_id(s->audit), "argv", redact_argv_json(req->argv),
                                   "command", s->exec_path, "profile", s->plan.profile_name,
                                   "workdir", s->plan.workdir, "backend", backend, "pid",
                                   (int)getpid(), "uid", (int)getuid(), "nono", NONO_VERSION);
+        json_t *plan = json_pack("{s:O}", "plan", s->plan_json);
         int r = start ? audit_event(s->audit, "session.start", start) : -ENOMEM;
 
         if (r >= 0)
-                r = plan ? audit_event(s->audit, "plan", json_pack("{s:O}", "plan", plan))
-                         : -ENOMEM;
+                r = plan ? audit_event(s->audit, "plan", plan) : -ENOMEM;
         json_decref(start);
         json_decref(plan);
         return r;

@@ -215,5 +215,43 @@ class DenialReport(AuditCase):
                       f"--allow-unix-socket {path})", p.stderr)
 
 
+class SetupCheck(AuditCase):
+    """nono setup --check-only: each line says what nono does without the feature."""
+
+    def lines_of(self, p):
+        return {l[8:33].strip(): (l[2:7].strip(), l[33:].strip())
+                for l in p.stdout.splitlines()[1:]}
+
+    def test_secret_service_audit_and_plugins(self):
+        bus = os.path.join(self.root, "bus")
+        srv = socket.socket(socket.AF_UNIX)
+        srv.bind(bus)
+        srv.listen(1)
+        self.addCleanup(srv.close)
+        os.chmod(bus, 0o777)
+        p = self.nono("setup", "--check-only",
+                      env=self.env(DBUS_SESSION_BUS_ADDRESS=f"unix:path={bus}"))
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        got = self.lines_of(p)
+        self.assertEqual(got["Secret Service"][0], "ok")
+        self.assertEqual(got["audit log"], ("ok", "one directory per run in "
+                                            + self.audit_root()))
+        self.assertEqual(got["plugin directory"][0], "ok")
+        self.assertIn("kernel audit", got)
+        p = self.nono("setup", "--check-only")
+        got = self.lines_of(p)
+        self.assertEqual(got["Secret Service"][0], "no")
+        self.assertIn("env://", got["Secret Service"][1])
+
+    def test_empty_plugin_directory_fails(self):
+        conf = os.path.join(self.root, "nono.conf")
+        self.write(conf, f'plugin_dir = "{self.mkdir("plugins")}";\naudit = {{ enabled = false; }};\n')
+        p = self.nono("setup", "--check-only", env=self.env(NONO_CONFIG=conf))
+        self.assertEqual(p.returncode, 1, p.stdout)
+        got = self.lines_of(p)
+        self.assertEqual(got["enforcer"][0], "FAIL")
+        self.assertEqual(got["audit log"][0], "off")
+
+
 if __name__ == "__main__":
     main()
