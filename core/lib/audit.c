@@ -167,6 +167,8 @@ static void close_files(struct audit_session *s)
 /* A fresh directory named by the time and a random number; retried on a collision. */
 static int make_session_dir(struct audit_session *s, const char *root)
 {
+        int r;
+
         for (int attempt = 0; attempt < 8; attempt++) {
                 char stamp[48];
                 uint32_t rnd = 0;
@@ -181,11 +183,15 @@ static int make_session_dir(struct audit_session *s, const char *root)
                         return -ENOMEM;
                 if (mkdir(s->dir, 0700) == 0)
                         return 0;
-                if (errno != EEXIST)
-                        return nono_error(-errno, "cannot create %s: %s", s->dir, strerror(errno));
+                r = errno == EEXIST
+                        ? 0
+                        : nono_error(-errno, "cannot create %s: %s", s->dir, strerror(errno));
+                /* Free the name either way: the caller may try again (ENOENT). */
                 free(s->id);
                 free(s->dir);
                 s->id = s->dir = NULL;
+                if (r < 0)
+                        return r;
         }
         return nono_error(-EEXIST, "cannot name an audit session in %s", root);
 }

@@ -161,6 +161,7 @@ static void test_plan_json_round_trip(void)
         CU_ASSERT_EQUAL(back.n_connect_ports, 1);
         CU_ASSERT_STRING_EQUAL(back.readonly_paths.items[0], "/home/u/proj/.git/hooks");
         CU_ASSERT_EQUAL(back.grants[3]->flags, NONO_GRANT_FILE);
+        plan_free(&back);
         CU_ASSERT_EQUAL(plan_from_json("{\"grants\": 3}", &back) < 0, 1);
         CU_ASSERT_EQUAL(plan_from_json("not json", &back) < 0, 1);
         free(a);
