@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "strv.h"
 
 #define PLAN_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 #define PLAN_MAX   (16 * 1024 * 1024)
@@ -46,6 +47,53 @@ int planfd_create(const char *text, int *ret_fd)
         }
         *ret_fd = fd;
         return 0;
+}
+
+/* NAME=value in the child's environment, replacing one inherited from an outer nono. */
+static int set_child_env(struct strv *env, const char *name, char *entry)
+{
+        size_t len = strlen(name);
+
+        if (!entry)
+                return -ENOMEM;
+        for (size_t i = 0; i < env->n; i++)
+                if (strncmp(env->items[i], name, len) == 0 && env->items[i][len] == '=') {
+                        free(env->items[i]);
+                        env->items[i] = entry;
+                        return 0;
+                }
+        return strv_push_owned(env, entry);
+}
+
+/* Above stdio even when nono was started with one of them closed. */
+static int move_above_stdio(int *fd)
+{
+        int high;
+
+        if (*fd > 2)
+                return 0;
+        high = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
+        close(*fd);
+        *fd = high;
+        return high < 0 ? nono_error(-errno, "cannot move the plan file: %s", strerror(errno)) : 0;
+}
+
+int planfd_publish(json_t *plan, struct strv *env, int *ret_fd)
+{
+        char *text = json_dumps(plan, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        int fd = -1;
+        int r = text ? planfd_create(text, &fd) : -ENOMEM;
+
+        free(text);
+        if (r >= 0)
+                r = move_above_stdio(&fd);
+        if (r >= 0)
+                r = set_child_env(env, PLANFD_ENV, nono_asprintf(PLANFD_ENV "=%d", fd));
+        if (r < 0 && fd >= 0)
+                close(fd);
+        if (r >= 0)
+                *ret_fd = fd;
+        return r;
 }
 
 static int plan_fd_from_env(int *ret_fd)

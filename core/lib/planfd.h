@@ -14,8 +14,19 @@
 
 #define PLANFD_ENV "NONO_PLAN_FD"
 
+#include <jansson.h>
+
+#include "strv.h"
+
 /* A sealed close-on-exec memfd holding `text`; *ret_fd is the descriptor. */
 int planfd_create(const char *text, int *ret_fd);
+
+/*
+ * The plan as compact JSON in a sealed memfd numbered above 2 (the child keeps only
+ * such descriptors), named in the child's environment `env` as PLANFD_ENV (replacing
+ * one inherited from an outer nono).  The caller closes *ret_fd.
+ */
+int planfd_publish(json_t *plan, struct strv *env, int *ret_fd);
 
 /* The text of the plan this process runs under ($NONO_PLAN_FD); malloc'ed.  -ENOENT
  * with a message when not inside a nono sandbox. */

@@ -2,28 +2,23 @@
 #include "run.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "audit.h"
 #include "childenv.h"
 #include "config.h"
 #include "diagnostics.h"
 #include "error.h"
 #include "groups.h"
-#include "host.h"
 #include "layout.h"
 #include "loader.h"
-#include "nono-build-config.h"
 #include "paths.h"
 #include "planfd.h"
-#include "redact.h"
+#include "runlog.h"
 #include "supervisor.h"
 #include "unixmed.h"
 #include "vars.h"
@@ -382,10 +377,9 @@ struct session {
         struct unixmed *unix_mediator; /* run only: wrap has no supervisor */
         char *exec_path;
         struct strv env;
-        json_t *plan_json;           /* what the child may read (planfd) and the audit log */
-        int plan_fd;                 /* the sealed plan for `nono why --self`; > 2 when set */
-        struct audit_session *audit; /* run only; NULL when off or unavailable */
-        struct timespec started;
+        json_t *plan_json; /* what the child may read (planfd) and the audit log */
+        int plan_fd;       /* the sealed plan for `nono why --self`; > 2 when set */
+        struct runlog log; /* run only */
 };
 
 static const char *plugin_dir_of(const struct host_config *c)
@@ -527,9 +521,6 @@ static void degrade_network_loudly(struct plan *p)
 
 static void session_free(struct session *s)
 {
-        if (s->audit)
-                host_set_audit_sink(NULL, NULL);
-        audit_session_close(s->audit);
         if (s->plan_fd > 2)
                 close(s->plan_fd);
         json_decref(s->plan_json);
@@ -654,135 +645,24 @@ static void report_created_persistence(const struct plan *p)
                                   p->persistence_watch.items[i]);
 }
 
-/* ---- the plan for the child, and the audit log ------------------------------------ */
-
-/* NAME=value in the child's environment, replacing one inherited from an outer nono. */
-static int set_child_env(struct strv *env, const char *name, char *entry)
+/* The plan, sealed, for `nono why --self`; the audit log (run only). */
+static int publish_plan(struct session *s, const struct run_request *req, int supervised)
 {
-        size_t len = strlen(name);
-
-        if (!entry)
-                return -ENOMEM;
-        for (size_t i = 0; i < env->n; i++)
-                if (strncmp(env->items[i], name, len) == 0 && env->items[i][len] == '=') {
-                        free(env->items[i]);
-                        env->items[i] = entry;
-                        return 0;
-                }
-        return strv_push_owned(env, entry);
-}
-
-/* The plan, sealed read-only, for `nono why --self` inside the sandbox. */
-static int publish_plan(struct session *s)
-{
-        char *text;
-        int fd, r;
+        struct runlog_start start;
+        int r;
 
         s->plan_json = plan_json_value(&s->plan);
-        text = s->plan_json ? json_dumps(s->plan_json, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-        if (!text)
-                return -ENOMEM;
-        r = planfd_create(text, &fd);
-        free(text);
-        if (r < 0)
+        r = s->plan_json ? planfd_publish(s->plan_json, &s->env, &s->plan_fd) : -ENOMEM;
+        if (r < 0 || !supervised)
                 return r;
-        /* Above stdio even when nono was started with one of them closed: the child keeps
-         * descriptors > 2 only. */
-        if (fd < 3) {
-                int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-
-                close(fd);
-                if (high < 0)
-                        return nono_error(-errno, "cannot move the plan file: %s", strerror(errno));
-                fd = high;
-        }
-        s->plan_fd = fd;
-        return set_child_env(&s->env, PLANFD_ENV, nono_asprintf(PLANFD_ENV "=%d", fd));
-}
-
-/* Plugin events (proxy decisions, ...) go to the session's log, tagged with the plugin. */
-static int log_plugin_event(const char *plugin, const char *type, const char *json_fields,
-                            void *userdata)
-{
-        json_t *fields = json_loads(json_fields, 0, NULL);
-        int r;
-
-        if (!fields)
-                return -EINVAL;
-        json_object_set_new(fields, "plugin", json_string(plugin));
-        r = audit_event(userdata, type, fields);
-        json_decref(fields);
-        return r;
-}
-
-static int log_start(struct session *s, const struct run_request *req, const char *backend)
-{
-        json_t *start = json_pack("{s:s, s:o, s:s, s:s, s:s, s:s, s:i, s:i, s:s}", "session",
-                                  audit_session_id(s->audit), "argv", redact_argv_json(req->argv),
-                                  "command", s->exec_path, "profile", s->plan.profile_name,
-                                  "workdir", s->plan.workdir, "backend", backend, "pid",
-                                  (int)getpid(), "uid", (int)getuid(), "nono", NONO_VERSION);
-        json_t *plan = json_pack("{s:O}", "plan", s->plan_json);
-        int r = start ? audit_event(s->audit, "session.start", start) : -ENOMEM;
-
-        if (r >= 0)
-                r = plan ? audit_event(s->audit, "plan", plan) : -ENOMEM;
-        json_decref(start);
-        json_decref(plan);
-        return r;
-}
-
-/* Opens the session's audit log (nono.conf audit.enabled, on by default).  An audit log
- * that cannot be written is a warning, not a reason to refuse the run. */
-static void start_audit(struct session *s, const struct run_request *req)
-{
-        char *root = NULL;
-        int r;
-
-        clock_gettime(CLOCK_MONOTONIC, &s->started);
-        if (s->config.audit_disabled)
-                return;
-        r = audit_root(&root);
-        if (r >= 0)
-                r = audit_session_open(root, s->config.audit_syslog, &s->audit);
-        if (r >= 0)
-                r = log_start(s, req, backend_of(req, &s->config));
-        free(root);
-        if (r < 0) {
-                nono_warn("no audit log for this run: %s", nono_errmsg());
-                audit_session_close(s->audit);
-                s->audit = NULL;
-                return;
-        }
-        host_set_audit_sink(log_plugin_event, s->audit);
-}
-
-static long elapsed_ms(const struct timespec *since)
-{
-        struct timespec now;
-
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        return (long)(now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
-}
-
-/* The last event: how the run ended (`d` NULL: it never started; `error` says why). */
-static void log_end(struct session *s, int exit_code, const struct diagnostics *d,
-                    const char *error)
-{
-        json_t *denials = d ? diagnostics_denials_json(d) : json_array();
-        json_t *end = json_pack("{s:i, s:I, s:I, s:s*}", "exit_code", exit_code, "duration_ms",
-                                (json_int_t)elapsed_ms(&s->started), "denied_total",
-                                (json_int_t)(d ? d->denied_total : 0), "error", error);
-        int r = 0;
-
-        for (size_t i = 0; r >= 0 && i < json_array_size(denials); i++)
-                r = audit_event(s->audit, "denied", json_array_get(denials, i));
-        if (r >= 0)
-                r = end ? audit_event(s->audit, "session.end", end) : -ENOMEM;
-        if (r < 0)
-                nono_warn("the audit log of this run is incomplete: %s", nono_errmsg());
-        json_decref(denials);
-        json_decref(end);
+        start = (struct runlog_start){.argv = req->argv,
+                                      .command = s->exec_path,
+                                      .profile = s->plan.profile_name,
+                                      .workdir = s->plan.workdir,
+                                      .backend = backend_of(req, &s->config),
+                                      .plan = s->plan_json};
+        runlog_open(&s->log, &s->config, &start);
+        return 0;
 }
 
 /* After the run: the denial report (unless turned off) and the end of the audit log. */
@@ -795,8 +675,7 @@ static void finish_run(struct session *s, const struct run_request *req, int exi
         else if (!req->no_diagnostics &&
                  (req->diagnostics_json || nono_verbosity() > NONO_VERBOSITY_SILENT))
                 diagnostics_print(&d, req->diagnostics_json, stderr);
-        if (s->audit)
-                log_end(s, exit_code, &d, NULL);
+        runlog_close(&s->log, exit_code, &d, NULL);
         diagnostics_free(&d);
 }
 
@@ -836,9 +715,7 @@ static int session_ready(struct session *s, const struct run_request *req, struc
         if (r >= 0)
                 r = build_child_env(&s->plan, &s->env);
         if (r >= 0)
-                r = publish_plan(s);
-        if (r >= 0 && supervised)
-                start_audit(s, req);
+                r = publish_plan(s, req, supervised);
         if (r >= 0)
                 r = prepare_enforcer(s);
         if (r >= 0 && supervised)
@@ -864,8 +741,8 @@ int run_command(const struct run_request *req)
                         r = fail();
                 finish_run(&s, req, r);
                 report_created_persistence(&s.plan);
-        } else if (s.audit) {
-                log_end(&s, r, NULL, nono_errmsg());
+        } else {
+                runlog_close(&s.log, r, NULL, nono_errmsg());
         }
         session_free(&s);
         return r;
