@@ -117,10 +117,9 @@ static void print_text(const struct diagnostics *d, FILE *out)
 
 void diagnostics_print(const struct diagnostics *d, int json, FILE *out)
 {
-        if (d->exit_code == 0 && d->denied_total == 0)
-                return;
+        /* A program asked for JSON: it always gets its object. */
         if (json)
                 print_json(d, out);
-        else
+        else if (d->exit_code != 0 || d->denied_total != 0)
                 print_text(d, out);
 }

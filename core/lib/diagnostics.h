@@ -45,7 +45,7 @@ json_t *diagnostics_denials_json(const struct diagnostics *d);
 /*
  * The footer: nothing after a clean exit without refusals; the refusals when there
  * were any; after a non-zero exit without any, one line pointing at `nono why`.
- * `json`: one JSON object on one line instead.
+ * `json`: one JSON object on one line instead, after every run.
  */
 void diagnostics_print(const struct diagnostics *d, int json, FILE *out);
 

@@ -124,8 +124,9 @@ static int decide_protected(const struct nono_deny *d, const struct why_query *q
                        change);
 }
 
-/* The flag that grants op on path: the directory when the path does not exist yet
- * (a grant on a missing path is skipped), --allow for a write that cannot read. */
+/* The flag that grants op on path: --allow-cwd in an ungranted working directory, the
+ * directory when the path does not exist yet (a grant on a missing path is skipped),
+ * --allow for a write that cannot read. */
 static char *grant_flag(const struct plan *p, const struct why_query *q)
 {
         const char *target = q->path;
@@ -140,8 +141,8 @@ static char *grant_flag(const struct plan *p, const struct why_query *q)
                         return NULL;
                 target = dir;
         }
-        if (p->workdir && path_is_within(target, p->workdir) && !best_grant(p, p->workdir, 0) &&
-            strcmp(target, p->workdir) == 0)
+        /* Inside a working directory nothing grants: the usual answer is --allow-cwd. */
+        if (p->workdir && path_is_within(target, p->workdir) && !best_grant(p, p->workdir, 0))
                 flag = nono_strdup("--allow-cwd");
         else if (q->op == WHY_OP_READ)
                 flag = nono_asprintf("--read %s", target);

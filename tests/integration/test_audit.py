@@ -186,6 +186,10 @@ class DenialReport(AuditCase):
         self.assertEqual(report["exit_code"], 4)
         self.assertEqual(report["denials"], [])
         self.assertIn("nono why", report["hint"])
+        p = self.sandboxed("echo PAYLOAD-RAN", "--diagnostics-json")
+        self.assertRan(p)
+        report = json.loads(p.stderr.strip().splitlines()[-1])
+        self.assertEqual((report["exit_code"], report["denied_total"]), (0, 0))
 
     def test_unix_socket_refusal_is_reported_exactly(self):
         path = os.path.join(self.out, "host.sock")

@@ -54,6 +54,7 @@ static void test_grants(void)
         /* A missing path cannot be granted: its directory is. */
         path_verdict(&p, "/opt/new", WHY_OP_READ, 1, 0, WHY_RULE_NONE, "--read /opt");
         path_verdict(&p, "/w", WHY_OP_READ, 0, 0, WHY_RULE_NONE, "--allow-cwd");
+        path_verdict(&p, "/w/src/main.c", WHY_OP_WRITE, 0, 0, WHY_RULE_NONE, "--allow-cwd");
         plan_free(&p);
 }
 
