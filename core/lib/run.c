@@ -12,7 +12,9 @@
 
 #include "childenv.h"
 #include "config.h"
+#include "audit.h"
 #include "credentials.h"
+#include "diagnostics.h"
 #include "error.h"
 #include "groups.h"
 #include "hygiene.h"
@@ -20,6 +22,8 @@
 #include "loader.h"
 #include "network.h"
 #include "paths.h"
+#include "planfd.h"
+#include "runlog.h"
 #include "supervisor.h"
 #include "unixmed.h"
 #include "vars.h"
@@ -381,6 +385,9 @@ struct session {
         struct unixmed *unix_mediator; /* run only: wrap has no supervisor */
         char *exec_path;
         struct strv env;
+        json_t *plan_json; /* what the child may read (planfd) and the audit log */
+        int plan_fd;       /* the sealed plan for `nono why --self`; > 2 when set */
+        struct runlog log; /* run only */
 };
 
 static const char *plugin_dir_of(const struct host_config *c)
@@ -539,6 +546,9 @@ static int resolve_credentials(struct session *s)
 
 static void session_free(struct session *s)
 {
+        if (s->plan_fd > 2)
+                close(s->plan_fd);
+        json_decref(s->plan_json);
         unixmed_free(s->unix_mediator);
         network_release(&s->net);
         if (s->enforcer && s->prepared)
@@ -697,20 +707,50 @@ static void report_created_persistence(const struct plan *p)
                                   p->persistence_watch.items[i]);
 }
 
-/* After the run: what the mediator refused, with the flag that would allow it. */
-static void report_unix_denials(const struct session *s)
+/* Names the run in the network plugin's audit events (proxy decisions). */
+static int set_session_id(struct session *s)
 {
-        struct unixmed_denial d[4];
-        size_t n;
+        const char *id = audit_session_id(runlog_session(&s->log));
 
-        if (!s->unix_mediator || unixmed_denied_total(s->unix_mediator) == 0)
-                return;
-        n = unixmed_denials(s->unix_mediator, d, sizeof(d) / sizeof(d[0]));
-        for (size_t i = 0; i < n; i++)
-                nono_warn("refused a connection to the Unix socket %s (allow it with "
-                          "--allow-unix-socket %s)",
-                          d[i].resolved[0] ? d[i].resolved : d[i].requested,
-                          d[i].resolved[0] ? d[i].resolved : d[i].requested);
+        if (!id)
+                return 0;
+        s->plan.session_id = nono_strdup(id);
+        plan_view(&s->plan);
+        return s->plan.session_id ? 0 : -ENOMEM;
+}
+
+/* The plan, sealed, for `nono why --self`; the audit log (run only). */
+static int publish_plan(struct session *s, const struct run_request *req, int supervised)
+{
+        struct runlog_start start;
+        int r;
+
+        s->plan_json = plan_json_value(&s->plan);
+        r = s->plan_json ? planfd_publish(s->plan_json, &s->env, &s->plan_fd) : -ENOMEM;
+        if (r < 0 || !supervised)
+                return r;
+        start = (struct runlog_start){.argv = req->argv,
+                                      .command = s->exec_path,
+                                      .profile = s->plan.profile_name,
+                                      .workdir = s->plan.workdir,
+                                      .backend = backend_of(req->backend, &s->config),
+                                      .plan = s->plan_json};
+        runlog_open(&s->log, &s->config, &start);
+        return set_session_id(s);
+}
+
+/* After the run: the denial report (unless turned off) and the end of the audit log. */
+static void finish_run(struct session *s, const struct run_request *req, int exit_code)
+{
+        struct diagnostics d;
+
+        if (diagnostics_collect(&d, exit_code, s->unix_mediator) < 0)
+                nono_warn("cannot report what the sandbox refused: out of memory");
+        else if (!req->no_diagnostics &&
+                 (req->diagnostics_json || nono_verbosity() > NONO_VERBOSITY_SILENT))
+                diagnostics_print(&d, req->diagnostics_json, stderr);
+        runlog_close(&s->log, exit_code, &d, NULL);
+        diagnostics_free(&d);
 }
 
 static void fill_spec(struct session *s, const struct run_request *req, struct child_spec *spec)
@@ -723,6 +763,7 @@ static void fill_spec(struct session *s, const struct run_request *req, struct c
         spec->workdir = s->plan.workdir;
         spec->setup = apply_sandbox;
         spec->setup_userdata = s;
+        spec->keep_fd = s->plan_fd;
 }
 
 static int fail(void)
@@ -750,6 +791,10 @@ static int session_ready(struct session *s, const struct run_request *req, struc
                                         "supervisor); use nono run");
         if (r >= 0)
                 r = build_child_env(&s->plan, &s->env);
+        /* The audit log opens before the proxy process forks, so that its decisions
+         * are logged in this session too. */
+        if (r >= 0)
+                r = publish_plan(s, req, supervised);
         if (r >= 0)
                 r = resolve_credentials(s);
         if (r >= 0)
@@ -781,8 +826,10 @@ int run_command(const struct run_request *req)
                 r = supervisor_run(&spec);
                 if (r < 0)
                         r = fail();
-                report_unix_denials(&s);
+                finish_run(&s, req, r);
                 report_created_persistence(&s.plan);
+        } else {
+                runlog_close(&s.log, r, NULL, nono_errmsg());
         }
         session_free(&s);
         return r;

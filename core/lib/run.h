@@ -37,6 +37,8 @@ struct run_request {
         int best_effort;               /* missing kernel features warn instead of failing */
         int dry_run;
         struct net_request net; /* --block-net, --allow-domain, --credential, ports... */
+        int no_diagnostics;     /* --no-diagnostics: no denial report after the run */
+        int diagnostics_json;   /* --diagnostics-json: the report as one JSON object */
         char *const *argv;      /* the command; NULL-terminated */
 };
 

@@ -106,6 +106,11 @@ int supervisor_prepare_self(const struct child_spec *spec, struct child_error *e
                 error_copy(err, "cannot mark inherited descriptors close-on-exec", NULL);
                 return -err->err;
         }
+        if (spec->keep_fd > 2 && fcntl(spec->keep_fd, F_SETFD, 0) < 0) {
+                err->err = errno;
+                error_copy(err, "cannot pass the plan to the command", NULL);
+                return -err->err;
+        }
         if (spec->setup) {
                 r = spec->setup(spec->setup_userdata, err);
                 if (r < 0) {

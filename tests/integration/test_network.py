@@ -189,6 +189,20 @@ class ProxyMode(NetworkTestCase):
         self.assertEqual(denied.stdout, "403", denied.stderr)
         self.assertEqual(len(self.upstream.requests), 1, "a denied host got a request")
 
+    def test_proxy_decisions_are_in_the_session_audit_log(self):
+        url = f"http://{UPSTREAM_ADDR}:{self.upstream.port}/logged"
+        self.assertEqual(self.run_curl("--allow-domain", UPSTREAM_ADDR, "--", url).stdout, "200")
+        denied = self.run_curl("--allow-domain", UPSTREAM_ADDR, "--", "http://example.org/")
+        self.assertEqual(denied.stdout, "403", denied.stderr)
+        decisions = []
+        for session in json.loads(self.nono("audit", "list", "--json").stdout)[-2:]:
+            events = json.loads(self.nono("audit", "show", session["id"], "--json").stdout)
+            decisions += [e for e in events if e["type"] == "proxy.decision"]
+            self.assertEqual(self.nono("audit", "verify", session["id"]).returncode, 0)
+        self.assertEqual([(d["host"], d["decision"]) for d in decisions],
+                         [(UPSTREAM_ADDR, "allow"), ("example.org", "deny")])
+        self.assertTrue(all(d["session"] for d in decisions))
+
     def test_python_urllib_through_the_proxy(self):
         p = self.run_py(f"""
             import urllib.request

@@ -209,6 +209,16 @@ static void report_status(int fd, int err, const char *message)
         (void)ignored;
 }
 
+static void announce_start(const struct fp_state *st, const struct fp_prepared *fp)
+{
+        char fields[160];
+
+        snprintf(fields, sizeof(fields),
+                 "{\"port\": %u, \"network_namespace\": %s, \"routes\": %zu}", (unsigned)fp->port,
+                 fp->netns ? "true" : "false", fp->n_routes);
+        st->host->audit_event(st->host->ctx, "proxy.start", fields);
+}
+
 /* The proxy process: serves until the parent closes the stop pipe (or dies). */
 static void proxy_process(const struct fp_state *st, const struct fp_prepared *fp, int listen_fd,
                           int recv_sock, int stop_fd, int status_fd)
@@ -229,6 +239,9 @@ static void proxy_process(const struct fp_state *st, const struct fp_prepared *f
         for (size_t i = 0; phantoms && i < fp->n_routes; i++)
                 phantoms[i] = fp->phantoms[i];
         set.phantoms = phantoms;
+        /* Before the confinement: the host's audit log opens its files for this process
+         * on the first event, which a domain without write rights could not do later. */
+        announce_start(st, fp);
         confine_proxy_process(st);
         if (r == 0)
                 r = proxy_new(&set, &proxy);
