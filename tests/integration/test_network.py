@@ -327,6 +327,100 @@ class ProxyMode(NetworkTestCase):
             proc.stdout.close()
 
 
+class ConnectProxy:
+    """A corporate proxy stand-in on 127.0.0.3: CONNECT only; records the targets and
+    relays the bytes."""
+
+    def __init__(self):
+        self.targets = []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.3", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.stop = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        deadline = time.monotonic() + 60
+        while not self.stop and time.monotonic() < deadline:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self.tunnel, args=(conn,), daemon=True).start()
+
+    def tunnel(self, conn):
+        conn.settimeout(10)
+        head = b""
+        while b"\r\n\r\n" not in head and len(head) < 8192:
+            chunk = conn.recv(1024)
+            if not chunk:
+                return conn.close()
+            head += chunk
+        target = head.split(b" ")[1].decode()
+        self.targets.append(target)
+        host, port = target.rsplit(":", 1)
+        upstream = socket.create_connection((host, int(port)), 10)
+        conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        for a, b in ((conn, upstream), (upstream, conn)):
+            threading.Thread(target=self.pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def pump(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.stop = True
+        self.thread.join()
+        self.sock.close()
+
+
+class UpstreamProxy(NetworkTestCase):
+    def test_requests_are_chained_through_the_upstream_proxy_unless_bypassed(self):
+        corp = ConnectProxy()
+        self.addCleanup(corp.close)
+        url = f"http://{UPSTREAM_ADDR}:{self.upstream.port}/chained"
+        p = self.run_curl("--allow-domain", UPSTREAM_ADDR, "--upstream-proxy",
+                          f"127.0.0.3:{corp.port}", "--", url)
+        self.assertEqual(p.stdout, "200", p.stderr)
+        self.assertEqual(corp.targets, [f"{UPSTREAM_ADDR}:{self.upstream.port}"])
+        p = self.run_curl("--allow-domain", UPSTREAM_ADDR, "--upstream-proxy",
+                          f"127.0.0.3:{corp.port}", "--upstream-bypass", UPSTREAM_ADDR, "--", url)
+        self.assertEqual(p.stdout, "200", p.stderr)
+        self.assertEqual(len(corp.targets), 1, "a bypassed host went through the upstream proxy")
+        self.assertEqual(len(self.upstream.requests), 2)
+
+    def test_built_in_credential_services_are_data(self):
+        for service, upstream, header in (("openai", "https://api.openai.com/v1", "Authorization"),
+                                          ("anthropic", "https://api.anthropic.com", "x-api-key"),
+                                          ("gemini", "https://generativelanguage.googleapis.com",
+                                           "x-goog-api-key"),
+                                          ("github", "https://api.github.com", "Authorization"),
+                                          ("gitlab", "https://gitlab.com/api/v4", "PRIVATE-TOKEN")):
+            p = self.nono("run", "--credential", service, "--dry-run", "--", "true")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn(f"credential {service}: /{service} -> {upstream} (header {header}",
+                          p.stdout)
+        bad = self.nono("run", "--credential", "nosuch", "--", "true")
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn('unknown credential service "nosuch"', bad.stderr)
+
+
 class ProxyModeWithoutNamespace(ProxyMode):
     """The same verdicts where no network namespace is used (nono.conf knob): the
     enforcer's port rule and socket filter alone keep the child to the proxy."""
