@@ -2,6 +2,7 @@
 (NONO_LIBRARY).  Effects are judged from outside the sandbox; apply() runs in a
 child interpreter, since it is irrevocable."""
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -256,11 +257,16 @@ def test_apply_refuses_while_other_threads_run(tree):
 
 
 def test_offline_pip_install_into_a_venv(tree):
+    # pip builds in the directory it is given (build/, *.egg-info): a copy keeps the
+    # source tree clean.
+    package = os.path.join(tree["root"], "package")
+    shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("build", "*.egg-info",
+                                                                     "__pycache__"))
     venv = os.path.join(tree["root"], "venv")
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", venv], check=True)
     py = os.path.join(venv, "bin", "python")
     p = subprocess.run([py, "-m", "pip", "install", "--no-build-isolation", "--no-index",
-                        "--no-cache-dir", "--quiet", PACKAGE],
+                        "--no-cache-dir", "--quiet", package],
                        capture_output=True, text=True, timeout=300,
                        env=dict(os.environ, HOME=tree["root"], PIP_NO_INPUT="1"))
     assert p.returncode == 0, p.stdout + p.stderr
