@@ -17,7 +17,7 @@ import textwrap
 import threading
 import time
 
-from nonotest import NONO, SYSTEM_PYTHON, SandboxTestCase, as_test_user, main
+from nonotest import NONO, SYSTEM_PYTHON, Listener, SandboxTestCase, as_test_user, main
 
 UPSTREAM_ADDR = "127.0.0.2"
 REAL_KEY = "sk-real-" + os.urandom(12).hex()
@@ -75,40 +75,6 @@ class Upstream:
         return any(text in json.dumps(r) for r in self.requests)
 
 
-class CountingListener:
-    """TCP or UDP on a loopback address; counts what arrives."""
-
-    def __init__(self, kind=socket.SOCK_STREAM, addr="127.0.0.1"):
-        self.sock = socket.socket(socket.AF_INET, kind)
-        self.sock.bind((addr, 0))
-        self.port = self.sock.getsockname()[1]
-        self.kind = kind
-        self.hits = 0
-        if kind == socket.SOCK_STREAM:
-            self.sock.listen(8)
-        self.sock.settimeout(0.1)
-        self.stop = False
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
-
-    def run(self):
-        deadline = time.monotonic() + 60
-        while not self.stop and time.monotonic() < deadline:
-            try:
-                if self.kind == socket.SOCK_STREAM:
-                    self.sock.accept()[0].close()
-                else:
-                    self.sock.recvfrom(4096)
-                self.hits += 1
-            except OSError:
-                pass
-
-    def close(self):
-        self.stop = True
-        self.thread.join()
-        self.sock.close()
-
-
 def make_test_ca(directory):
     """A CA and a server certificate for 127.0.0.2, made with the openssl CLI."""
     def openssl(*args):
@@ -151,7 +117,7 @@ class NetworkTestCase(SandboxTestCase):
 
 class BlockMode(NetworkTestCase):
     def test_block_net_leaves_only_loopback_and_socketpair(self):
-        udp = CountingListener(socket.SOCK_DGRAM)
+        udp = Listener(socket.SOCK_DGRAM)
         self.addCleanup(udp.close)
         p = self.run_py(f"""
             import socket
@@ -232,8 +198,8 @@ class ProxyMode(NetworkTestCase):
             self.assertEqual(f.read(), "from upstream\n")
 
     def test_d01_d03_d06_direct_connections_skip_nothing(self):
-        tcp = CountingListener()
-        udp = CountingListener(socket.SOCK_DGRAM)
+        tcp = Listener()
+        udp = Listener(socket.SOCK_DGRAM)
         self.addCleanup(tcp.close)
         self.addCleanup(udp.close)
         p = self.run_py(f"""
