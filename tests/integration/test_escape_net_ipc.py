@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import textwrap
-import threading
 import time
 
 from nonotest import SYSTEM_PYTHON, Listener, SandboxTestCase, as_test_user, main
