@@ -11,6 +11,7 @@
 #include <nono/nono.h>
 
 #include "plan.h"
+#include "run.h"
 #include "strv.h"
 
 struct caps_grant {
@@ -35,6 +36,8 @@ struct nono_caps {
  */
 void sdk_begin(void);
 int sdk_failed(int r, int kind);
+/* The error kind of a failure at `stage` of a session. */
+int sdk_kind_of_stage(enum run_stage stage);
 
 /* The plan for `caps` with `workdir` (absolute, resolved) as working directory. */
 int caps_build_plan(const struct nono_caps *caps, const char *workdir, struct plan *ret);
