@@ -276,10 +276,10 @@ int nono_proxy_start(const nono_proxy_config *config, nono_proxy **ret)
         r = sdk_failed(auditchan_open(&px->audit), NONO_ERROR_SYSTEM);
         if (r < 0)
                 plan_free(&plan);
-        if (r >= 0)
-                r = sdk_failed(
-                    run_proxy_open(&plan, auditchan_sink, &px->audit, &px->session, &stage),
-                    sdk_kind_of_stage(stage));
+        if (r >= 0) {
+                r = run_proxy_open(&plan, auditchan_sink, &px->audit, &px->session, &stage);
+                r = sdk_failed(r, sdk_kind_of_stage(stage));
+        }
         /* Only the proxy process writes: its exit is the channel's end. */
         auditchan_close_writer(&px->audit);
         if (r >= 0)
