@@ -28,6 +28,10 @@ struct nono_caps {
         struct strv denies; /* resolved, absolute */
         int block_network;
         struct strv env_allow, env_deny, env_set;
+        /* nono_caps_use_proxy: the proxy's port (0: none) and its client variables;
+         * the variables its credentials were read from are kept from the child. */
+        uint16_t proxy_port;
+        struct strv proxy_env, proxy_secret_vars;
 };
 
 /*

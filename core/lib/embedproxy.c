@@ -16,6 +16,7 @@
 #include "auditchan.h"
 #include "caps.h"
 #include "error.h"
+#include "names.h"
 #include "netplan.h"
 #include "run.h"
 
@@ -33,7 +34,8 @@ struct nono_proxy {
         /* At a fixed address: the proxy process writes through its copy of it. */
         struct auditchan audit;
         struct strv env, credential_env;
-        struct strv events; /* read from the channel, not yet drained */
+        struct strv secret_vars; /* variables the credentials were read from */
+        struct strv events;      /* read from the channel, not yet drained */
         uint16_t port;
 };
 
@@ -232,6 +234,13 @@ static int collect_client_view(nono_proxy *px)
         for (size_t i = 0; r >= 0 && i < px->env.n; i++)
                 if (is_route_var(p, px->env.items[i]))
                         r = strv_push(&px->credential_env, px->env.items[i]);
+        for (size_t i = 0; r >= 0 && i < p->n_routes; i++) {
+                const char *key = p->routes[i]->credential_key;
+
+                key += strncmp(key, "env://", 6) == 0 ? 6 : 0;
+                if (name_is_env_var(key) && !strv_contains(&px->secret_vars, key))
+                        r = strv_push(&px->secret_vars, key);
+        }
         if (r >= 0 && p->n_connect_ports != 1)
                 r = nono_error(-EIO, "the proxy reported %zu ports, not one", p->n_connect_ports);
         if (r >= 0)
@@ -382,6 +391,32 @@ int nono_proxy_shutdown(nono_proxy *proxy)
         return sdk_failed(r, NONO_ERROR_SYSTEM);
 }
 
+int nono_caps_use_proxy(nono_caps *caps, nono_proxy *proxy)
+{
+        struct strv env = STRV_INIT, secret_vars = STRV_INIT;
+        int r;
+
+        sdk_begin();
+        if (!caps || !proxy)
+                return invalid("nono_caps_use_proxy: caps and proxy are required");
+        pthread_mutex_lock(&proxy->lock);
+        r = strv_extend(&env, &proxy->env);
+        if (r >= 0)
+                r = strv_extend(&secret_vars, &proxy->secret_vars);
+        if (r >= 0) {
+                strv_free(&caps->proxy_env);
+                strv_free(&caps->proxy_secret_vars);
+                caps->proxy_env = env;
+                caps->proxy_secret_vars = secret_vars;
+                caps->proxy_port = proxy->port;
+        } else {
+                strv_free(&env);
+                strv_free(&secret_vars);
+        }
+        pthread_mutex_unlock(&proxy->lock);
+        return sdk_failed(r, NONO_ERROR_SYSTEM);
+}
+
 void nono_proxy_free(nono_proxy *proxy)
 {
         if (!proxy)
@@ -390,6 +425,7 @@ void nono_proxy_free(nono_proxy *proxy)
         auditchan_free(&proxy->audit);
         strv_free(&proxy->env);
         strv_free(&proxy->credential_env);
+        strv_free(&proxy->secret_vars);
         strv_free(&proxy->events);
         pthread_mutex_destroy(&proxy->lock);
         free(proxy);

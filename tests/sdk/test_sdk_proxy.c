@@ -268,6 +268,51 @@ static void test_proxy_shutdown(void)
         nono_proxy_free(px);
 }
 
+/* The child of a set routed through the proxy: the route works, the upstream is not
+ * reachable directly, the credential's variable is gone. */
+static void test_caps_use_proxy(void)
+{
+        static const char script[] =
+            "echo key=${NONO_SDK_TEST_KEY-unset}; "
+            "curl -sS --max-time 10 -H \"Authorization: Bearer $SVC_API_KEY\" "
+            "\"$SVC_BASE_URL/child\"; echo; "
+            "out=$(curl -sS --max-time 10 --noproxy '*' \"$1/direct\" 2>&1); "
+            "echo direct=$?";
+        struct upstream u;
+        nono_proxy_config *cfg;
+        nono_proxy *px = NULL;
+        nono_caps *caps = nono_caps_new();
+        struct nono_exec_result *res = NULL;
+        struct nono_verdict v = {.size = sizeof(v)};
+        char url[64];
+        const char *argv[] = {"sh", "-c", script, "sh", url, NULL};
+        struct nono_exec_options o = {.size = sizeof(o), .argv = argv, .timeout_ms = 60000};
+
+        CU_ASSERT_FATAL(caps != NULL && upstream_start(&u) == 0);
+        snprintf(url, sizeof(url), "http://127.0.0.2:%u", (unsigned)u.port);
+        cfg = config_for(&u);
+        CU_ASSERT_EQUAL_FATAL(nono_proxy_start(cfg, &px), 0);
+        nono_proxy_config_free(cfg);
+        assert_error(nono_caps_use_proxy(caps, NULL), EINVAL, NONO_ERROR_INVALID);
+        CU_ASSERT_EQUAL(nono_caps_use_proxy(caps, px), 0);
+        CU_ASSERT_EQUAL(nono_query_host(caps, "example.com", 443, &v), 0);
+        CU_ASSERT_EQUAL(v.reason, NONO_VERDICT_NETWORK_PROXY);
+        CU_ASSERT_EQUAL(v.allowed, 0);
+        CU_ASSERT_EQUAL_FATAL(nono_sandboxed_exec(caps, &o, &res), 0);
+        CU_ASSERT_EQUAL(res->exit_code, 0);
+        CU_ASSERT_STRING_EQUAL(res->stdout_data, "key=unset\nupstream\ndirect=7\n");
+        if (strcmp(res->stdout_data, "key=unset\nupstream\ndirect=7\n") != 0)
+                fprintf(stderr, "child: %s%s\n", res->stdout_data, res->stderr_data);
+        CU_ASSERT(strstr(u.seen, "GET /child HTTP/1.1\r\n") == u.seen);
+        CU_ASSERT(strstr(u.seen, "Authorization: Bearer " SECRET "\r\n") != NULL);
+        CU_ASSERT(strstr(res->stdout_data, SECRET) == NULL &&
+                  strstr(res->stderr_data, SECRET) == NULL);
+        nono_exec_result_free(res);
+        nono_caps_free(caps);
+        nono_proxy_free(px);
+        upstream_stop(&u);
+}
+
 static void test_proxy_bad_arguments(void)
 {
         static const char *const bad_rules[] = {"get /x", NULL};
@@ -343,6 +388,7 @@ int main(void)
         static const struct test_case cases[] = {
             {"proxy_route_env_and_audit", test_proxy_route_env_and_audit},
             {"proxy_shutdown", test_proxy_shutdown},
+            {"caps_use_proxy", test_caps_use_proxy},
             {"proxy_bad_arguments", test_proxy_bad_arguments},
         };
 

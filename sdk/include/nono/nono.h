@@ -210,6 +210,7 @@ enum nono_verdict_reason {
         NONO_VERDICT_PROTECTED = 4,       /* a protected path: never reachable */
         NONO_VERDICT_NETWORK_ALLOWED = 5, /* the network is unrestricted */
         NONO_VERDICT_NETWORK_BLOCKED = 6, /* the network is blocked */
+        NONO_VERDICT_NETWORK_PROXY = 7,   /* only through a proxy (nono_caps_use_proxy) */
 };
 
 /* The answer of a query.  Set `size` before the call. */
@@ -352,6 +353,17 @@ int nono_proxy_drain_audit(nono_proxy *proxy, char ***ret_events);
  * Threads: any.
  */
 int nono_proxy_shutdown(nono_proxy *proxy);
+
+/*
+ * Routes the sandboxed children of `caps` through `proxy` (nono_sandboxed_exec only):
+ * their network is restricted to the proxy's port on 127.0.0.1 (no other TCP
+ * connection, no UDP or DNS), their environment gets nono_proxy_env's variables, and
+ * the variables the proxy's credentials were read from (env://VAR) are removed from
+ * it.  nono_caps_block_network wins over it.  The port and variables are copied now:
+ * the set stays valid after the proxy is freed (its children then reach nothing).
+ * Threads: modifies caps (one thread at a time); proxy may be in use elsewhere.
+ */
+int nono_caps_use_proxy(nono_caps *caps, nono_proxy *proxy);
 
 /* Shuts the proxy down if needed and frees the handle; NULL is fine.  No other thread
  * may use it any more. */

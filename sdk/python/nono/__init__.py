@@ -80,6 +80,7 @@ class VerdictReason(enum.IntEnum):
     PROTECTED = 4
     NETWORK_ALLOWED = 5
     NETWORK_BLOCKED = 6
+    NETWORK_PROXY = 7
 
 
 class NonoError(Exception):
@@ -244,6 +245,18 @@ class CapabilitySet:
     def block_network(self) -> CapabilitySet:
         """No network at all (Unix sockets excepted)."""
         return self._call(_c.nono_caps_block_network)
+
+    def use_proxy(self, proxy: ProxyHandle) -> CapabilitySet:
+        """sandboxed_exec's children reach the network only through `proxy` (a
+        start_proxy handle): TCP to its port on 127.0.0.1 and nothing else; their
+        environment gets proxy.env_vars(), without the variables its credentials were
+        read from.  block_network() wins over it.  The port and variables are copied
+        now."""
+        if not isinstance(proxy, ProxyHandle):
+            raise InvalidArgumentError(
+                f"proxy must be a ProxyHandle, not {type(proxy).__name__}", _errno.EINVAL
+            )
+        return self._call(_c.nono_caps_use_proxy, proxy._live())
 
     def allow_env(self, name: str) -> CapabilitySet:
         """Passes a variable sandboxed_exec would otherwise scrub (*_TOKEN, ...)."""

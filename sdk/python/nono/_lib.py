@@ -136,6 +136,7 @@ def _declare(lib: ctypes.CDLL) -> None:
         "nono_proxy_shutdown": (cint, [handle]),
         "nono_proxy_free": (None, [handle]),
         "nono_strings_free": (None, [strings]),
+        "nono_caps_use_proxy": (cint, [caps, handle]),
     }
     for name, (restype, argtypes) in signatures.items():
         fn = getattr(lib, name)

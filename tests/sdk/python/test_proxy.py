@@ -4,8 +4,12 @@ upstream; audit events, shutdown and typed errors."""
 import errno
 import http.server
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -223,12 +227,7 @@ def test_error_messages_never_hold_the_secret(monkeypatch):
     assert SECRET not in str(e.value)
 
 
-def test_proxy_dies_with_a_caller_that_forgets_it(tmp_path):
-    import os
-    import subprocess
-    import sys
-    import time
-
+def test_proxy_dies_with_a_caller_that_forgets_it():
     script = ("import nono, sys\n"
               "p = nono.start_proxy(nono.ProxyConfig(allowed_hosts=['127.0.0.2']))\n"
               "print(p.port, flush=True)\n"
@@ -244,3 +243,50 @@ def test_proxy_dies_with_a_caller_that_forgets_it(tmp_path):
             break
         assert time.monotonic() < deadline, "the proxy outlived its caller"
         time.sleep(0.05)
+
+
+# ---- a capability set routed through the proxy ----------------------------------------
+
+CHILD = """
+import json, os, socket, sys, urllib.request
+out = {"key_var": os.environ.get("TEST_KEY")}
+req = urllib.request.Request(os.environ["SVC_BASE_URL"] + "/from-child",
+                             headers={"Authorization": "Bearer " + os.environ["SVC_API_KEY"]})
+out["route"] = urllib.request.urlopen(req, timeout=10).read().decode()
+out["forward"] = urllib.request.urlopen(sys.argv[1] + "/forwarded", timeout=10).read().decode()
+host, port = sys.argv[1][len("http://"):].split(":")
+try:
+    socket.create_connection((host, int(port)), timeout=5).close()
+    out["direct"] = "connected"
+except OSError as e:
+    out["direct"] = e.errno
+try:
+    socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    out["udp"] = "open"
+except OSError as e:
+    out["udp"] = e.errno
+print(json.dumps(out))
+"""
+
+
+def test_sandboxed_exec_through_the_proxy(proxy, upstream, tree):
+    caps = nono.CapabilitySet().allow_path(tree["granted"], nono.AccessMode.READ_WRITE)
+    caps.use_proxy(proxy)
+    r = nono.sandboxed_exec(caps, [sys.executable, "-c", CHILD, upstream.url], timeout_secs=60)
+    assert r.exit_code == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["route"] == "upstream" and out["forward"] == "upstream"
+    assert out["key_var"] is None  # the variable the key came from is not passed
+    assert out["direct"] in (errno.EACCES, errno.EPERM)  # only the proxy's port
+    assert out["udp"] in (errno.EACCES, errno.EPERM)
+    assert upstream.seen == [{"path": "/from-child", "authorization": "Bearer " + SECRET},
+                             {"path": "/forwarded", "authorization": None}]
+    assert SECRET not in (r.stdout + r.stderr).decode()
+    v = caps.query_host("example.com", 443)
+    assert not v.allowed and v.reason == nono.VerdictReason.NETWORK_PROXY
+    assert f"127.0.0.1:{proxy.port}" in v.message
+
+
+def test_use_proxy_checks_its_argument():
+    with pytest.raises(nono.InvalidArgumentError):
+        nono.CapabilitySet().use_proxy("127.0.0.1:8080")  # type: ignore[arg-type]
