@@ -528,7 +528,8 @@ def _env_dict(entries: list[str]) -> dict[str, str]:
 class ProxyHandle:
     """A running filtering proxy (start_proxy).  Its process is stopped by
     shutdown(), close(), leaving a `with` block, garbage collection, or at the latest
-    when the thread that started it exits.  Methods may be called from any thread."""
+    when the thread that started it exits.  Methods may be called from any thread,
+    concurrently; close() must be the last call."""
 
     def __init__(self, handle: int) -> None:
         self._handle: int | None = handle
