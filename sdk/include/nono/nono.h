@@ -348,8 +348,8 @@ int nono_proxy_port(nono_proxy *proxy, uint16_t *ret_port);
 int nono_proxy_drain_audit(nono_proxy *proxy, char ***ret_events);
 
 /*
- * Stops the proxy process and waits for it; later calls do nothing (0).  Open
- * connections are cut.  env, port and drain keep working on the stopped handle.
+ * Stops the proxy process (SIGTERM) and waits for it; later calls do nothing (0).
+ * Open connections are cut.  env, port and drain keep working on the stopped handle.
  * Threads: any.
  */
 int nono_proxy_shutdown(nono_proxy *proxy);

@@ -290,3 +290,18 @@ def test_sandboxed_exec_through_the_proxy(proxy, upstream, tree):
 def test_use_proxy_checks_its_argument():
     with pytest.raises(nono.InvalidArgumentError):
         nono.CapabilitySet().use_proxy("127.0.0.1:8080")  # type: ignore[arg-type]
+
+
+def test_proxies_stop_independently():
+    # The second proxy's process is forked from this one, so it holds copies of the
+    # first's descriptors: stopping the first must not depend on them.
+    a = nono.start_proxy(nono.ProxyConfig(allowed_hosts=["127.0.0.2"]))
+    b = nono.start_proxy(nono.ProxyConfig(allowed_hosts=["127.0.0.2"]))
+    try:
+        a.shutdown()
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", a.port), timeout=5)
+        socket.create_connection(("127.0.0.1", b.port), timeout=5).close()
+    finally:
+        a.close()
+        b.close()
