@@ -43,6 +43,8 @@ void nono_caps_free(nono_caps *caps)
         strv_free(&caps->env_allow);
         strv_free(&caps->env_deny);
         strv_free(&caps->env_set);
+        strv_free(&caps->proxy_env);
+        strv_free(&caps->proxy_secret_vars);
         free(caps);
 }
 
@@ -298,8 +300,20 @@ static int apply_caps(const struct nono_caps *caps, struct plan *p)
                 r = strv_extend(&p->env_deny, &caps->env_deny);
         if (r >= 0)
                 r = strv_extend(&p->env_set, &caps->env_set);
-        p->network_mode = caps->block_network ? NONO_NETWORK_BLOCK : NONO_NETWORK_ALLOW;
         p->network_mode_set = 1;
+        if (caps->block_network || !caps->proxy_port) {
+                p->network_mode = caps->block_network ? NONO_NETWORK_BLOCK : NONO_NETWORK_ALLOW;
+                return r;
+        }
+        /* Through the caller's proxy: its port is the only one the child may connect to. */
+        p->network_mode = NONO_NETWORK_PROXY;
+        p->proxy_running = 1;
+        if (r >= 0)
+                r = plan_add_port(p, 0, caps->proxy_port);
+        if (r >= 0)
+                r = strv_extend(&p->env_set, &caps->proxy_env);
+        if (r >= 0)
+                r = strv_extend(&p->env_deny, &caps->proxy_secret_vars);
         return r;
 }
 
@@ -412,6 +426,13 @@ void caps_judge_host(const struct plan *p, const char *host, uint16_t port,
                 verdict_set(ret, 1, NONO_VERDICT_NETWORK_ALLOWED, NULL, NULL);
                 snprintf(ret->message, sizeof(ret->message),
                          "%s:%u allowed: the network is unrestricted", host, (unsigned)port);
+                return;
+        }
+        if (p->network_mode == NONO_NETWORK_PROXY && p->n_connect_ports) {
+                verdict_set(ret, 0, NONO_VERDICT_NETWORK_PROXY, NULL, "nono_caps_use_proxy");
+                snprintf(ret->message, sizeof(ret->message),
+                         "%s:%u only through the proxy at 127.0.0.1:%u, if it allows the host",
+                         host, (unsigned)port, (unsigned)p->connect_ports[0]);
                 return;
         }
         verdict_set(ret, 0, NONO_VERDICT_NETWORK_BLOCKED, NULL, "nono_caps_block_network");

@@ -11,6 +11,7 @@
 #include <nono/nono.h>
 
 #include "plan.h"
+#include "run.h"
 #include "strv.h"
 
 struct caps_grant {
@@ -27,6 +28,10 @@ struct nono_caps {
         struct strv denies; /* resolved, absolute */
         int block_network;
         struct strv env_allow, env_deny, env_set;
+        /* nono_caps_use_proxy: the proxy's port (0: none) and its client variables;
+         * the variables its credentials were read from are kept from the child. */
+        uint16_t proxy_port;
+        struct strv proxy_env, proxy_secret_vars;
 };
 
 /*
@@ -35,6 +40,8 @@ struct nono_caps {
  */
 void sdk_begin(void);
 int sdk_failed(int r, int kind);
+/* The error kind of a failure at `stage` of a session. */
+int sdk_kind_of_stage(enum run_stage stage);
 
 /* The plan for `caps` with `workdir` (absolute, resolved) as working directory. */
 int caps_build_plan(const struct nono_caps *caps, const char *workdir, struct plan *ret);

@@ -59,9 +59,11 @@ int sdk_failed(int r, int kind)
         return r;
 }
 
-static int kind_of_stage(enum run_stage stage)
+int sdk_kind_of_stage(enum run_stage stage)
 {
         switch (stage) {
+        case RUN_STAGE_CREDENTIAL:
+                return NONO_ERROR_CREDENTIAL;
         case RUN_STAGE_CONFIG:
                 return NONO_ERROR_CONFIG;
         case RUN_STAGE_PLUGIN:
@@ -110,7 +112,7 @@ static int open_session(const nono_caps *caps, const char *workdir, struct sessi
         if (r < 0)
                 return sdk_failed(r, NONO_ERROR_INVALID);
         r = run_session_open(&plan, NULL, ret, &stage);
-        return sdk_failed(r, kind_of_stage(stage));
+        return sdk_failed(r, sdk_kind_of_stage(stage));
 }
 
 /* ---- apply ------------------------------------------------------------------------------ */
@@ -266,7 +268,7 @@ static int run_captured(const nono_caps *caps, const struct nono_exec_options *o
                 r = run_session_exec(s, (char *const *)o->argv,
                                      o->envp ? (char *const *)o->envp : environ, (int)o->timeout_ms,
                                      o->max_output, &cap, &stage);
-                r = sdk_failed(r, kind_of_stage(stage));
+                r = sdk_failed(r, sdk_kind_of_stage(stage));
         }
         if (r == NONO_EXIT_SETUP)
                 r = sdk_failed(nono_error(-(cap.child_error.err ? cap.child_error.err : EPERM),

@@ -59,6 +59,8 @@ struct plan {
         size_t n_routes, cap_routes;
         const struct nono_credential_route **route_views;
         uint16_t proxy_port;
+        /* The proxy already runs (nono_caps_use_proxy): no network plugin starts one. */
+        int proxy_running;
         char *upstream_proxy;
         struct strv upstream_bypass;
         char *session_id;

@@ -888,35 +888,83 @@ static void wait_for_stop(void)
         sigwait(&stop, &sig);
 }
 
+/*
+ * The standalone proxy's steps once the plan is built: the filter-proxy plugin (its
+ * events to `sink` when given), the routes' secrets, the proxy process.  The secrets
+ * are wiped here: the proxy process holds its own copy.
+ */
+static int start_proxy(struct session *s, host_audit_sink_fn sink, void *userdata,
+                       enum run_stage *ret_stage)
+{
+        int r;
+
+        if (s->plan.network_mode != NONO_NETWORK_PROXY)
+                return nono_error(-EINVAL, "nono proxy needs hosts or credentials to serve "
+                                           "(--allow-domain, --network-profile, --credential)");
+        s->plan.flags |= NONO_PLAN_NO_CHILD;
+        *ret_stage = RUN_STAGE_PLUGIN;
+        r = network_load(&s->registry, &s->plan, &s->net);
+        if (r >= 0 && sink)
+                host_set_plugin_audit_sink(s->net.plugin, sink, userdata);
+        if (r >= 0) {
+                *ret_stage = RUN_STAGE_CREDENTIAL;
+                r = resolve_credentials(s);
+        }
+        if (r >= 0) {
+                *ret_stage = RUN_STAGE_PREPARE;
+                r = network_prepare(&s->net, &s->plan);
+        }
+        plan_forget_secrets(&s->plan);
+        return r;
+}
+
 int run_proxy(const struct run_request *req)
 {
+        enum run_stage stage;
         struct session s;
         int r;
 
         memset(&s, 0, sizeof(s));
-        r = host_config_load(&s.config);
-        if (r >= 0) {
-                plugin_registry_init(&s.registry, plugin_dir_of(&s.config), &s.config);
+        r = session_load_config(&s);
+        if (r >= 0)
                 r = run_build_plan(req, &s.plan, NULL);
-        }
-        if (r >= 0 && s.plan.network_mode != NONO_NETWORK_PROXY)
-                r = nono_error(-EINVAL, "nono proxy needs hosts or credentials to serve "
-                                        "(--allow-domain, --network-profile, --credential)");
-        if (r >= 0) {
-                s.plan.flags |= NONO_PLAN_NO_CHILD;
-                r = network_load(&s.registry, &s.plan, &s.net);
-        }
         if (r >= 0)
-                r = resolve_credentials(&s);
-        if (r >= 0)
-                r = network_prepare(&s.net, &s.plan);
-        plan_forget_secrets(&s.plan);
+                r = start_proxy(&s, NULL, NULL, &stage);
         if (r >= 0)
                 r = print_proxy_env(&s);
         if (r >= 0)
                 wait_for_stop();
         session_free(&s);
         return r < 0 ? fail() : 0;
+}
+
+int run_proxy_open(struct plan *plan, host_audit_sink_fn sink, void *userdata, struct session **ret,
+                   enum run_stage *ret_stage)
+{
+        struct session *s = calloc(1, sizeof(*s));
+        int r;
+
+        *ret_stage = RUN_STAGE_CONFIG;
+        if (!s) {
+                plan_free(plan);
+                return -ENOMEM;
+        }
+        s->plan = *plan;
+        plan_init(plan);
+        r = session_load_config(s);
+        if (r >= 0)
+                r = start_proxy(s, sink, userdata, ret_stage);
+        if (r < 0) {
+                run_session_free(s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+int run_session_network_env(struct session *s, struct strv *env)
+{
+        return network_child_env(&s->net, env);
 }
 
 /* ---- plan-based sessions (the SDK) ------------------------------------------------ */

@@ -8,6 +8,7 @@
 #ifndef NONO_CORE_RUN_H
 #define NONO_CORE_RUN_H
 
+#include "host.h"
 #include "netplan.h"
 #include "plan.h"
 #include "profile.h"
@@ -81,13 +82,14 @@ struct session;
 
 /* The step a session failed at, so that callers can tell a policy refusal apart. */
 enum run_stage {
-        RUN_STAGE_CONFIG = 1,  /* reading nono.conf */
-        RUN_STAGE_PLUGIN = 2,  /* loading or probing the enforcer */
-        RUN_STAGE_POLICY = 3,  /* a policy module refused the plan */
-        RUN_STAGE_PLAN = 4,    /* the enforcer cannot enforce the plan here */
-        RUN_STAGE_PREPARE = 5, /* the enforcer's prepare */
-        RUN_STAGE_EXEC = 6,    /* the command cannot be found or started */
-        RUN_STAGE_APPLY = 7,   /* applying the sandbox failed */
+        RUN_STAGE_CONFIG = 1,     /* reading nono.conf */
+        RUN_STAGE_PLUGIN = 2,     /* loading or probing the enforcer */
+        RUN_STAGE_POLICY = 3,     /* a policy module refused the plan */
+        RUN_STAGE_PLAN = 4,       /* the enforcer cannot enforce the plan here */
+        RUN_STAGE_PREPARE = 5,    /* the enforcer's prepare */
+        RUN_STAGE_EXEC = 6,       /* the command cannot be found or started */
+        RUN_STAGE_APPLY = 7,      /* applying the sandbox failed */
+        RUN_STAGE_CREDENTIAL = 8, /* a credential route's secret cannot be resolved */
 };
 
 /* Takes the contents of *plan (left empty, also on failure). */
@@ -104,6 +106,17 @@ int run_session_apply_self(struct session *s);
  */
 int run_session_exec(struct session *s, char *const *argv, char *const *envp, int timeout_ms,
                      size_t max_output, struct captured_result *res, enum run_stage *ret_stage);
+/*
+ * The standalone filtering proxy of `plan` (network mode PROXY; contents taken, as
+ * run_session_open), for the SDK: nono.conf, the filter-proxy plugin, the routes'
+ * secrets, the proxy process (which dies with the caller).  `sink` (may be NULL)
+ * receives the proxy's audit events in the proxy process.  run_session_free stops it
+ * and waits for it.
+ */
+int run_proxy_open(struct plan *plan, host_audit_sink_fn sink, void *userdata, struct session **ret,
+                   enum run_stage *ret_stage);
+/* Adds the variables a client of the session's network mode needs to `env`. */
+int run_session_network_env(struct session *s, struct strv *env);
 /* The plan after the policy modules' review. */
 const struct plan *run_session_plan(const struct session *s);
 void run_session_free(struct session *s);

@@ -250,6 +250,10 @@ static void fp_release(void *state, void *prepared)
 
         close_fd(&fp->child_sock);
         close_fd(&fp->stop_fd);
+        /* Closing the stop pipe is not enough when another process forked from the
+         * same parent holds a copy of it (a second proxy an SDK program started). */
+        if (fp->proxy_pid > 0)
+                kill(fp->proxy_pid, SIGTERM);
         if (fp->proxy_pid > 0)
                 while (waitpid(fp->proxy_pid, NULL, 0) < 0 && errno == EINTR)
                         ;

@@ -58,13 +58,14 @@ const char *nono_version(void);
 
 enum nono_error_kind {
         NONO_ERROR_NONE = 0,
-        NONO_ERROR_INVALID = 1, /* a bad argument: NULL, unknown bits, a missing path */
-        NONO_ERROR_CONFIG = 2,  /* nono.conf cannot be read */
-        NONO_ERROR_PLUGIN = 3,  /* a plugin cannot be loaded, or the enforcer is unusable */
-        NONO_ERROR_POLICY = 4,  /* a policy module refused the capability set */
-        NONO_ERROR_SANDBOX = 5, /* the sandbox cannot be built or applied here */
-        NONO_ERROR_EXEC = 6,    /* the command cannot be found or started */
-        NONO_ERROR_SYSTEM = 7,  /* out of memory, fork or pipe failed */
+        NONO_ERROR_INVALID = 1,    /* a bad argument: NULL, unknown bits, a missing path */
+        NONO_ERROR_CONFIG = 2,     /* nono.conf cannot be read */
+        NONO_ERROR_PLUGIN = 3,     /* a plugin cannot be loaded, or the enforcer is unusable */
+        NONO_ERROR_POLICY = 4,     /* a policy module refused the capability set */
+        NONO_ERROR_SANDBOX = 5,    /* the sandbox cannot be built or applied here */
+        NONO_ERROR_EXEC = 6,       /* the command cannot be found or started */
+        NONO_ERROR_SYSTEM = 7,     /* out of memory, fork or pipe failed */
+        NONO_ERROR_CREDENTIAL = 8, /* a credential cannot be found in its sources */
 };
 
 /*
@@ -209,6 +210,7 @@ enum nono_verdict_reason {
         NONO_VERDICT_PROTECTED = 4,       /* a protected path: never reachable */
         NONO_VERDICT_NETWORK_ALLOWED = 5, /* the network is unrestricted */
         NONO_VERDICT_NETWORK_BLOCKED = 6, /* the network is blocked */
+        NONO_VERDICT_NETWORK_PROXY = 7,   /* only through a proxy (nono_caps_use_proxy) */
 };
 
 /* The answer of a query.  Set `size` before the call. */
@@ -243,6 +245,132 @@ int nono_query_path(const nono_caps *caps, const char *path, uint32_t access,
  */
 int nono_query_host(const nono_caps *caps, const char *host, uint16_t port,
                     struct nono_verdict *ret);
+
+/* ---- the filtering proxy ------------------------------------------------------------------ */
+
+/*
+ * nono's filtering proxy (docs/proxy.md) as a service of the calling program: it lets
+ * through the allowed hosts only, injects real credentials into requests on credential
+ * routes (a client holds a phantom token instead of the key) and records every
+ * decision as an audit event.  It runs in a process of its own, started by
+ * nono_proxy_start, listening on 127.0.0.1 (a random port).  That process is killed
+ * when the thread that started it exits (PR_SET_PDEATHSIG), so it never outlives the
+ * caller, even one that forgets nono_proxy_shutdown — start it from a thread that
+ * lives as long as the proxy should (the main thread, typically).
+ */
+typedef struct nono_proxy_config nono_proxy_config;
+typedef struct nono_proxy nono_proxy;
+
+/* A credential route.  Zero every field you do not set. */
+struct nono_route {
+        uint32_t size; /* sizeof(struct nono_route) */
+        /* The route is http://127.0.0.1:PORT/<prefix>/...; [a-z0-9_-], a leading '/' is
+         * allowed.  Required. */
+        const char *prefix;
+        /* Where requests go: https://host[:port][/base], or http:// to loopback only.
+         * Required. */
+        const char *upstream;
+        /* The secret's reference, resolved when the proxy starts: env://VAR,
+         * libsecret://name, or a bare name offered to nono.conf's credential_sources.
+         * Required. */
+        const char *credential_key;
+        /* NONO_INJECT_HEADER (0), NONO_INJECT_QUERY_PARAM or NONO_INJECT_BASIC_AUTH
+         * (<nono/plan.h>). */
+        int inject_mode;
+        const char *inject_header;     /* NULL: "Authorization" */
+        const char *credential_format; /* one {}; NULL: "Bearer {}" for Authorization, else "{}" */
+        const char *env_var;           /* the phantom's variable; NULL: <PREFIX>_API_KEY */
+        const char *base_url_var;      /* the route's URL variable; NULL: <PREFIX>_BASE_URL */
+        const char *tls_ca;            /* an absolute CA file for https; NULL: the system's */
+        /* "METHOD:/path/glob" rules (NULL-terminated; NULL: every request allowed). */
+        const char *const *endpoint_rules;
+};
+
+/* A new, empty configuration; free it with nono_proxy_config_free.  NULL only when
+ * out of memory.  Thread-safe. */
+nono_proxy_config *nono_proxy_config_new(void);
+/* Frees it; NULL is fine.  Not while another thread uses it. */
+void nono_proxy_config_free(nono_proxy_config *config);
+
+/*
+ * Lets the proxy through to `host`: a name, "*.suffix" (names under suffix, not suffix
+ * itself) or an IP address; no scheme, port or path.  -EINVAL for anything else.
+ * Ownership: copied.  Threads: modifies config (one thread at a time).
+ */
+int nono_proxy_config_allow_host(nono_proxy_config *config, const char *host);
+
+/*
+ * Adds a credential route, validated now: -EINVAL for a bad prefix, upstream (plain
+ * http to a host that is not loopback), inject mode, format, variable name, tls_ca or
+ * endpoint rule; -EEXIST for a second route with the same prefix.  The credential
+ * itself is looked up by nono_proxy_start.  Ownership: every string is copied.
+ * Threads: modifies config (one thread at a time).
+ */
+int nono_proxy_config_add_route(nono_proxy_config *config, const struct nono_route *route);
+
+/*
+ * Starts a proxy serving `config` (it needs at least one host or route): reads
+ * nono.conf, loads the filter-proxy plugin, resolves every route's credential (a
+ * missing one: -ENOENT, NONO_ERROR_CREDENTIAL; the message names the reference, never
+ * a value) and starts the proxy process.  *ret is the caller's; stop it with
+ * nono_proxy_shutdown, release it with nono_proxy_free.  Ownership: config is only
+ * read and may be freed or reused right away.  Thread-safe.
+ */
+int nono_proxy_start(const nono_proxy_config *config, nono_proxy **ret);
+
+/*
+ * What a client of the proxy needs, as "NAME=value" strings (NULL-terminated array;
+ * free with nono_strings_free):
+ *   nono_proxy_env: HTTP_PROXY, HTTPS_PROXY, ALL_PROXY (and lower-case forms) with the
+ *     proxy's token, NO_PROXY, and each route's variables;
+ *   nono_proxy_credential_env: only each route's variables, <PREFIX>_BASE_URL (the
+ *     route's URL on the proxy) and <PREFIX>_API_KEY (the phantom token).
+ * The token and phantoms are only good for this proxy; no real secret is in them.
+ * Threads: any thread, concurrently with the other nono_proxy_* calls.
+ */
+int nono_proxy_env(nono_proxy *proxy, char ***ret_env);
+int nono_proxy_credential_env(nono_proxy *proxy, char ***ret_env);
+
+/* The proxy's TCP port on 127.0.0.1.  Threads: any. */
+int nono_proxy_port(nono_proxy *proxy, uint16_t *ret_port);
+
+/*
+ * The audit events the proxy recorded since the last drain, oldest first, as JSON
+ * objects (NULL-terminated array; free with nono_strings_free):
+ *   {"type":"proxy.decision","plugin":"filter-proxy","time":"...Z","host":"...",
+ *    "port":443,"method":"GET","decision":"allow"|"deny"|"error","reason":"..."}
+ * They never hold a secret, phantom or token.  Events wait in a 1 MiB pipe (thousands
+ * of events); when it is full the proxy drops events rather than stall, and the next
+ * one that fits is {"type":"audit.lost","events":N}.  After nono_proxy_shutdown the
+ * last events can still be drained.  Threads: any (one drain at a time gets each
+ * event once).
+ */
+int nono_proxy_drain_audit(nono_proxy *proxy, char ***ret_events);
+
+/*
+ * Stops the proxy process (SIGTERM) and waits for it; later calls do nothing (0).
+ * Open connections are cut.  env, port and drain keep working on the stopped handle.
+ * Threads: any.
+ */
+int nono_proxy_shutdown(nono_proxy *proxy);
+
+/*
+ * Routes the sandboxed children of `caps` through `proxy` (nono_sandboxed_exec only):
+ * their network is restricted to the proxy's port on 127.0.0.1 (no other TCP
+ * connection, no UDP or DNS), their environment gets nono_proxy_env's variables, and
+ * the variables the proxy's credentials were read from (env://VAR) are removed from
+ * it.  nono_caps_block_network wins over it.  The port and variables are copied now:
+ * the set stays valid after the proxy is freed (its children then reach nothing).
+ * Threads: modifies caps (one thread at a time); proxy may be in use elsewhere.
+ */
+int nono_caps_use_proxy(nono_caps *caps, nono_proxy *proxy);
+
+/* Shuts the proxy down if needed and frees the handle; NULL is fine.  No other thread
+ * may use it any more. */
+void nono_proxy_free(nono_proxy *proxy);
+
+/* Frees a NULL-terminated array of strings returned by nono_proxy_*; NULL is fine. */
+void nono_strings_free(char **strings);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,12 @@
 
     nono.apply(caps)   # this process, irrevocably
 
+    route = nono.RouteConfig(prefix="openai", upstream="https://api.openai.com",
+                             credential_key="env://OPENAI_API_KEY")
+    with nono.start_proxy(nono.ProxyConfig(allowed_hosts=["pypi.org"], routes=[route])) as p:
+        env = p.env_vars()             # HTTP_PROXY=..., OPENAI_BASE_URL, OPENAI_API_KEY (phantom)
+        events = p.drain_audit_events()
+
 A thin binding over libnono (<nono/nono.h>) with ctypes: every call validates its
 arguments and raises a NonoError subclass on failure; nothing aborts the interpreter.
 """
@@ -20,30 +26,38 @@ from __future__ import annotations
 import ctypes
 import enum
 import errno as _errno
+import json
 import os
 import site
 import sys
+import threading
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence, Union
+from typing import Any, Callable, Mapping, Sequence, Union
 
-from ._lib import ExecOptions, ExecResultC, VerdictC, lib as _c
+from ._lib import ExecOptions, ExecResultC, RouteC, VerdictC, lib as _c
 
 __all__ = [
     "AccessMode",
     "CapabilitySet",
     "ConfigError",
+    "CredentialError",
     "ExecError",
     "ExecResult",
+    "InjectMode",
     "InvalidArgumentError",
     "NonoError",
     "PluginError",
     "PolicyError",
+    "ProxyConfig",
+    "ProxyHandle",
+    "RouteConfig",
     "SandboxError",
     "Verdict",
     "VerdictReason",
     "apply",
     "library_version",
     "sandboxed_exec",
+    "start_proxy",
 ]
 
 __version__ = "0.1.0"
@@ -66,6 +80,7 @@ class VerdictReason(enum.IntEnum):
     PROTECTED = 4
     NETWORK_ALLOWED = 5
     NETWORK_BLOCKED = 6
+    NETWORK_PROXY = 7
 
 
 class NonoError(Exception):
@@ -100,6 +115,10 @@ class ExecError(NonoError):
     """The command cannot be found or started."""
 
 
+class CredentialError(NonoError):
+    """A credential (a proxy route's credential_key) is not in any of its sources."""
+
+
 # enum nono_error_kind -> exception class
 _KINDS: dict[int, type[NonoError]] = {
     1: InvalidArgumentError,
@@ -109,6 +128,7 @@ _KINDS: dict[int, type[NonoError]] = {
     5: SandboxError,
     6: ExecError,
     7: NonoError,
+    8: CredentialError,
 }
 
 
@@ -225,6 +245,18 @@ class CapabilitySet:
     def block_network(self) -> CapabilitySet:
         """No network at all (Unix sockets excepted)."""
         return self._call(_c.nono_caps_block_network)
+
+    def use_proxy(self, proxy: ProxyHandle) -> CapabilitySet:
+        """sandboxed_exec's children reach the network only through `proxy` (a
+        start_proxy handle): TCP to its port on 127.0.0.1 and nothing else; their
+        environment gets proxy.env_vars(), without the variables its credentials were
+        read from.  block_network() wins over it.  The port and variables are copied
+        now."""
+        if not isinstance(proxy, ProxyHandle):
+            raise InvalidArgumentError(
+                f"proxy must be a ProxyHandle, not {type(proxy).__name__}", _errno.EINVAL
+            )
+        return self._call(_c.nono_caps_use_proxy, proxy._live())
 
     def allow_env(self, name: str) -> CapabilitySet:
         """Passes a variable sandboxed_exec would otherwise scrub (*_TOKEN, ...)."""
@@ -394,3 +426,189 @@ def sandboxed_exec(
 def library_version() -> str:
     """The version of the libnono in use."""
     return _c.nono_version().decode()
+
+
+# ---- the filtering proxy ------------------------------------------------------------
+
+
+class InjectMode(enum.IntEnum):
+    """Where a route puts the credential (NONO_INJECT_* of nono.h)."""
+
+    HEADER = 0  # inject_header: credential_format with {} = the key
+    QUERY_PARAM = 1  # the query parameter named inject_header
+    BASIC_AUTH = 2  # Authorization: Basic base64(credential_format)
+
+
+@dataclass(frozen=True)
+class RouteConfig:
+    """A credential route: requests to http://127.0.0.1:PORT/<prefix>/... go to
+    `upstream` with the real credential in place of the phantom token.
+
+    credential_key is a reference (env://VAR, libsecret://name, or a bare name offered
+    to nono.conf's credential_sources), resolved when the proxy starts.  The
+    defaults: inject_header "Authorization", credential_format "Bearer {}" for it
+    (else "{}"), env_var <PREFIX>_API_KEY, base_url_var <PREFIX>_BASE_URL."""
+
+    prefix: str
+    upstream: str
+    credential_key: str
+    inject_mode: InjectMode = InjectMode.HEADER
+    inject_header: str | None = None
+    credential_format: str | None = None
+    env_var: str | None = None
+    base_url_var: str | None = None
+    tls_ca: str | None = None
+    endpoint_rules: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    """What a proxy serves: hosts it lets through (names, *.suffix, IP addresses)
+    and credential routes."""
+
+    allowed_hosts: Sequence[str] = ()
+    routes: Sequence[RouteConfig] = ()
+
+
+def _optional_text(value: str | None, what: str) -> bytes | None:
+    return None if value is None else _text(value, what)
+
+
+def _sequence(items: object, what: str) -> list[str]:
+    if isinstance(items, (str, bytes)) or not isinstance(items, Sequence):
+        raise InvalidArgumentError(f"{what} must be a list", _errno.EINVAL)
+    return list(items)
+
+
+def _add_route(config: int, route: RouteConfig) -> None:
+    if not isinstance(route, RouteConfig):
+        raise InvalidArgumentError(
+            f"routes must hold RouteConfig, not {type(route).__name__}", _errno.EINVAL
+        )
+    mode = route.inject_mode
+    if isinstance(mode, bool) or not isinstance(mode, int):
+        raise InvalidArgumentError(
+            f"inject_mode must be an InjectMode, not {type(mode).__name__}", _errno.EINVAL
+        )
+    rules = _strings(_sequence(route.endpoint_rules, "endpoint_rules"), "endpoint rule")
+    c = RouteC(
+        size=ctypes.sizeof(RouteC),
+        prefix=_text(route.prefix, "prefix"),
+        upstream=_text(route.upstream, "upstream"),
+        credential_key=_text(route.credential_key, "credential_key"),
+        inject_mode=int(mode),
+        inject_header=_optional_text(route.inject_header, "inject_header"),
+        credential_format=_optional_text(route.credential_format, "credential_format"),
+        env_var=_optional_text(route.env_var, "env_var"),
+        base_url_var=_optional_text(route.base_url_var, "base_url_var"),
+        tls_ca=_optional_text(route.tls_ca, "tls_ca"),
+        endpoint_rules=ctypes.cast(rules, ctypes.POINTER(ctypes.c_char_p)),
+    )
+    _check(_c.nono_proxy_config_add_route(config, ctypes.byref(c)))
+
+
+def _take_strings(fn: Callable[..., int], handle: int) -> list[str]:
+    out = ctypes.POINTER(ctypes.c_char_p)()
+    _check(fn(handle, ctypes.byref(out)))
+    try:
+        items = []
+        i = 0
+        while out[i] is not None:
+            items.append(out[i].decode(errors="replace"))
+            i += 1
+        return items
+    finally:
+        _c.nono_strings_free(out)
+
+
+def _env_dict(entries: list[str]) -> dict[str, str]:
+    return dict(e.split("=", 1) for e in entries)
+
+
+class ProxyHandle:
+    """A running filtering proxy (start_proxy).  Its process is stopped by
+    shutdown(), close(), leaving a `with` block, garbage collection, or at the latest
+    when the thread that started it exits.  Methods may be called from any thread,
+    concurrently; close() must be the last call."""
+
+    def __init__(self, handle: int) -> None:
+        self._handle: int | None = handle
+        self._lock = threading.Lock()
+        port = ctypes.c_uint16()
+        _check(_c.nono_proxy_port(handle, ctypes.byref(port)))
+        self.port: int = port.value
+
+    def _live(self) -> int:
+        if not self._handle:
+            raise InvalidArgumentError("the proxy handle was closed", _errno.EINVAL)
+        return self._handle
+
+    def env_vars(self) -> dict[str, str]:
+        """Everything a client needs: HTTP_PROXY/HTTPS_PROXY/ALL_PROXY (with the
+        proxy's token, upper- and lower-case), NO_PROXY, and each route's variables."""
+        return _env_dict(_take_strings(_c.nono_proxy_env, self._live()))
+
+    def credential_env_vars(self) -> dict[str, str]:
+        """Only the routes' variables: <PREFIX>_BASE_URL and <PREFIX>_API_KEY, whose
+        value is a phantom token (the proxy swaps in the real credential)."""
+        return _env_dict(_take_strings(_c.nono_proxy_credential_env, self._live()))
+
+    def drain_audit_events(self) -> list[dict[str, Any]]:
+        """The proxy's audit events since the last call, oldest first, e.g.
+        {"type": "proxy.decision", "host": ..., "port": ..., "method": ...,
+        "decision": "allow" | "deny" | "error", "reason": ..., "time": ...}.
+        Never holds a secret, phantom or token."""
+        return [json.loads(e) for e in _take_strings(_c.nono_proxy_drain_audit, self._live())]
+
+    def shutdown(self) -> None:
+        """Stops the proxy process and waits for it; again: nothing.  The last
+        events can still be drained afterwards."""
+        _check(_c.nono_proxy_shutdown(self._live()))
+
+    def close(self) -> None:
+        """Shuts down and releases the handle (drain no longer possible)."""
+        with self._lock:
+            handle, self._handle = getattr(self, "_handle", None), None
+        if handle:
+            _c.nono_proxy_free(handle)
+
+    def __del__(self) -> None:
+        if getattr(self, "_lock", None) is not None:
+            self.close()
+
+    def __enter__(self) -> ProxyHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+
+def start_proxy(config: ProxyConfig) -> ProxyHandle:
+    """Starts nono's filtering proxy for `config` on 127.0.0.1 (a random port).
+
+    Raises InvalidArgumentError for a bad host or route (plain http to a host that is
+    not loopback, an unknown inject mode ...), CredentialError when a route's
+    credential cannot be found, PluginError when the filter-proxy plugin is missing."""
+    if not isinstance(config, ProxyConfig):
+        raise InvalidArgumentError(
+            f"config must be a ProxyConfig, not {type(config).__name__}", _errno.EINVAL
+        )
+    hosts = _sequence(config.allowed_hosts, "allowed_hosts")
+    routes = _sequence(config.routes, "routes") if config.routes else []
+    c_config = _c.nono_proxy_config_new()
+    if not c_config:
+        raise NonoError("out of memory", _errno.ENOMEM)
+    try:
+        for host in hosts:
+            _check(_c.nono_proxy_config_allow_host(c_config, _text(host, "host")))
+        for route in routes:
+            _add_route(c_config, route)
+        handle = ctypes.c_void_p()
+        _check(_c.nono_proxy_start(c_config, ctypes.byref(handle)))
+    finally:
+        _c.nono_proxy_config_free(c_config)
+    try:
+        return ProxyHandle(handle.value)
+    except BaseException:
+        _c.nono_proxy_free(handle.value)
+        raise

@@ -47,6 +47,22 @@ class VerdictC(ctypes.Structure):
     ]
 
 
+class RouteC(ctypes.Structure):
+    _fields_ = [
+        ("size", ctypes.c_uint32),
+        ("prefix", ctypes.c_char_p),
+        ("upstream", ctypes.c_char_p),
+        ("credential_key", ctypes.c_char_p),
+        ("inject_mode", ctypes.c_int),
+        ("inject_header", ctypes.c_char_p),
+        ("credential_format", ctypes.c_char_p),
+        ("env_var", ctypes.c_char_p),
+        ("base_url_var", ctypes.c_char_p),
+        ("tls_ca", ctypes.c_char_p),
+        ("endpoint_rules", ctypes.POINTER(ctypes.c_char_p)),
+    ]
+
+
 def _build_tree_library() -> Path | None:
     """libnono of the checkout this package sits in (sdk/python/nono), built by
     scripts/bootstrap into ./build."""
@@ -85,6 +101,7 @@ def _load() -> ctypes.CDLL:
 def _declare(lib: ctypes.CDLL) -> None:
     caps = ctypes.c_void_p
     u32, cstr, cint = ctypes.c_uint32, ctypes.c_char_p, ctypes.c_int
+    handle, strings = ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p)
     signatures = {
         "nono_version": (cstr, []),
         "nono_last_error": (cstr, []),
@@ -107,6 +124,19 @@ def _declare(lib: ctypes.CDLL) -> None:
         "nono_exec_result_free": (None, [ctypes.POINTER(ExecResultC)]),
         "nono_query_path": (cint, [caps, cstr, u32, ctypes.POINTER(VerdictC)]),
         "nono_query_host": (cint, [caps, cstr, ctypes.c_uint16, ctypes.POINTER(VerdictC)]),
+        "nono_proxy_config_new": (handle, []),
+        "nono_proxy_config_free": (None, [handle]),
+        "nono_proxy_config_allow_host": (cint, [handle, cstr]),
+        "nono_proxy_config_add_route": (cint, [handle, ctypes.POINTER(RouteC)]),
+        "nono_proxy_start": (cint, [handle, ctypes.POINTER(handle)]),
+        "nono_proxy_env": (cint, [handle, ctypes.POINTER(strings)]),
+        "nono_proxy_credential_env": (cint, [handle, ctypes.POINTER(strings)]),
+        "nono_proxy_port": (cint, [handle, ctypes.POINTER(ctypes.c_uint16)]),
+        "nono_proxy_drain_audit": (cint, [handle, ctypes.POINTER(strings)]),
+        "nono_proxy_shutdown": (cint, [handle]),
+        "nono_proxy_free": (None, [handle]),
+        "nono_strings_free": (None, [strings]),
+        "nono_caps_use_proxy": (cint, [caps, handle]),
     }
     for name, (restype, argtypes) in signatures.items():
         fn = getattr(lib, name)
