@@ -296,7 +296,9 @@ class ProxyTests(unittest.TestCase):
         cls.echo = EchoServer()
         hp, sp = cls.http.server_address[1], cls.https.server_address[1]
         cls.config = {
-            "allowed_hosts": ["127.0.0.1", "localhost", "*.example.com"],
+            # Ports are part of the allow-list: without one only 443 and 80 pass.
+            "allowed_hosts": ["127.0.0.1:%d" % hp, "localhost:%d" % hp, "localhost:%d" % sp,
+                              "127.0.0.1:%d" % cls.echo.port, "*.example.com"],
             "routes": [
                 {"service": "svc", "upstream": "http://127.0.0.1:%d/base" % hp,
                  "inject_header": "Authorization", "credential_format": "Bearer {}",
@@ -438,6 +440,15 @@ class ProxyTests(unittest.TestCase):
                 status, data = self.exchange(request.encode())
                 self.assertEqual(status, 403, request)
                 self.assertIn(reason.encode(), data)
+        # A listed host on a port it was not listed with (443 and 80 only without one).
+        for request in ("CONNECT 127.0.0.1:%d HTTP/1.1\r\n%s\r\n" % (self.proxy.port,
+                                                                       auth_header()),
+                        "CONNECT a.example.com:22 HTTP/1.1\r\n%s\r\n" % auth_header(),
+                        "GET http://localhost:%d/ HTTP/1.1\r\nHost: localhost:%d\r\n%s\r\n" %
+                        (self.echo.port, self.echo.port, auth_header())):
+            status, data = self.exchange(request.encode())
+            self.assertEqual(status, 403, request)
+            self.assertIn(b"port not allowed for this host", data)
         # The wildcard's apex is not under it.
         status, _ = self.exchange(("CONNECT example.com:443 HTTP/1.1\r\n%s\r\n" %
                                    auth_header()).encode())
@@ -678,8 +689,11 @@ class LimitTests(unittest.TestCase):
         stop_http(self.http)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
+    def allowed(self):
+        return ["127.0.0.1:%d" % self.http.server_address[1]]
+
     def start(self, settings, wrap=None):
-        p = Proxy(self.tmp, {"allowed_hosts": ["127.0.0.1"], "settings": settings}, wrap=wrap)
+        p = Proxy(self.tmp, {"allowed_hosts": self.allowed(), "settings": settings}, wrap=wrap)
         self.proxies.append(p)
         return p
 
@@ -718,7 +732,7 @@ class LimitTests(unittest.TestCase):
     def test_out_of_descriptors(self):
         if not shutil.which("prlimit"):
             self.skipTest("no prlimit")
-        proxy = Proxy(self.tmp, {"allowed_hosts": ["127.0.0.1"]},
+        proxy = Proxy(self.tmp, {"allowed_hosts": self.allowed()},
                       wrap=["prlimit", "--nofile=32:32"])
         held = []
         try:
@@ -752,9 +766,11 @@ class UpstreamProxyTests(unittest.TestCase):
         self.corp = FakeCorporateProxy()
         self.echo = EchoServer()
         self.proxy = Proxy(self.tmp, {
-            "allowed_hosts": ["internal.corp.test", "127.0.0.1", "169.254.169.254"],
+            "allowed_hosts": ["internal.corp.test:%d" % self.echo.port,
+                              "127.0.0.1:%d" % self.echo.port,
+                              "169.254.169.254:%d" % self.echo.port],
             "upstream_proxy": "127.0.0.1:%d" % self.corp.port,
-            "upstream_bypass": ["127.0.0.1"]})
+            "upstream_bypass": ["127.0.0.1:%d" % self.echo.port]})
 
     def tearDown(self):
         self.proxy.stop()
@@ -803,7 +819,8 @@ class ResolutionTests(unittest.TestCase):
         self.echo = EchoServer()
         script = 'mount --bind "$0" /etc/hosts && exec "$@"'
         self.proxy = Proxy(self.tmp, {
-            "allowed_hosts": ["good.test", "evil.test", "evil6.test", "mixed.test"]},
+            "allowed_hosts": ["%s:%d" % (h, self.echo.port)
+                              for h in ("good.test", "evil.test", "evil6.test", "mixed.test")]},
             wrap=["unshare", "-m", "--propagation", "private", "sh", "-c", script, hosts])
 
     def tearDown(self):

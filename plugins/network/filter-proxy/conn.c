@@ -570,7 +570,7 @@ static void handle_proxy_request(struct conn *c, const struct http_request *req)
                 return;
         }
         reason = policy_check_host((const char *const *)c->p->allowed_hosts, c->p->n_allowed_hosts,
-                                   req->host);
+                                   req->host, req->port);
         if (reason) {
                 deny(c, 403, reason);
                 return;
