@@ -298,7 +298,8 @@ class ProxyTests(unittest.TestCase):
         cls.config = {
             # Ports are part of the allow-list: without one only 443 and 80 pass.
             "allowed_hosts": ["127.0.0.1:%d" % hp, "localhost:%d" % hp, "localhost:%d" % sp,
-                              "127.0.0.1:%d" % cls.echo.port, "*.example.com"],
+                              "127.0.0.1:%d" % sp, "127.0.0.1:%d" % cls.echo.port,
+                              "*.example.com"],
             "routes": [
                 {"service": "svc", "upstream": "http://127.0.0.1:%d/base" % hp,
                  "inject_header": "Authorization", "credential_format": "Bearer {}",
@@ -453,6 +454,56 @@ class ProxyTests(unittest.TestCase):
         status, _ = self.exchange(("CONNECT example.com:443 HTTP/1.1\r\n%s\r\n" %
                                    auth_header()).encode())
         self.assertEqual(status, 403)
+
+    # -- the TLS server name in CONNECT tunnels (domain fronting) --
+
+    def tls_through_tunnel(self, host, server_name):
+        """Python's TLS client through a tunnel to the https upstream: its answer or error."""
+        s, status, _ = self.tunnel(host, self.https.server_address[1])
+        self.assertEqual(status, 200)
+        ctx = ssl.create_default_context(cafile=os.path.join(self.tmp, "ca.pem"))
+        ctx.check_hostname = False  # the name under test need not be the certificate's
+        try:
+            with ctx.wrap_socket(s, server_hostname=server_name) as t:
+                t.sendall(b"GET /tls HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                return read_all(t)
+        except OSError as e:  # ssl.SSLError included
+            return e
+        finally:
+            s.close()
+
+    def test_tls_server_name_must_be_the_connect_host(self):
+        self.assertIn(b"ok:/tls", self.tls_through_tunnel("localhost", "LocalHost"))
+        # No server name: allowed for literals (clients send none) and for names.
+        self.assertIn(b"ok:/tls", self.tls_through_tunnel("127.0.0.1", None))
+        self.assertIn(b"ok:/tls", self.tls_through_tunnel("localhost", None))
+        self.assertEqual(len(self.https.requests), 3)
+        for host, name in (("localhost", "evil.example.com"), ("127.0.0.1", "localhost")):
+            result = self.tls_through_tunnel(host, name)
+            self.assertIsInstance(result, OSError, (host, name))
+        self.assertEqual(len(self.https.requests), 3, "a fronted request reached the upstream")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            denied = [e for e in self.proxy.audit() if e["decision"] == "deny" and
+                      e["reason"] == "TLS server name does not match the CONNECT host"]
+            if len(denied) == 2:
+                break
+            time.sleep(0.05)
+        self.assertEqual([(e["host"], e["method"]) for e in denied],
+                         [("localhost", "CONNECT"), ("127.0.0.1", "CONNECT")])
+
+    def test_malformed_client_hello_ends_the_tunnel(self):
+        s, status, _ = self.tunnel("127.0.0.1", self.echo.port)
+        with s:
+            self.assertEqual(status, 200)
+            # A TLS handshake record holding a ServerHello (type 2), not a ClientHello.
+            s.sendall(b"\x16\x03\x01\x00\x05\x02\x00\x00\x01\x00")
+            self.assertEqual(read_all(s), b"")
+        # Bytes that are not TLS pass as they are, even a first 0x16 without 0x03.
+        s, status, _ = self.tunnel("127.0.0.1", self.echo.port)
+        with s:
+            s.sendall(b"\x16\x01plain")
+            self.assertEqual(s.recv(100), b"\x16\x01plain")
 
     # -- credential routes --
 
