@@ -192,6 +192,13 @@ static void test_canonical_paths(void)
         CU_ASSERT_FALSE(canonical("/v1/%2e%2E/admin"));
         CU_ASSERT_FALSE(canonical("/v1%2fadmin"));
         CU_ASSERT_FALSE(canonical("/v1\\admin"));
+        /* Dot segments with path parameters, as servlet containers read them. */
+        CU_ASSERT_FALSE(canonical("/public/..;/admin"));
+        CU_ASSERT_FALSE(canonical("/public/..;x=1/admin"));
+        CU_ASSERT_FALSE(canonical("/a/.;/b"));
+        CU_ASSERT_FALSE(canonical("/a/..;"));
+        CU_ASSERT(canonical("/a/b;v=1/c"));
+        CU_ASSERT(canonical("/a/..x;y/c"));
 }
 
 int main(void)

@@ -585,6 +585,7 @@ class ProxyTests(unittest.TestCase):
         self.assertEqual(self.route("GET", "/limited/v1/files", key)[0], 403)
         self.assertEqual(self.route("GET", "/limited/v1/chat/../models", key)[0], 400)
         self.assertEqual(self.route("POST", "/limited/v1/chat/%2e%2e/x", key, b"")[0], 400)
+        self.assertEqual(self.route("POST", "/limited/v1/chat/..;/files", key, b"")[0], 400)
         self.assertEqual(len(self.http.requests), n)
 
     def test_unknown_route_is_404(self):

@@ -108,10 +108,10 @@ struct tunnel;
 /*
  * Relays between two connected sockets (owned from then on, closed by tunnel_free),
  * after first writing the bytes in to_up and to_client (moved out of them).  With
- * tls_host set, the client's first bytes (to_up included) are held until judged: a TLS
- * ClientHello whose server name is another host ends the tunnel unforwarded.  Calls
- * done(arg, refusal) once both directions ended, on an error, after the idle timeout
- * without traffic (refusal NULL) or on such a refusal (its reason); done must
+ * tls_host set (kept, not copied: it must outlive the tunnel), the client's first bytes (to_up
+ * included) are held until judged: a TLS ClientHello whose server name is another host ends the
+ * tunnel unforwarded.  Calls done(arg, refusal) once both directions ended, on an error, after the
+ * idle timeout without traffic (refusal NULL) or on such a refusal (its reason); done must
  * tunnel_free().  NULL on failure (sockets closed).
  */
 struct tunnel *tunnel_new(struct proxy *p, int client_fd, int up_fd, struct evbuffer *to_up,

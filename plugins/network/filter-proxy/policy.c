@@ -251,41 +251,41 @@ bool policy_endpoint_allowed(const char *const *rules, size_t n_rules, const cha
         return false;
 }
 
+/*
+ * "." or "..", also with path parameters ("..;x"): servlet containers read "/a/..;/b"
+ * as "/b", which a rule for "/a/..." must not match.
+ */
+static bool is_dot_segment(const char *seg, size_t len)
+{
+        const char *semicolon = memchr(seg, ';', len);
+
+        if (semicolon)
+                len = (size_t)(semicolon - seg);
+        return (len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.');
+}
+
 bool policy_path_is_canonical(const char *path, size_t len)
 {
+        size_t start = 1; /* where the current segment begins */
+
         if (len == 0 || path[0] != '/')
                 return false;
-        for (size_t i = 0; i < len; i++) {
-                if (path[i] == '\\')
+        for (size_t i = 1; i <= len; i++) {
+                if (i < len && path[i] == '\\')
                         return false;
-                if (path[i] == '%' && i + 2 < len) {
+                if (i < len && path[i] == '%' && i + 2 < len) {
                         char hex[3] = {path[i + 1], path[i + 2], '\0'};
 
                         if (strcasecmp(hex, "2e") == 0 || strcasecmp(hex, "2f") == 0 ||
                             strcasecmp(hex, "5c") == 0)
                                 return false;
                 }
-                if (path[i] == '/' && i > 0) {
-                        /* The segment that ends here: empty, "." or "..". */
-                        size_t start = i - 1;
-
-                        while (start > 0 && path[start] != '/')
-                                start--;
-                        if (i - start - 1 == 0 || (i - start - 1 == 1 && path[start + 1] == '.') ||
-                            (i - start - 1 == 2 && path[start + 1] == '.' &&
-                             path[start + 2] == '.'))
-                                return false;
-                }
-        }
-        {
-                /* The last segment ("/a/.." has no slash after it). */
-                size_t start = len - 1;
-
-                while (start > 0 && path[start] != '/')
-                        start--;
-                if ((len - start - 1 == 1 && path[start + 1] == '.') ||
-                    (len - start - 1 == 2 && path[start + 1] == '.' && path[start + 2] == '.'))
+                if (i < len && path[i] != '/')
+                        continue;
+                /* The segment path[start..i): empty (but the last), "." or "..". */
+                if ((i - start == 0 && i < len) || is_dot_segment(path + start, i - start))
                         return false;
+                start = i + 1;
         }
         return true;
 }

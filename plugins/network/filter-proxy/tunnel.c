@@ -53,7 +53,7 @@ struct tunnel {
         struct tunnel_dir dir[2]; /* [0] client → upstream, [1] upstream → client */
         struct event *idle_check;
         time_t last_activity;
-        char tls_host[HTTP_MAX_HOST + 1]; /* "" when the ClientHello is not checked */
+        const char *tls_host; /* the CONNECT host (the caller's, outlives t), or NULL */
         void (*done)(void *arg, const char *refusal);
         void *arg;
 };
@@ -260,12 +260,13 @@ static void sniff(struct tunnel_dir *d)
         }
         if (n > 0) {
                 touch(t);
-                if (evbuffer_add(d->sniffed, chunk, (size_t)n) < 0) {
+                if ((!d->sniffed && !(d->sniffed = evbuffer_new())) ||
+                    evbuffer_add(d->sniffed, chunk, (size_t)n) < 0) {
                         end(t, NULL);
                         return;
                 }
         }
-        len = evbuffer_get_length(d->sniffed);
+        len = d->sniffed ? evbuffer_get_length(d->sniffed) : 0;
         if (n == 0 && len == 0) {
                 d->sniffing = false;
                 source_ended(d, 0);
@@ -336,12 +337,13 @@ static int setup_dir(struct tunnel *t, int i, int from, int to, struct evbuffer 
         if (check_hello) {
                 d->sniffing = true;
                 d->sniff_need = 1;
-                d->sniffed = evbuffer_new();
-                if (!d->sniffed || (early && evbuffer_add_buffer(d->sniffed, initial) < 0))
-                        return -1;
                 /* Bytes sent with the CONNECT are judged from the loop, like later ones. */
-                if (early)
+                if (early) {
+                        d->sniffed = evbuffer_new();
+                        if (!d->sniffed || evbuffer_add_buffer(d->sniffed, initial) < 0)
+                                return -1;
                         event_active(d->readable, EV_READ, 0);
+                }
                 return event_add(d->readable, NULL);
         }
         if (early) {
@@ -368,7 +370,7 @@ struct tunnel *tunnel_new(struct proxy *p, int client_fd, int up_fd, struct evbu
         t->p = p;
         t->done = done;
         t->arg = arg;
-        snprintf(t->tls_host, sizeof(t->tls_host), "%s", tls_host ? tls_host : "");
+        t->tls_host = tls_host;
         for (int i = 0; i < 2; i++)
                 t->dir[i].pipe[0] = t->dir[i].pipe[1] = -1;
         t->dir[0].from = client_fd;
