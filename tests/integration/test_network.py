@@ -209,7 +209,13 @@ class ProxyMode(NetworkTestCase):
                             % (port, port, auth)):
                     with socket.create_connection(("127.0.0.1", proxy), 10) as s:
                         s.sendall(req.encode())
-                        print(label, req.split()[0], s.recv(200).decode(errors="replace").replace("\\r\\n", " "))
+                        answer = s.recv(200)
+                        while req.startswith("GET") and len(answer) < 4096:
+                            more = s.recv(200)  # the whole answer: the proxy closes after it
+                            if not more:
+                                break
+                            answer += more
+                        print(label, req.split()[0], answer.decode(errors="replace").replace("\\r\\n", " "))
         """
         p = self.run_py(code, "--allow-domain", self.allowed)
         self.assertRan(p)
@@ -224,6 +230,44 @@ class ProxyMode(NetworkTestCase):
         time.sleep(0.3)
         self.assertEqual(other.hits, 0, "a refused port got a connection")
         self.assertEqual(len(self.upstream.requests), 1)
+
+    def test_d16_tls_server_name_must_be_the_connect_host(self):
+        import ssl
+        certs = tempfile.mkdtemp(prefix="nono-ca-", dir="/var/tmp")
+        self.addCleanup(shutil.rmtree, certs, ignore_errors=True)
+        make_test_ca(certs)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(os.path.join(certs, "srv.pem"), os.path.join(certs, "srv.key"))
+        tls = Upstream(tls_context=ctx)
+        self.addCleanup(tls.close)
+        p = self.run_py(f"""
+            import base64, os, socket, ssl
+            print("PAYLOAD-RAN", flush=True)
+            proxy = int(os.environ["HTTP_PROXY"].rsplit(":", 1)[1])
+            user = os.environ["HTTP_PROXY"].split("//")[1].split("@")[0]
+            auth = base64.b64encode(user.encode()).decode()
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False  # the test is about the name sent, not the certificate
+            ctx.verify_mode = ssl.CERT_NONE
+            for label, name in (("none", None), ("fronted", "evil.example.com")):
+                s = socket.create_connection(("127.0.0.1", proxy), 10)
+                s.sendall(("CONNECT {UPSTREAM_ADDR}:{tls.port} HTTP/1.1\\r\\n"
+                           "Proxy-Authorization: Basic %s\\r\\n\\r\\n" % auth).encode())
+                head = b""
+                while not head.endswith(b"\\r\\n\\r\\n"):
+                    head += s.recv(1)
+                try:
+                    with ctx.wrap_socket(s, server_hostname=name) as t:
+                        t.sendall(("GET /sni-%s HTTP/1.1\\r\\nHost: x\\r\\n"
+                                   "Connection: close\\r\\n\\r\\n" % label).encode())
+                        print(label, t.recv(100).split(b"\\r\\n")[0].decode())
+                except OSError as e:
+                    print(label, "REFUSED", type(e).__name__)
+        """, "--allow-domain", f"{UPSTREAM_ADDR}:{tls.port}")
+        self.assertRan(p)
+        self.assertRegex(p.stdout, "none HTTP/1.[01] 200", p.stderr)
+        self.assertIn("fronted REFUSED", p.stdout, p.stderr)
+        self.assertEqual([r["path"] for r in tls.requests], ["/sni-none"])
 
     def test_python_urllib_through_the_proxy(self):
         p = self.run_py(f"""
