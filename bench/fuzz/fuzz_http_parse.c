@@ -63,8 +63,12 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         }
         if (strlen(req.host) > HTTP_MAX_HOST)
                 abort();
-        if (req.host[0])
-                (void)policy_check_host(NULL, 0, req.host);
+        if (req.host[0]) {
+                /* The parsed host as the target and as an allow-list entry. */
+                const char *entry = req.host;
+
+                (void)policy_check_host(&entry, 1, req.host, req.port);
+        }
         if (req.path.len)
                 (void)policy_path_is_canonical(req.path.p, req.path.len);
         feed_body(buf + r, size - (size_t)r, 1 + (size % 7));

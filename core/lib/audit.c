@@ -74,8 +74,10 @@ static int is_session_id(const char *name)
 }
 
 /*
- * UTC with milliseconds: ISO 8601 for events, compact for session ids.  snprintf rather
- * than strftime, which reads /etc/localtime on every call for a time zone UTC never needs.
+ * UTC: ISO 8601 with milliseconds for events; compact with microseconds for session
+ * ids, which sort by start time ("last" is the greatest), also for runs started in the
+ * same millisecond.  snprintf rather than strftime, which reads /etc/localtime on every
+ * call for a time zone UTC never needs.
  */
 static int format_now(char *buf, size_t size, int compact)
 {
@@ -86,10 +88,10 @@ static int format_now(char *buf, size_t size, int compact)
         if (!gmtime_r(&ts.tv_sec, &tm))
                 return -EINVAL;
         snprintf(buf, size,
-                 compact ? "%04d%02d%02dT%02d%02d%02d.%03ldZ"
+                 compact ? "%04d%02d%02dT%02d%02d%02d.%06ldZ"
                          : "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                 ts.tv_nsec / 1000000);
+                 compact ? ts.tv_nsec / 1000 : ts.tv_nsec / 1000000);
         return 0;
 }
 

@@ -40,12 +40,51 @@ int name_is_dns(const char *s)
         }
 }
 
+/* A port number 1-65535 in digits, without a leading zero (one spelling per port). */
+static int is_port(const char *s)
+{
+        unsigned long v = 0;
+        size_t n = 0;
+
+        if (*s == '0')
+                return 0;
+        for (; s[n] >= '0' && s[n] <= '9' && n < 5; n++)
+                v = v * 10 + (unsigned long)(s[n] - '0');
+        return n > 0 && s[n] == '\0' && v <= 65535;
+}
+
+/* The host part before a port, "[v6]" or "name": copied into out (size bytes). */
+static int copy_host(const char *s, size_t len, char *out, size_t size)
+{
+        if (len == 0 || len >= size)
+                return 0;
+        memcpy(out, s, len);
+        out[len] = '\0';
+        return 1;
+}
+
 int name_is_host_pattern(const char *s)
 {
         struct in6_addr a6;
+        char host[256];
+        const char *colon;
 
         if (inet_pton(AF_INET6, s, &a6) == 1)
-                return 1;
+                return 1; /* a bare IPv6 literal names no port */
+        if (s[0] == '[') {
+                /* "[v6]:port": brackets only where a port follows. */
+                const char *close = strchr(s, ']');
+
+                return close && close[1] == ':' && is_port(close + 2) &&
+                       copy_host(s + 1, (size_t)(close - s - 1), host, sizeof(host)) &&
+                       inet_pton(AF_INET6, host, &a6) == 1;
+        }
+        colon = strchr(s, ':');
+        if (colon) {
+                if (!is_port(colon + 1) || !copy_host(s, (size_t)(colon - s), host, sizeof(host)))
+                        return 0;
+                s = host;
+        }
         if (strncmp(s, "*.", 2) == 0)
                 s += 2;
         return name_is_dns(s);

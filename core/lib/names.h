@@ -12,8 +12,11 @@ int name_is_env_var(const char *s);
 /* A DNS name: dot-separated labels of 1-63 letters, digits and inner hyphens. */
 int name_is_dns(const char *s);
 
-/* What the proxy can match: a name, "*.suffix", or an IP literal (IPv4 is a valid DNS
- * form already). */
+/*
+ * What the proxy can match: a name, "*.suffix", or an IP literal (IPv4 is a valid DNS
+ * form already), optionally with ":PORT" (1-65535; IPv6 then in brackets: "[::1]:8443").
+ * Without a port the proxy allows ports 443 and 80 only.
+ */
 int name_is_host_pattern(const char *s);
 
 /* Lower-cases ASCII letters in place (host names are case-insensitive). */

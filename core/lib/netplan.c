@@ -75,8 +75,8 @@ int netplan_add_host(struct plan *p, const char *host, const char *where)
         name_lower(h);
         if (!name_is_host_pattern(h))
                 r = nono_error(-EINVAL,
-                               "%s: bad host \"%s\" (want a name, *.suffix or an IP address; "
-                               "no scheme, port or path)",
+                               "%s: bad host \"%s\" (want a name, *.suffix or an IP address, "
+                               "optionally :PORT; no scheme or path)",
                                where, host);
         else
                 r = strv_contains(&p->allowed_hosts, h) ? 0 : strv_push(&p->allowed_hosts, h);

@@ -243,10 +243,11 @@ static int parse_hosts(const struct jsonc_path *jp, const json_t *value, struct 
                 char *h = hosts.items[i];
 
                 if (!name_is_host_pattern(h)) {
-                        r = jsonc_path_error(jp,
-                                             "\"%s\": bad host \"%s\" (want a name, *.suffix "
-                                             "or an IP address; no scheme, port or path)",
-                                             jsonc_path_dotted(jp), h);
+                        r = jsonc_path_error(
+                            jp,
+                            "\"%s\": bad host \"%s\" (want a name, *.suffix "
+                            "or an IP address, optionally :PORT; no scheme or path)",
+                            jsonc_path_dotted(jp), h);
                         break;
                 }
                 /* Host names are case-insensitive; keep one spelling. */

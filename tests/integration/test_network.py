@@ -96,6 +96,11 @@ class NetworkTestCase(SandboxTestCase):
         self.upstream = Upstream()
         self.addCleanup(self.upstream.close)
 
+    @property
+    def allowed(self):
+        """The upstream's allow-list entry: its address and its (random) port."""
+        return f"{UPSTREAM_ADDR}:{self.upstream.port}"
+
     def profile(self, name, network):
         path = os.path.join(self.root, name + ".json")
         self.write(path, json.dumps({"extends": "default", "network": network}))
@@ -147,7 +152,7 @@ class BlockMode(NetworkTestCase):
 class ProxyMode(NetworkTestCase):
     def test_d12_allowed_host_passes_denied_host_gets_403(self):
         url = f"http://{UPSTREAM_ADDR}:{self.upstream.port}/hello"
-        ok = self.run_curl("--allow-domain", UPSTREAM_ADDR, "--", url)
+        ok = self.run_curl("--allow-domain", self.allowed, "--", url)
         self.assertEqual(ok.stdout, "200", ok.stderr)
         self.assertEqual(len(self.upstream.requests), 1)
         self.assertEqual(self.upstream.requests[0]["path"], "/hello")
@@ -157,8 +162,8 @@ class ProxyMode(NetworkTestCase):
 
     def test_proxy_decisions_are_in_the_session_audit_log(self):
         url = f"http://{UPSTREAM_ADDR}:{self.upstream.port}/logged"
-        self.assertEqual(self.run_curl("--allow-domain", UPSTREAM_ADDR, "--", url).stdout, "200")
-        denied = self.run_curl("--allow-domain", UPSTREAM_ADDR, "--", "http://example.org/")
+        self.assertEqual(self.run_curl("--allow-domain", self.allowed, "--", url).stdout, "200")
+        denied = self.run_curl("--allow-domain", self.allowed, "--", "http://example.org/")
         self.assertEqual(denied.stdout, "403", denied.stderr)
         decisions = []
         for session in json.loads(self.nono("audit", "list", "--json").stdout)[-2:]:
@@ -169,12 +174,87 @@ class ProxyMode(NetworkTestCase):
                          [(UPSTREAM_ADDR, "allow"), ("example.org", "deny")])
         self.assertTrue(all(d["session"] for d in decisions))
 
+    def test_d15_other_ports_of_an_allowed_host_are_refused(self):
+        other = Listener(addr=UPSTREAM_ADDR)
+        self.addCleanup(other.close)
+        code = f"""
+            import base64, os, socket
+            print("PAYLOAD-RAN", flush=True)
+            proxy = int(os.environ["HTTP_PROXY"].rsplit(":", 1)[1])
+            user = os.environ["HTTP_PROXY"].split("//")[1].split("@")[0]
+            auth = "Proxy-Authorization: Basic " + base64.b64encode(user.encode()).decode()
+            for label, port in (("listed", {self.upstream.port}), ("other", {other.port})):
+                for req in ("CONNECT {UPSTREAM_ADDR}:%d HTTP/1.1\\r\\n%s\\r\\n\\r\\n" % (port, auth),
+                            "GET http://{UPSTREAM_ADDR}:%d/ HTTP/1.1\\r\\nHost: {UPSTREAM_ADDR}:%d\\r\\n%s\\r\\n\\r\\n"
+                            % (port, port, auth)):
+                    with socket.create_connection(("127.0.0.1", proxy), 10) as s:
+                        s.sendall(req.encode())
+                        answer = s.recv(200)
+                        while req.startswith("GET") and len(answer) < 4096:
+                            more = s.recv(200)  # the whole answer: the proxy closes after it
+                            if not more:
+                                break
+                            answer += more
+                        print(label, req.split()[0], answer.decode(errors="replace").replace("\\r\\n", " "))
+        """
+        p = self.run_py(code, "--allow-domain", self.allowed)
+        self.assertRan(p)
+        self.assertIn("listed CONNECT HTTP/1.1 200", p.stdout, p.stderr)
+        self.assertRegex(p.stdout, "listed GET HTTP/1.[01] 200 .*upstream-ok")
+        for method in ("CONNECT", "GET"):
+            self.assertRegex(p.stdout, f"other {method} HTTP/1.1 403 .*port not allowed for this host")
+        # Without a port an entry covers 443 and 80 only.
+        p = self.run_curl("--allow-domain", UPSTREAM_ADDR, "--",
+                          f"http://{UPSTREAM_ADDR}:{self.upstream.port}/")
+        self.assertEqual(p.stdout, "403", p.stderr)
+        time.sleep(0.3)
+        self.assertEqual(other.hits, 0, "a refused port got a connection")
+        self.assertEqual(len(self.upstream.requests), 1)
+
+    def test_d16_tls_server_name_must_be_the_connect_host(self):
+        import ssl
+        certs = tempfile.mkdtemp(prefix="nono-ca-", dir="/var/tmp")
+        self.addCleanup(shutil.rmtree, certs, ignore_errors=True)
+        make_test_ca(certs)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(os.path.join(certs, "srv.pem"), os.path.join(certs, "srv.key"))
+        tls = Upstream(tls_context=ctx)
+        self.addCleanup(tls.close)
+        p = self.run_py(f"""
+            import base64, os, socket, ssl
+            print("PAYLOAD-RAN", flush=True)
+            proxy = int(os.environ["HTTP_PROXY"].rsplit(":", 1)[1])
+            user = os.environ["HTTP_PROXY"].split("//")[1].split("@")[0]
+            auth = base64.b64encode(user.encode()).decode()
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False  # the test is about the name sent, not the certificate
+            ctx.verify_mode = ssl.CERT_NONE
+            for label, name in (("none", None), ("fronted", "evil.example.com")):
+                s = socket.create_connection(("127.0.0.1", proxy), 10)
+                s.sendall(("CONNECT {UPSTREAM_ADDR}:{tls.port} HTTP/1.1\\r\\n"
+                           "Proxy-Authorization: Basic %s\\r\\n\\r\\n" % auth).encode())
+                head = b""
+                while not head.endswith(b"\\r\\n\\r\\n"):
+                    head += s.recv(1)
+                try:
+                    with ctx.wrap_socket(s, server_hostname=name) as t:
+                        t.sendall(("GET /sni-%s HTTP/1.1\\r\\nHost: x\\r\\n"
+                                   "Connection: close\\r\\n\\r\\n" % label).encode())
+                        print(label, t.recv(100).split(b"\\r\\n")[0].decode())
+                except OSError as e:
+                    print(label, "REFUSED", type(e).__name__)
+        """, "--allow-domain", f"{UPSTREAM_ADDR}:{tls.port}")
+        self.assertRan(p)
+        self.assertRegex(p.stdout, "none HTTP/1.[01] 200", p.stderr)
+        self.assertIn("fronted REFUSED", p.stdout, p.stderr)
+        self.assertEqual([r["path"] for r in tls.requests], ["/sni-none"])
+
     def test_python_urllib_through_the_proxy(self):
         p = self.run_py(f"""
             import urllib.request
             print("PAYLOAD-RAN", flush=True)
             print(urllib.request.urlopen("http://{UPSTREAM_ADDR}:{self.upstream.port}/py", timeout=10).read())
-        """, "--allow-domain", UPSTREAM_ADDR)
+        """, "--allow-domain", self.allowed)
         self.assertRan(p)
         self.assertIn("upstream-ok", p.stdout, p.stderr)
         self.assertEqual(self.upstream.requests[0]["path"], "/py")
@@ -191,7 +271,8 @@ class ProxyMode(NetworkTestCase):
         subprocess.run(["git", "-C", bare, "update-server-info"], check=True)
         served = Upstream(root=os.path.dirname(bare))
         self.addCleanup(served.close)
-        p = self.nono("run", "--allow-cwd", "--allow-domain", UPSTREAM_ADDR, "--", "git",
+        p = self.nono("run", "--allow-cwd", "--allow-domain",
+                      f"{UPSTREAM_ADDR}:{served.port}", "--", "git",
                       "clone", "-q", f"http://{UPSTREAM_ADDR}:{served.port}/repo.git", "clone")
         self.assertEqual(p.returncode, 0, p.stderr)
         with open(os.path.join(self.ws, "clone", "f.txt")) as f:
@@ -219,7 +300,7 @@ class ProxyMode(NetworkTestCase):
                     print(label, "DENIED", e.errno)
             r = subprocess.run(["bash", "-c", "echo x > /dev/tcp/127.0.0.1/{tcp.port}"], capture_output=True)
             print("devtcp", "OK" if r.returncode == 0 else "DENIED")
-        """, "--allow-domain", UPSTREAM_ADDR)
+        """, "--allow-domain", self.allowed)
         self.assertRan(p)
         for label in ("direct", "udp", "proxy-port-other-addr", "proxy-port-v6", "devtcp"):
             self.assertIn(f"{label} DENIED", p.stdout, p.stdout + p.stderr)
@@ -238,7 +319,7 @@ class ProxyMode(NetworkTestCase):
                     print("no-token OK")
                 except urllib.error.HTTPError as e:
                     print("no-token", e.code)
-        """, "--allow-domain", UPSTREAM_ADDR)
+        """, "--allow-domain", self.allowed)
         self.assertRan(p)
         self.assertEqual(p.stdout.count("no-token 407"), 2, p.stdout + p.stderr)
         self.assertEqual(self.upstream.requests, [])
@@ -266,7 +347,7 @@ class ProxyMode(NetworkTestCase):
 
     def test_standalone_proxy_prints_its_environment(self):
         self.give_to_test_user()
-        proc = subprocess.Popen(as_test_user([NONO, "proxy", "--allow-domain", UPSTREAM_ADDR]),
+        proc = subprocess.Popen(as_test_user([NONO, "proxy", "--allow-domain", self.allowed]),
                                 env=self.env(), stdout=subprocess.PIPE, text=True)
         try:
             env = {}
@@ -361,12 +442,12 @@ class UpstreamProxy(NetworkTestCase):
         corp = ConnectProxy()
         self.addCleanup(corp.close)
         url = f"http://{UPSTREAM_ADDR}:{self.upstream.port}/chained"
-        p = self.run_curl("--allow-domain", UPSTREAM_ADDR, "--upstream-proxy",
+        p = self.run_curl("--allow-domain", self.allowed, "--upstream-proxy",
                           f"127.0.0.3:{corp.port}", "--", url)
         self.assertEqual(p.stdout, "200", p.stderr)
         self.assertEqual(corp.targets, [f"{UPSTREAM_ADDR}:{self.upstream.port}"])
-        p = self.run_curl("--allow-domain", UPSTREAM_ADDR, "--upstream-proxy",
-                          f"127.0.0.3:{corp.port}", "--upstream-bypass", UPSTREAM_ADDR, "--", url)
+        p = self.run_curl("--allow-domain", self.allowed, "--upstream-proxy",
+                          f"127.0.0.3:{corp.port}", "--upstream-bypass", self.allowed, "--", url)
         self.assertEqual(p.stdout, "200", p.stderr)
         self.assertEqual(len(corp.targets), 1, "a bypassed host went through the upstream proxy")
         self.assertEqual(len(self.upstream.requests), 2)
@@ -476,7 +557,8 @@ class Credentials(NetworkTestCase):
             req = urllib.request.Request("http://{UPSTREAM_ADDR}:{other.port}/exfil",
                 headers={{"Authorization": "Bearer " + os.environ["TEST_API_KEY"]}})
             print("status", urllib.request.urlopen(req, timeout=10).status)
-        """, "-p", prof, "--credential", "test", "--allow-domain", UPSTREAM_ADDR,
+        """, "-p", prof, "--credential", "test", "--allow-domain",
+            f"{UPSTREAM_ADDR}:{other.port}",
             env=self.env(TEST_REAL_KEY=REAL_KEY))
         self.assertRan(p)
         self.assertIn("status 200", p.stdout, p.stderr)

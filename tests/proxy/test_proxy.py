@@ -296,7 +296,10 @@ class ProxyTests(unittest.TestCase):
         cls.echo = EchoServer()
         hp, sp = cls.http.server_address[1], cls.https.server_address[1]
         cls.config = {
-            "allowed_hosts": ["127.0.0.1", "localhost", "*.example.com"],
+            # Ports are part of the allow-list: without one only 443 and 80 pass.
+            "allowed_hosts": ["127.0.0.1:%d" % hp, "localhost:%d" % hp, "localhost:%d" % sp,
+                              "127.0.0.1:%d" % sp, "127.0.0.1:%d" % cls.echo.port,
+                              "*.example.com"],
             "routes": [
                 {"service": "svc", "upstream": "http://127.0.0.1:%d/base" % hp,
                  "inject_header": "Authorization", "credential_format": "Bearer {}",
@@ -438,10 +441,69 @@ class ProxyTests(unittest.TestCase):
                 status, data = self.exchange(request.encode())
                 self.assertEqual(status, 403, request)
                 self.assertIn(reason.encode(), data)
+        # A listed host on a port it was not listed with (443 and 80 only without one).
+        for request in ("CONNECT 127.0.0.1:%d HTTP/1.1\r\n%s\r\n" % (self.proxy.port,
+                                                                       auth_header()),
+                        "CONNECT a.example.com:22 HTTP/1.1\r\n%s\r\n" % auth_header(),
+                        "GET http://localhost:%d/ HTTP/1.1\r\nHost: localhost:%d\r\n%s\r\n" %
+                        (self.echo.port, self.echo.port, auth_header())):
+            status, data = self.exchange(request.encode())
+            self.assertEqual(status, 403, request)
+            self.assertIn(b"port not allowed for this host", data)
         # The wildcard's apex is not under it.
         status, _ = self.exchange(("CONNECT example.com:443 HTTP/1.1\r\n%s\r\n" %
                                    auth_header()).encode())
         self.assertEqual(status, 403)
+
+    # -- the TLS server name in CONNECT tunnels (domain fronting) --
+
+    def tls_through_tunnel(self, host, server_name):
+        """Python's TLS client through a tunnel to the https upstream: its answer or error."""
+        s, status, _ = self.tunnel(host, self.https.server_address[1])
+        self.assertEqual(status, 200)
+        ctx = ssl.create_default_context(cafile=os.path.join(self.tmp, "ca.pem"))
+        ctx.check_hostname = False  # the name under test need not be the certificate's
+        try:
+            with ctx.wrap_socket(s, server_hostname=server_name) as t:
+                t.sendall(b"GET /tls HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                return read_all(t)
+        except OSError as e:  # ssl.SSLError included
+            return e
+        finally:
+            s.close()
+
+    def test_tls_server_name_must_be_the_connect_host(self):
+        self.assertIn(b"ok:/tls", self.tls_through_tunnel("localhost", "LocalHost"))
+        # No server name: allowed for literals (clients send none) and for names.
+        self.assertIn(b"ok:/tls", self.tls_through_tunnel("127.0.0.1", None))
+        self.assertIn(b"ok:/tls", self.tls_through_tunnel("localhost", None))
+        self.assertEqual(len(self.https.requests), 3)
+        for host, name in (("localhost", "evil.example.com"), ("127.0.0.1", "localhost")):
+            result = self.tls_through_tunnel(host, name)
+            self.assertIsInstance(result, OSError, (host, name))
+        self.assertEqual(len(self.https.requests), 3, "a fronted request reached the upstream")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            denied = [e for e in self.proxy.audit() if e["decision"] == "deny" and
+                      e["reason"] == "TLS server name does not match the CONNECT host"]
+            if len(denied) == 2:
+                break
+            time.sleep(0.05)
+        self.assertEqual([(e["host"], e["method"]) for e in denied],
+                         [("localhost", "CONNECT"), ("127.0.0.1", "CONNECT")])
+
+    def test_malformed_client_hello_ends_the_tunnel(self):
+        s, status, _ = self.tunnel("127.0.0.1", self.echo.port)
+        with s:
+            self.assertEqual(status, 200)
+            # A TLS handshake record holding a ServerHello (type 2), not a ClientHello.
+            s.sendall(b"\x16\x03\x01\x00\x05\x02\x00\x00\x01\x00")
+            self.assertEqual(read_all(s), b"")
+        # Bytes that are not TLS pass as they are, even a first 0x16 without 0x03.
+        s, status, _ = self.tunnel("127.0.0.1", self.echo.port)
+        with s:
+            s.sendall(b"\x16\x01plain")
+            self.assertEqual(s.recv(100), b"\x16\x01plain")
 
     # -- credential routes --
 
@@ -523,6 +585,7 @@ class ProxyTests(unittest.TestCase):
         self.assertEqual(self.route("GET", "/limited/v1/files", key)[0], 403)
         self.assertEqual(self.route("GET", "/limited/v1/chat/../models", key)[0], 400)
         self.assertEqual(self.route("POST", "/limited/v1/chat/%2e%2e/x", key, b"")[0], 400)
+        self.assertEqual(self.route("POST", "/limited/v1/chat/..;/files", key, b"")[0], 400)
         self.assertEqual(len(self.http.requests), n)
 
     def test_unknown_route_is_404(self):
@@ -678,8 +741,11 @@ class LimitTests(unittest.TestCase):
         stop_http(self.http)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
+    def allowed(self):
+        return ["127.0.0.1:%d" % self.http.server_address[1]]
+
     def start(self, settings, wrap=None):
-        p = Proxy(self.tmp, {"allowed_hosts": ["127.0.0.1"], "settings": settings}, wrap=wrap)
+        p = Proxy(self.tmp, {"allowed_hosts": self.allowed(), "settings": settings}, wrap=wrap)
         self.proxies.append(p)
         return p
 
@@ -718,7 +784,7 @@ class LimitTests(unittest.TestCase):
     def test_out_of_descriptors(self):
         if not shutil.which("prlimit"):
             self.skipTest("no prlimit")
-        proxy = Proxy(self.tmp, {"allowed_hosts": ["127.0.0.1"]},
+        proxy = Proxy(self.tmp, {"allowed_hosts": self.allowed()},
                       wrap=["prlimit", "--nofile=32:32"])
         held = []
         try:
@@ -752,9 +818,11 @@ class UpstreamProxyTests(unittest.TestCase):
         self.corp = FakeCorporateProxy()
         self.echo = EchoServer()
         self.proxy = Proxy(self.tmp, {
-            "allowed_hosts": ["internal.corp.test", "127.0.0.1", "169.254.169.254"],
+            "allowed_hosts": ["internal.corp.test:%d" % self.echo.port,
+                              "127.0.0.1:%d" % self.echo.port,
+                              "169.254.169.254:%d" % self.echo.port],
             "upstream_proxy": "127.0.0.1:%d" % self.corp.port,
-            "upstream_bypass": ["127.0.0.1"]})
+            "upstream_bypass": ["127.0.0.1:%d" % self.echo.port]})
 
     def tearDown(self):
         self.proxy.stop()
@@ -803,7 +871,8 @@ class ResolutionTests(unittest.TestCase):
         self.echo = EchoServer()
         script = 'mount --bind "$0" /etc/hosts && exec "$@"'
         self.proxy = Proxy(self.tmp, {
-            "allowed_hosts": ["good.test", "evil.test", "evil6.test", "mixed.test"]},
+            "allowed_hosts": ["%s:%d" % (h, self.echo.port)
+                              for h in ("good.test", "evil.test", "evil6.test", "mixed.test")]},
             wrap=["unshare", "-m", "--propagation", "private", "sh", "-c", script, hosts])
 
     def tearDown(self):

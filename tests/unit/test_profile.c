@@ -214,10 +214,10 @@ static void test_schema_errors(void)
                     "line 1: \"network.connect_port\" must be an array of port numbers (1-65535)");
         check_error("{\"network\": {\"allow_domain\": [\"https://api.openai.com\"]}}",
                     "line 1: \"network.allow_domain\": bad host \"https://api.openai.com\" (want a "
-                    "name, *.suffix or an IP address; no scheme, port or path)");
+                    "name, *.suffix or an IP address, optionally :PORT; no scheme or path)");
         check_error("{\"network\": {\"allow_hosts\": [\"example.com/x\"]}}",
                     "line 1: \"network.allow_hosts\": bad host \"example.com/x\" (want a name, "
-                    "*.suffix or an IP address; no scheme, port or path)");
+                    "*.suffix or an IP address, optionally :PORT; no scheme or path)");
         check_error("{\"environment\": {\"allow_vars\": [\"OK\", \"NOT-OK\"]}}",
                     "line 1: \"environment.allow_vars\": bad variable name \"NOT-OK\"");
         check_error("{\"environment\": {\"set_vars\": {\"A\": 1}}}",

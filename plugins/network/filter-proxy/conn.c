@@ -367,9 +367,13 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
 
 /* ---- the upstream is there ----------------------------------------------------------- */
 
-static void on_tunnel_done(void *arg)
+static void on_tunnel_done(void *arg, const char *refusal)
 {
-        conn_free(arg);
+        struct conn *c = arg;
+
+        if (refusal)
+                proxy_audit(c->p, c->host, c->port, c->method, "deny", refusal);
+        conn_free(c);
 }
 
 /*
@@ -392,7 +396,8 @@ static void start_tunnel(struct conn *c)
                 bufferevent_free(c->client);
                 bufferevent_free(c->up);
                 c->client = c->up = NULL;
-                c->tunnel = tunnel_new(c->p, client_fd, up_fd, to_up, to_client, on_tunnel_done, c);
+                c->tunnel = tunnel_new(c->p, client_fd, up_fd, to_up, to_client, c->host,
+                                       on_tunnel_done, c);
         }
         if (to_client)
                 evbuffer_free(to_client);
@@ -570,7 +575,7 @@ static void handle_proxy_request(struct conn *c, const struct http_request *req)
                 return;
         }
         reason = policy_check_host((const char *const *)c->p->allowed_hosts, c->p->n_allowed_hosts,
-                                   req->host);
+                                   req->host, req->port);
         if (reason) {
                 deny(c, 403, reason);
                 return;

@@ -6,7 +6,7 @@
  *   upstream.c  reaching a target: resolution with the deny floor, the upstream proxy,
  *               TLS with verification;
  *   route.c     credential routes: phantom check, injection, the forwarded head;
- *   tunnel.c    CONNECT tunnels.
+ *   tunnel.c    CONNECT tunnels (with tls-hello.c: the ClientHello's server name).
  */
 #ifndef NONO_FILTER_PROXY_ENGINE_H
 #define NONO_FILTER_PROXY_ENGINE_H
@@ -107,12 +107,16 @@ void conn_upstream_failed(struct conn *c, int status, const char *reason);
 struct tunnel;
 /*
  * Relays between two connected sockets (owned from then on, closed by tunnel_free),
- * after first writing the bytes in to_up and to_client (moved out of them).  Calls
- * done(arg) once both directions ended, on an error or after the idle timeout
- * without traffic; done must tunnel_free().  NULL on failure (sockets closed).
+ * after first writing the bytes in to_up and to_client (moved out of them).  With
+ * tls_host set (kept, not copied: it must outlive the tunnel), the client's first bytes (to_up
+ * included) are held until judged: a TLS ClientHello whose server name is another host ends the
+ * tunnel unforwarded.  Calls done(arg, refusal) once both directions ended, on an error, after the
+ * idle timeout without traffic (refusal NULL) or on such a refusal (its reason); done must
+ * tunnel_free().  NULL on failure (sockets closed).
  */
 struct tunnel *tunnel_new(struct proxy *p, int client_fd, int up_fd, struct evbuffer *to_up,
-                          struct evbuffer *to_client, void (*done)(void *arg), void *arg);
+                          struct evbuffer *to_client, const char *tls_host,
+                          void (*done)(void *arg, const char *refusal), void *arg);
 void tunnel_free(struct tunnel *t);
 
 /* ---- route.c ---- */

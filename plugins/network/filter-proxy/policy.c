@@ -22,7 +22,8 @@ static const char *const metadata_addresses[] = {
     "100.100.100.200",
 };
 
-bool policy_host_matches(const char *pattern, const char *host)
+/* A name against "name" or "*.suffix" (any name under suffix, not suffix itself). */
+static bool name_matches(const char *pattern, const char *host)
 {
         size_t plen = strlen(pattern), hlen = strlen(host);
 
@@ -31,10 +32,60 @@ bool policy_host_matches(const char *pattern, const char *host)
                 const char *suffix = pattern + 1;
                 size_t slen = plen - 1;
 
-                return hlen > slen && strcasecmp(host + hlen - slen, suffix) == 0 &&
-                       !policy_is_ip_literal(host);
+                return hlen > slen && strcasecmp(host + hlen - slen, suffix) == 0;
         }
         return strcasecmp(pattern, host) == 0;
+}
+
+/* "65535" → 65535; false unless 1-65535 in digits. */
+static bool parse_port(const char *s, uint16_t *port)
+{
+        unsigned long v = 0;
+        size_t n = 0;
+
+        for (; s[n] >= '0' && s[n] <= '9' && n < 5; n++)
+                v = v * 10 + (unsigned long)(s[n] - '0');
+        if (n == 0 || s[n] != '\0' || v == 0 || v > 65535)
+                return false;
+        *port = (uint16_t)v;
+        return true;
+}
+
+/*
+ * Splits an allow-list entry (core/lib/names.c checked its syntax) into its host
+ * pattern and port: "host", "host:port", "[v6]:port", or a bare IPv6 literal.  Port 0
+ * stands for the default ports.  False for what is none of these.
+ */
+static bool split_entry(const char *entry, char *host, size_t size, uint16_t *port)
+{
+        const char *end = NULL, *colon = strchr(entry, ':');
+        size_t len;
+
+        *port = 0;
+        if (entry[0] == '[') {
+                end = strchr(entry, ']');
+                if (!end || end[1] != ':' || !parse_port(end + 2, port))
+                        return false;
+                entry++;
+        } else if (colon && !strchr(colon + 1, ':')) {
+                end = colon;
+                if (!parse_port(colon + 1, port))
+                        return false;
+        }
+        len = end ? (size_t)(end - entry) : strlen(entry);
+        if (len == 0 || len >= size)
+                return false;
+        memcpy(host, entry, len);
+        host[len] = '\0';
+        return true;
+}
+
+bool policy_entry_valid(const char *entry)
+{
+        char host[POLICY_MAX_ENTRY];
+        uint16_t port;
+
+        return split_entry(entry, host, sizeof(host), &port);
 }
 
 bool policy_is_ip_literal(const char *host)
@@ -72,6 +123,27 @@ static bool same_address(const struct sockaddr_storage *a, const struct sockaddr
                               sizeof(struct in_addr)) == 0;
         return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
                       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+}
+
+enum policy_match policy_entry_matches(const char *entry, const char *host, uint16_t port)
+{
+        struct sockaddr_storage target, listed;
+        char pattern[POLICY_MAX_ENTRY];
+        uint16_t entry_port;
+        bool host_matches;
+
+        if (!split_entry(entry, pattern, sizeof(pattern), &entry_port))
+                return POLICY_NO_MATCH;
+        /* Literals as addresses ("0:0::1" is "::1"), names by name; never one for the other. */
+        if (literal_address(host, &target))
+                host_matches = literal_address(pattern, &listed) && same_address(&listed, &target);
+        else
+                host_matches = !policy_is_ip_literal(pattern) && name_matches(pattern, host);
+        if (!host_matches)
+                return POLICY_NO_MATCH;
+        if (entry_port ? port == entry_port : port == 443 || port == 80)
+                return POLICY_MATCH;
+        return POLICY_OTHER_PORT;
 }
 
 static const char *check_ipv4(uint32_t a)
@@ -118,9 +190,11 @@ const char *policy_check_address(const struct sockaddr *sa)
         return "not an IP address";
 }
 
-const char *policy_check_host(const char *const *allowed, size_t n_allowed, const char *host)
+const char *policy_check_host(const char *const *allowed, size_t n_allowed, const char *host,
+                              uint16_t port)
 {
-        struct sockaddr_storage target, listed;
+        struct sockaddr_storage target;
+        bool other_port = false;
         const char *reason;
 
         for (size_t i = 0; i < sizeof(metadata_names) / sizeof(*metadata_names); i++)
@@ -130,15 +204,18 @@ const char *policy_check_host(const char *const *allowed, size_t n_allowed, cons
                 reason = policy_check_address((const struct sockaddr *)&target);
                 if (reason)
                         return reason;
-                for (size_t i = 0; i < n_allowed; i++)
-                        if (literal_address(allowed[i], &listed) && same_address(&listed, &target))
-                                return NULL;
-                return "IP address not in the allow-list";
         }
-        for (size_t i = 0; i < n_allowed; i++)
-                if (policy_host_matches(allowed[i], host))
+        for (size_t i = 0; i < n_allowed; i++) {
+                enum policy_match m = policy_entry_matches(allowed[i], host, port);
+
+                if (m == POLICY_MATCH)
                         return NULL;
-        return "host not in the allow-list";
+                other_port |= m == POLICY_OTHER_PORT;
+        }
+        if (other_port)
+                return "port not allowed for this host";
+        return policy_is_ip_literal(host) ? "IP address not in the allow-list"
+                                          : "host not in the allow-list";
 }
 
 bool policy_endpoint_rule_valid(const char *rule)
@@ -174,41 +251,41 @@ bool policy_endpoint_allowed(const char *const *rules, size_t n_rules, const cha
         return false;
 }
 
+/*
+ * "." or "..", also with path parameters ("..;x"): servlet containers read "/a/..;/b"
+ * as "/b", which a rule for "/a/..." must not match.
+ */
+static bool is_dot_segment(const char *seg, size_t len)
+{
+        const char *semicolon = memchr(seg, ';', len);
+
+        if (semicolon)
+                len = (size_t)(semicolon - seg);
+        return (len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.');
+}
+
 bool policy_path_is_canonical(const char *path, size_t len)
 {
+        size_t start = 1; /* where the current segment begins */
+
         if (len == 0 || path[0] != '/')
                 return false;
-        for (size_t i = 0; i < len; i++) {
-                if (path[i] == '\\')
+        for (size_t i = 1; i <= len; i++) {
+                if (i < len && path[i] == '\\')
                         return false;
-                if (path[i] == '%' && i + 2 < len) {
+                if (i < len && path[i] == '%' && i + 2 < len) {
                         char hex[3] = {path[i + 1], path[i + 2], '\0'};
 
                         if (strcasecmp(hex, "2e") == 0 || strcasecmp(hex, "2f") == 0 ||
                             strcasecmp(hex, "5c") == 0)
                                 return false;
                 }
-                if (path[i] == '/' && i > 0) {
-                        /* The segment that ends here: empty, "." or "..". */
-                        size_t start = i - 1;
-
-                        while (start > 0 && path[start] != '/')
-                                start--;
-                        if (i - start - 1 == 0 || (i - start - 1 == 1 && path[start + 1] == '.') ||
-                            (i - start - 1 == 2 && path[start + 1] == '.' &&
-                             path[start + 2] == '.'))
-                                return false;
-                }
-        }
-        {
-                /* The last segment ("/a/.." has no slash after it). */
-                size_t start = len - 1;
-
-                while (start > 0 && path[start] != '/')
-                        start--;
-                if ((len - start - 1 == 1 && path[start + 1] == '.') ||
-                    (len - start - 1 == 2 && path[start + 1] == '.' && path[start + 2] == '.'))
+                if (i < len && path[i] != '/')
+                        continue;
+                /* The segment path[start..i): empty (but the last), "." or "..". */
+                if ((i - start == 0 && i < len) || is_dot_segment(path + start, i - start))
                         return false;
+                start = i + 1;
         }
         return true;
 }

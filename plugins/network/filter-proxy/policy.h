@@ -11,19 +11,39 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-/* `pattern` is an exact host or "*.suffix" (any name under suffix, not suffix itself);
- * both compared without case. */
-bool policy_host_matches(const char *pattern, const char *host);
+#include <stdint.h>
+
+/* The longest allow-list entry's host part ("*." and a 253-byte name). */
+#define POLICY_MAX_ENTRY 256
+
+enum policy_match {
+        POLICY_NO_MATCH,   /* another host */
+        POLICY_OTHER_PORT, /* this host, but not on this port */
+        POLICY_MATCH,
+};
+
+/*
+ * One allow-list entry against a target (host lowercase, as parsed; IPv6 without
+ * brackets).  An entry is a host pattern with an optional port: "name", "*.suffix" (any
+ * name under suffix, not suffix itself), an IP literal (matched as an address, never by
+ * a wildcard), then ":port" ("[v6]:port").  Without a port it covers 443 and 80 only.
+ * Names are compared without case.
+ */
+enum policy_match policy_entry_matches(const char *entry, const char *host, uint16_t port);
+
+/* Whether an entry can be split into host and port at all (proxy_new refuses others). */
+bool policy_entry_valid(const char *entry);
 
 /* True when `host` is an IPv4 or IPv6 literal (IPv6 without brackets). */
 bool policy_is_ip_literal(const char *host);
 
 /*
- * Whether a target host (lowercase, as parsed) may be reached by name or literal:
+ * Whether host:port (host lowercase, as parsed) may be reached by name or literal:
  * NULL when allowed, else the reason it is refused.  Applies the floor to names and
- * literals; an IP literal passes only when the allow-list holds the same address.
+ * literals, then needs an entry that matches (policy_entry_matches).
  */
-const char *policy_check_host(const char *const *allowed, size_t n_allowed, const char *host);
+const char *policy_check_host(const char *const *allowed, size_t n_allowed, const char *host,
+                              uint16_t port);
 
 /* The floor for a resolved address: NULL, or why connecting to it is refused. */
 const char *policy_check_address(const struct sockaddr *sa);

@@ -38,8 +38,9 @@ static char *proxy_strdup(struct proxy *p, const char *s)
         return copy;
 }
 
-/* A copy of a string list, each entry checked by `valid` when given. */
-static int copy_strv(struct proxy *p, const char *const *src, size_t n, char ***ret, size_t *ret_n)
+/* A copy of a list of allow-list entries (host patterns with optional ports). */
+static int copy_entries(struct proxy *p, const char *const *src, size_t n, char ***ret,
+                        size_t *ret_n)
 {
         char **v = proxy_zalloc(p, (n + 1) * sizeof(*v));
 
@@ -48,6 +49,13 @@ static int copy_strv(struct proxy *p, const char *const *src, size_t n, char ***
         *ret = v;
         *ret_n = n;
         for (size_t i = 0; i < n; i++) {
+                if (!policy_entry_valid(src[i])) {
+                        p->host->set_error(p->host->ctx,
+                                           "invalid host '%s': expected host, host:port or "
+                                           "[IPv6]:port",
+                                           src[i]);
+                        return -EINVAL;
+                }
                 v[i] = proxy_strdup(p, src[i]);
                 if (!v[i])
                         return -ENOMEM;
@@ -121,8 +129,8 @@ static int copy_upstream_proxy(struct proxy *p, const struct nono_plan *plan)
                                    up);
                 return -EINVAL;
         }
-        return copy_strv(p, plan->upstream_bypass, plan->n_upstream_bypass, &p->upstream_bypass,
-                         &p->n_upstream_bypass);
+        return copy_entries(p, plan->upstream_bypass, plan->n_upstream_bypass, &p->upstream_bypass,
+                            &p->n_upstream_bypass);
 }
 
 static int copy_routes(struct proxy *p, const struct proxy_settings *s)
@@ -215,8 +223,8 @@ int proxy_new(const struct proxy_settings *s, struct proxy **ret)
         }
         r = read_limits(p);
         if (r >= 0)
-                r = copy_strv(p, s->plan->allowed_hosts, s->plan->n_allowed_hosts,
-                              &p->allowed_hosts, &p->n_allowed_hosts);
+                r = copy_entries(p, s->plan->allowed_hosts, s->plan->n_allowed_hosts,
+                                 &p->allowed_hosts, &p->n_allowed_hosts);
         if (r >= 0)
                 r = make_basic_credentials(p, s->token);
         if (r >= 0) {

@@ -248,10 +248,11 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
                 u->dns = req;
 }
 
-static bool bypasses_proxy(const struct proxy *p, const char *host)
+/* Bypass entries match like allow-list entries, ports included. */
+static bool bypasses_proxy(const struct proxy *p, const char *host, uint16_t port)
 {
         for (size_t i = 0; i < p->n_upstream_bypass; i++)
-                if (policy_host_matches(p->upstream_bypass[i], host))
+                if (policy_entry_matches(p->upstream_bypass[i], host, port) == POLICY_MATCH)
                         return true;
         return false;
 }
@@ -269,7 +270,7 @@ struct upstream_req *upstream_open(struct proxy *p, struct conn *c, const char *
         snprintf(u->host, sizeof(u->host), "%s", host);
         u->port = port;
         u->ssl_ctx = ssl_ctx;
-        u->via_proxy = p->upstream_proxy_host[0] && !bypasses_proxy(p, host);
+        u->via_proxy = p->upstream_proxy_host[0] && !bypasses_proxy(p, host, port);
         /* Started from the loop, so that no answer reaches the caller before it returns. */
         u->kick = evtimer_new(p->base, on_kick, u);
         if (!u->kick || evtimer_add(u->kick, &now) < 0) {

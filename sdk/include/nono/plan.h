@@ -93,7 +93,8 @@ struct nono_plan {
         size_t n_tcp_connect_ports;
         const uint16_t *tcp_bind_ports;
         size_t n_tcp_bind_ports;
-        /* Host names the filtering proxy lets through (network_mode PROXY). */
+        /* Hosts the filtering proxy lets through (network_mode PROXY): "name", "*.suffix"
+         * or an IP literal, optionally ":port" ("[v6]:port"); without one 443 and 80. */
         const char *const *allowed_hosts;
         size_t n_allowed_hosts;
 
