@@ -142,6 +142,17 @@ static void test_floor_addresses(void)
         CU_ASSERT_PTR_NOT_NULL(check_address(AF_INET6, "::"));
 }
 
+/* D14: wildcard entries never vouch for a name that leads back to this machine. */
+static void test_listed_exactly(void)
+{
+        static const char *const allowed[] = {"localhost:8080", "*.nip.io", "api.example.com"};
+
+        CU_ASSERT_TRUE(policy_host_listed_exactly(allowed, 3, "localhost", 8080));
+        CU_ASSERT_TRUE(policy_host_listed_exactly(allowed, 3, "API.example.com", 443));
+        CU_ASSERT_FALSE(policy_host_listed_exactly(allowed, 3, "localhost", 80));
+        CU_ASSERT_FALSE(policy_host_listed_exactly(allowed, 3, "127.0.0.1.nip.io", 443));
+}
+
 static bool endpoint(const char *const *rules, size_t n, const char *method, const char *path)
 {
         return policy_endpoint_allowed(rules, n, method, strlen(method), path);
@@ -204,9 +215,10 @@ static void test_canonical_paths(void)
 int main(void)
 {
         static const struct test_case cases[] = {
-            {"host matching", test_host_matching},   {"port matching", test_port_matching},
-            {"check host", test_check_host},         {"floor addresses", test_floor_addresses},
-            {"endpoint rules", test_endpoint_rules}, {"canonical paths", test_canonical_paths},
+            {"host matching", test_host_matching},     {"port matching", test_port_matching},
+            {"check host", test_check_host},           {"floor addresses", test_floor_addresses},
+            {"listed exactly", test_listed_exactly},   {"endpoint rules", test_endpoint_rules},
+            {"canonical paths", test_canonical_paths},
         };
 
         return RUN_CUNIT("proxy-policy", NULL, NULL, cases);

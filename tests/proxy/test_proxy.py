@@ -867,12 +867,14 @@ class ResolutionTests(unittest.TestCase):
         hosts = os.path.join(self.tmp, "hosts")
         with open(hosts, "w") as f:
             f.write("127.0.0.1 good.test\n169.254.169.254 evil.test\nfe80::1 evil6.test\n"
-                    "127.0.0.1 mixed.test\n169.254.1.1 mixed.test\n")
+                    "127.0.0.1 mixed.test\n169.254.1.1 mixed.test\n"
+                    "127.0.0.1 a.rebind.test\n::1 b.rebind.test\n")
         self.echo = EchoServer()
         script = 'mount --bind "$0" /etc/hosts && exec "$@"'
         self.proxy = Proxy(self.tmp, {
             "allowed_hosts": ["%s:%d" % (h, self.echo.port)
-                              for h in ("good.test", "evil.test", "evil6.test", "mixed.test")]},
+                              for h in ("good.test", "evil.test", "evil6.test", "mixed.test",
+                                        "*.rebind.test")]},
             wrap=["unshare", "-m", "--propagation", "private", "sh", "-c", script, hosts])
 
     def tearDown(self):
@@ -893,6 +895,15 @@ class ResolutionTests(unittest.TestCase):
             status, data = self.status(host)
             self.assertEqual(status, 403, host)
             self.assertIn(b"resolves to a link-local or metadata address", data)
+
+    def test_d14_wildcard_names_resolving_to_this_machine(self):
+        # good.test is listed exactly: the user meant it.  A name only a wildcard
+        # matches must not lead back to this machine's own services.
+        self.assertEqual(self.status("good.test")[0], 200)
+        for host in ("a.rebind.test", "b.rebind.test"):
+            status, data = self.status(host)
+            self.assertEqual(status, 403, host)
+            self.assertIn(b"resolves to this machine", data)
 
 
 if __name__ == "__main__":

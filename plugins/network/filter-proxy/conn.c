@@ -465,10 +465,11 @@ void conn_upstream_failed(struct conn *c, int status, const char *reason)
         reply(c, status, reason);
 }
 
-static void open_upstream(struct conn *c, const char *host, uint16_t port, SSL_CTX *ssl_ctx)
+static void open_upstream(struct conn *c, const char *host, uint16_t port, SSL_CTX *ssl_ctx,
+                          bool refuse_this_machine)
 {
         c->state = C_UPSTREAM;
-        c->pending = upstream_open(c->p, c, host, port, ssl_ctx);
+        c->pending = upstream_open(c->p, c, host, port, ssl_ctx, refuse_this_machine);
         if (!c->pending)
                 deny(c, 503, "out of resources");
 }
@@ -561,7 +562,7 @@ static void handle_route(struct conn *c, const struct http_request *req)
                 return;
         }
         set_body(c, req);
-        open_upstream(c, r->host, r->port, r->ssl_ctx);
+        open_upstream(c, r->host, r->port, r->ssl_ctx, false);
 }
 
 static void handle_proxy_request(struct conn *c, const struct http_request *req)
@@ -589,7 +590,11 @@ static void handle_proxy_request(struct conn *c, const struct http_request *req)
                 build_forward_head(c, req);
                 set_body(c, req);
         }
-        open_upstream(c, req->host, req->port, NULL);
+        /* A name matched only by a wildcard must not lead back to this machine
+         * (127.0.0.1.nip.io under *.nip.io): DNS rebinding to the host's services. */
+        open_upstream(c, req->host, req->port, NULL,
+                      !policy_host_listed_exactly((const char *const *)c->p->allowed_hosts,
+                                                  c->p->n_allowed_hosts, req->host, req->port));
 }
 
 static void handle_head(struct conn *c)

@@ -19,6 +19,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 
 /* Defaults of the limits nono.conf may set (plugins: { filter-proxy: { ... } }). */
 #define PROXY_MAX_CONNS      4096         /* max_connections */
@@ -62,6 +63,10 @@ struct proxy {
         char **upstream_bypass;
         size_t n_upstream_bypass;
         char *session_id;
+        /* The machine's own addresses when the proxy started: a name the child asks for
+         * must not lead back to a service of this machine (DNS rebinding). */
+        struct sockaddr_storage *own_addrs;
+        size_t n_own_addrs;
 
         char *token; /* secret memory */
         size_t token_len;
@@ -93,12 +98,14 @@ void conn_free_all(struct proxy *p);
 /*
  * Reaches host:port for `c` (directly after resolution and the floor, or through the
  * upstream proxy), then TLS when ssl_ctx is set; calls conn_upstream_ready(c, bev) or
- * conn_upstream_failed(c, status, reason).  The pending request owns nothing of `c`
+ * conn_upstream_failed(c, status, reason).  `refuse_this_machine`: a name resolving to
+ * this machine is refused (the sandbox chose it and no exact allow-list entry names it;
+ * a credential route's upstream is the user's own choice).  The pending request owns nothing of `c`
  * after upstream_cancel().
  */
 struct upstream_req;
 struct upstream_req *upstream_open(struct proxy *p, struct conn *c, const char *host, uint16_t port,
-                                   SSL_CTX *ssl_ctx);
+                                   SSL_CTX *ssl_ctx, bool refuse_this_machine);
 void upstream_cancel(struct upstream_req *u);
 void conn_upstream_ready(struct conn *c, struct bufferevent *bev);
 void conn_upstream_failed(struct conn *c, int status, const char *reason);

@@ -190,6 +190,46 @@ const char *policy_check_address(const struct sockaddr *sa)
         return "not an IP address";
 }
 
+bool policy_host_listed_exactly(const char *const *allowed, size_t n_allowed, const char *host,
+                                uint16_t port)
+{
+        for (size_t i = 0; i < n_allowed; i++)
+                if (strncmp(allowed[i], "*.", 2) != 0 &&
+                    policy_entry_matches(allowed[i], host, port) == POLICY_MATCH)
+                        return true;
+        return false;
+}
+
+static bool is_loopback(const struct sockaddr *sa)
+{
+        if (sa->sa_family == AF_INET)
+                return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+        if (sa->sa_family == AF_INET6) {
+                const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+                return IN6_IS_ADDR_LOOPBACK(a) ||
+                       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+        }
+        return false;
+}
+
+bool policy_is_this_machine(const struct sockaddr *sa, const struct sockaddr_storage *own,
+                            size_t n_own)
+{
+        struct sockaddr_storage ss;
+
+        if (is_loopback(sa))
+                return true;
+        memset(&ss, 0, sizeof(ss));
+        memcpy(&ss, sa,
+               sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                         : sizeof(struct sockaddr_in));
+        for (size_t i = 0; i < n_own; i++)
+                if (same_address(&ss, &own[i]))
+                        return true;
+        return false;
+}
+
 const char *policy_check_host(const char *const *allowed, size_t n_allowed, const char *host,
                               uint16_t port)
 {

@@ -48,6 +48,17 @@ const char *policy_check_host(const char *const *allowed, size_t n_allowed, cons
 /* The floor for a resolved address: NULL, or why connecting to it is refused. */
 const char *policy_check_address(const struct sockaddr *sa);
 
+/*
+ * True when an allow-list entry names `host` itself (no wildcard) with this port: the
+ * user meant that very host, even if it is this machine ("localhost:8080").
+ */
+bool policy_host_listed_exactly(const char *const *allowed, size_t n_allowed, const char *host,
+                                uint16_t port);
+
+/* Loopback, or one of `own` (this machine's interface addresses). */
+bool policy_is_this_machine(const struct sockaddr *sa, const struct sockaddr_storage *own,
+                            size_t n_own);
+
 /* Endpoint rules "METHOD:/glob" ("*" = any method; fnmatch without FNM_PATHNAME, so
  * '*' crosses '/'); no rules allow everything. */
 bool policy_endpoint_allowed(const char *const *rules, size_t n_rules, const char *method,

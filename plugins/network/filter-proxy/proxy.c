@@ -5,6 +5,7 @@
 #include "policy.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
 #include <event2/dns.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -204,6 +205,36 @@ static int setup_event_base(struct proxy *p)
         return 0;
 }
 
+/* This machine's interface addresses, for the rebinding check (policy_is_this_machine). */
+static int collect_own_addresses(struct proxy *p)
+{
+        struct ifaddrs *list, *ifa;
+        size_t n = 0;
+
+        if (getifaddrs(&list) < 0)
+                return 0; /* loopback is still refused; the list only adds to it */
+        for (ifa = list; ifa; ifa = ifa->ifa_next)
+                n += ifa->ifa_addr &&
+                     (ifa->ifa_addr->sa_family == AF_INET || ifa->ifa_addr->sa_family == AF_INET6);
+        p->own_addrs = proxy_zalloc(p, (n + 1) * sizeof(*p->own_addrs));
+        if (!p->own_addrs) {
+                freeifaddrs(list);
+                return -ENOMEM;
+        }
+        for (ifa = list; ifa; ifa = ifa->ifa_next) {
+                if (!ifa->ifa_addr)
+                        continue;
+                if (ifa->ifa_addr->sa_family == AF_INET)
+                        memcpy(&p->own_addrs[p->n_own_addrs++], ifa->ifa_addr,
+                               sizeof(struct sockaddr_in));
+                else if (ifa->ifa_addr->sa_family == AF_INET6)
+                        memcpy(&p->own_addrs[p->n_own_addrs++], ifa->ifa_addr,
+                               sizeof(struct sockaddr_in6));
+        }
+        freeifaddrs(list);
+        return 0;
+}
+
 int proxy_new(const struct proxy_settings *s, struct proxy **ret)
 {
         const struct nono_host *host = s->host;
@@ -235,6 +266,8 @@ int proxy_new(const struct proxy_settings *s, struct proxy **ret)
                 r = copy_upstream_proxy(p, s->plan);
         if (r >= 0)
                 r = copy_routes(p, s);
+        if (r >= 0)
+                r = collect_own_addresses(p);
         if (r >= 0)
                 r = setup_event_base(p);
         if (r < 0)
@@ -360,6 +393,7 @@ void proxy_free(struct proxy *p)
         for (size_t i = 0; i < p->n_routes; i++)
                 route_fini(p, &p->routes[i]);
         proxy_free_mem(p, p->routes);
+        proxy_free_mem(p, p->own_addrs);
         if (p->dns)
                 evdns_base_free(p->dns, 1);
         if (p->base)

@@ -26,6 +26,7 @@ struct upstream_req {
         uint16_t port;
         SSL_CTX *ssl_ctx;
         bool via_proxy;
+        bool refuse_this_machine; /* the sandbox chose the name, not the user exactly */
         struct event *kick;
         struct evdns_getaddrinfo_request *dns;
         struct evutil_addrinfo *addrs, *next;
@@ -209,6 +210,24 @@ static void connect_next(struct upstream_req *u)
                           : "cannot connect to the upstream");
 }
 
+/*
+ * Every address a target resolved to is checked: the floor (metadata, link-local) for
+ * all; and a name the user did not list exactly must not lead to this machine (loopback
+ * or its own addresses), where services never meant for the sandbox listen.
+ */
+static const char *resolved_refusal(const struct upstream_req *u, const struct evutil_addrinfo *res)
+{
+        bool name = u->refuse_this_machine && !policy_is_ip_literal(u->host);
+
+        for (const struct evutil_addrinfo *ai = res; ai; ai = ai->ai_next) {
+                if (policy_check_address(ai->ai_addr))
+                        return "host name resolves to a link-local or metadata address";
+                if (name && policy_is_this_machine(ai->ai_addr, u->p->own_addrs, u->p->n_own_addrs))
+                        return "host name resolves to this machine";
+        }
+        return NULL;
+}
+
 static void on_resolved(int result, struct evutil_addrinfo *res, void *arg)
 {
         struct upstream_req *u = arg;
@@ -223,12 +242,11 @@ static void on_resolved(int result, struct evutil_addrinfo *res, void *arg)
         u->addrs = u->next = res;
         /* The upstream proxy is the user's own choice; the floor is for targets. */
         if (!u->via_proxy) {
-                for (struct evutil_addrinfo *ai = res; ai; ai = ai->ai_next) {
-                        if (policy_check_address(ai->ai_addr)) {
-                                fail(u, 403,
-                                     "host name resolves to a link-local or metadata address");
-                                return;
-                        }
+                const char *refusal = resolved_refusal(u, res);
+
+                if (refusal) {
+                        fail(u, 403, refusal);
+                        return;
                 }
         }
         connect_next(u);
@@ -258,7 +276,7 @@ static bool bypasses_proxy(const struct proxy *p, const char *host, uint16_t por
 }
 
 struct upstream_req *upstream_open(struct proxy *p, struct conn *c, const char *host, uint16_t port,
-                                   SSL_CTX *ssl_ctx)
+                                   SSL_CTX *ssl_ctx, bool refuse_this_machine)
 {
         struct upstream_req *u = proxy_zalloc(p, sizeof(*u));
         struct timeval now = {0, 0};
@@ -270,6 +288,7 @@ struct upstream_req *upstream_open(struct proxy *p, struct conn *c, const char *
         snprintf(u->host, sizeof(u->host), "%s", host);
         u->port = port;
         u->ssl_ctx = ssl_ctx;
+        u->refuse_this_machine = refuse_this_machine;
         u->via_proxy = p->upstream_proxy_host[0] && !bypasses_proxy(p, host, port);
         /* Started from the loop, so that no answer reaches the caller before it returns. */
         u->kick = evtimer_new(p->base, on_kick, u);
