@@ -145,12 +145,12 @@ static void test_floor_addresses(void)
 /* D14: wildcard entries never vouch for a name that leads back to this machine. */
 static void test_listed_exactly(void)
 {
-        static const char *const allowed[] = {"localhost:8080", "*.nip.io", "api.example.com"};
+        static const char *const entries[] = {"localhost:8080", "*.nip.io", "api.example.com"};
 
-        CU_ASSERT_TRUE(policy_host_listed_exactly(allowed, 3, "localhost", 8080));
-        CU_ASSERT_TRUE(policy_host_listed_exactly(allowed, 3, "API.example.com", 443));
-        CU_ASSERT_FALSE(policy_host_listed_exactly(allowed, 3, "localhost", 80));
-        CU_ASSERT_FALSE(policy_host_listed_exactly(allowed, 3, "127.0.0.1.nip.io", 443));
+        CU_ASSERT_TRUE(policy_host_listed_exactly(entries, 3, "localhost", 8080));
+        CU_ASSERT_TRUE(policy_host_listed_exactly(entries, 3, "API.example.com", 443));
+        CU_ASSERT_FALSE(policy_host_listed_exactly(entries, 3, "localhost", 80));
+        CU_ASSERT_FALSE(policy_host_listed_exactly(entries, 3, "127.0.0.1.nip.io", 443));
 }
 
 static bool endpoint(const char *const *rules, size_t n, const char *method, const char *path)
