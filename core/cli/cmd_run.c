@@ -22,6 +22,9 @@ enum {
         OPT_ALLOW_ENV,
         OPT_ALLOW_PERSISTENCE,
         OPT_ALLOW_UNIX_SOCKET,
+        OPT_ROLLBACK,
+        OPT_NO_ROLLBACK_PROMPT,
+        OPT_ROLLBACK_EXCLUDE,
 };
 
 static const struct option run_options[] = {
@@ -40,6 +43,9 @@ static const struct option run_options[] = {
     {"allow-env", required_argument, NULL, OPT_ALLOW_ENV},
     {"allow-persistence", required_argument, NULL, OPT_ALLOW_PERSISTENCE},
     {"allow-unix-socket", required_argument, NULL, OPT_ALLOW_UNIX_SOCKET},
+    {"rollback", no_argument, NULL, OPT_ROLLBACK},
+    {"no-rollback-prompt", no_argument, NULL, OPT_NO_ROLLBACK_PROMPT},
+    {"rollback-exclude", required_argument, NULL, OPT_ROLLBACK_EXCLUDE},
     {"verbose", no_argument, NULL, 'v'},
     {"silent", no_argument, NULL, 's'},
     {"help", no_argument, NULL, 'h'},
@@ -71,6 +77,13 @@ static void usage(const char *cmd, FILE *out)
                 "\n"
                 "      --allow-unix-socket PATH\n"
                 "                          let the sandbox connect to the Unix socket PATH\n"
+                "      --rollback          snapshot the working directory before and after, "
+                "list\n"
+                "                          the changes and offer to undo them (nono rollback)\n"
+                "      --no-rollback-prompt\n"
+                "                          do not offer to undo (still snapshots)\n"
+                "      --rollback-exclude PATTERN\n"
+                "                          leave PATTERN (.gitignore syntax) out of snapshots\n"
                 "  -v, --verbose           say more (twice: debug)\n"
                 "  -s, --silent            print errors only\n\n"
                 "NONO_ALLOW adds comma-separated --allow paths.\n",
@@ -118,6 +131,8 @@ static struct strv *list_for(struct run_request *req, int opt)
                 return &req->allow_persistence;
         case OPT_ALLOW_UNIX_SOCKET:
                 return &req->allow_unix_socket;
+        case OPT_ROLLBACK_EXCLUDE:
+                return &req->rollback_exclude;
         default:
                 return NULL;
         }
@@ -149,6 +164,12 @@ static int parse_one(struct run_request *req, int opt, const char *arg, const ch
                 return 0;
         case OPT_BEST_EFFORT:
                 req->best_effort = 1;
+                return 0;
+        case OPT_ROLLBACK:
+                req->rollback = 1;
+                return 0;
+        case OPT_NO_ROLLBACK_PROMPT:
+                req->no_rollback_prompt = 1;
                 return 0;
         case 'v':
                 (*verbosity)++;

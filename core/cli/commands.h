@@ -12,6 +12,7 @@ int cmd_profile(int argc, char **argv);  /* profile list|show|validate|groups */
 int cmd_profiles(int argc, char **argv); /* profiles export NAME */
 int cmd_plugins(int argc, char **argv);  /* plugins list */
 int cmd_setup(int argc, char **argv);    /* setup --check-only */
+int cmd_rollback(int argc, char **argv); /* rollback list|show|restore|verify|cleanup */
 
 /* Prints "nono: <msg>" for the current libnono error; returns 1. */
 int cli_fail(void);

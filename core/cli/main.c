@@ -20,6 +20,7 @@ static const struct command commands[] = {
     {"profile", cmd_profile, "list, show, validate profiles; list groups"},
     {"profiles", cmd_profiles, "export a resolved profile as JSON"},
     {"plugins", cmd_plugins, "list the plugins nono can load"},
+    {"rollback", cmd_rollback, "list, show, restore, verify and clean up snapshots"},
     {"setup", cmd_setup, "check what this machine offers a sandbox (--check-only)"},
 };
 

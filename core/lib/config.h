@@ -26,6 +26,10 @@ struct host_config {
         char *enforcer;   /* NULL: "landlock" */
         struct strv credential_sources;
         struct strv policy_modules; /* system modules first; the user may only add */
+        /* store = { ... }: the snapshot store (the user file's settings win). */
+        char *store_backend;  /* NULL: "lmdb" */
+        char *store_path;     /* absolute; NULL: $XDG_STATE_HOME/nono/store */
+        long long store_keep; /* sessions `rollback cleanup` keeps; -1: unset */
 };
 
 /*

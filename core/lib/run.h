@@ -33,7 +33,10 @@ struct run_request {
         const char *backend;           /* --backend; NULL: nono.conf, else "landlock" */
         int best_effort;               /* missing kernel features warn instead of failing */
         int dry_run;
-        char *const *argv; /* the command; NULL-terminated */
+        int rollback;                 /* --rollback: snapshot the workdir before and after */
+        int no_rollback_prompt;       /* --no-rollback-prompt: never offer to restore */
+        struct strv rollback_exclude; /* --rollback-exclude: .gitignore-syntax patterns */
+        char *const *argv;            /* the command; NULL-terminated */
 };
 
 void run_request_init(struct run_request *req);
