@@ -180,9 +180,9 @@ static int cmd_list(int argc, char **argv)
                 r = list_json(&s);
         } else {
                 if (s.n)
-                        printf("%-20s  %-19s  %9s  %s\n", "ID", "TIME", "SNAPSHOTS", "WORKSPACE");
+                        printf("%-24s  %-19s  %9s  %s\n", "ID", "TIME", "SNAPSHOTS", "WORKSPACE");
                 for (size_t i = 0; i < s.n; i++)
-                        printf("%-20s  %-19s  %9zu  %s\n", s.items[i].id,
+                        printf("%-24s  %-19s  %9zu  %s\n", s.items[i].id,
                                format_time(s.items[i].time, when, sizeof(when)),
                                s.items[i].n_snapshots, s.items[i].root);
         }

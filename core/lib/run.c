@@ -545,8 +545,31 @@ static int rollback_excludes(const struct run_request *req, struct profile *prof
         return r;
 }
 
-/* The store is never reachable from inside, wherever nono.conf puts it (its default
- * place is under nono's state, denied with it). */
+/* mkdir -p, private to the user. */
+static int make_private_dirs(const char *path)
+{
+        char *copy = nono_strdup(path);
+        int r = 0;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *p = strchr(copy + 1, '/'); p && r >= 0; p = strchr(p + 1, '/')) {
+                *p = '\0';
+                if (mkdir(copy, 0700) < 0 && errno != EEXIST)
+                        r = -errno;
+                *p = '/';
+        }
+        if (r >= 0 && mkdir(copy, 0700) < 0 && errno != EEXIST)
+                r = -errno;
+        free(copy);
+        return r < 0 ? nono_error(r, "cannot create the store %s: %s", path, strerror(-r)) : 0;
+}
+
+/*
+ * The store is never reachable from inside, wherever nono.conf puts it (its default
+ * place is under nono's state, denied with it).  It is created first: a path that does
+ * not exist cannot be masked, and the sandbox could create it with content of its own.
+ */
 static int protect_store(struct session *s)
 {
         struct vars v;
@@ -554,7 +577,11 @@ static int protect_store(struct session *s)
 
         if (!s->config.store_path)
                 return 0;
-        r = vars_init(&v, s->plan.workdir);
+        r = make_private_dirs(s->config.store_path);
+        if (r >= 0)
+                r = vars_init(&v, s->plan.workdir);
+        if (r < 0)
+                return r;
         if (r >= 0)
                 r = paths_deny(&s->plan, &v, s->config.store_path, "nono's snapshot store");
         vars_free(&v);

@@ -147,7 +147,7 @@ char *session_ref(const char *id, unsigned index)
         return nono_asprintf(SESSION_PREFIX "%s/%u", id, index);
 }
 
-/* Ids are ours ("20261128-185200-1a2b"); anything else could reach other refs. */
+/* Ids are ours (see new_id); anything else could reach other refs. */
 static int check_id(const char *id)
 {
         size_t len = strlen(id);
@@ -330,17 +330,20 @@ struct snapshot_session {
         struct snapshot_stats stats;
 };
 
+/* "20261128-185200-123-1a2b": UTC time to the millisecond, so that the store's sorted
+ * refs list sessions in the order they were taken, then a random part. */
 static int new_id(char **ret)
 {
-        time_t t = time(NULL);
+        struct timespec ts;
         uint16_t rnd = 0;
         char stamp[32];
         struct tm tm;
 
+        clock_gettime(CLOCK_REALTIME, &ts);
         if (getrandom(&rnd, sizeof(rnd), 0) < 0)
                 rnd = (uint16_t)getpid();
-        strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime_r(&t, &tm));
-        *ret = nono_asprintf("%s-%04x", stamp, rnd);
+        strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", gmtime_r(&ts.tv_sec, &tm));
+        *ret = nono_asprintf("%s-%03ld-%04x", stamp, ts.tv_nsec / 1000000, rnd);
         return *ret ? 0 : -ENOMEM;
 }
 
@@ -781,7 +784,7 @@ static int doomed(const struct snapshot_cleanup_options *opt, const struct sessi
 
         if (keep >= 0 && total - index > (size_t)keep)
                 return 1;
-        return opt->older_than_days >= 0 && m->time < cutoff;
+        return opt->older_than_days >= 0 && m->time <= cutoff;
 }
 
 static int api_cleanup(const struct snapshot_cleanup_options *opt,

@@ -71,6 +71,8 @@ static int read_names(int dirfd, struct strv *ret)
                 close(fd);
                 return -errno;
         }
+        /* The duplicate shares the offset of a descriptor that may have been read. */
+        rewinddir(d);
         while (r >= 0 && (errno = 0, de = readdir(d)))
                 if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
                         r = strv_push(ret, de->d_name);

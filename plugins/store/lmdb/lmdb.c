@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 /* Address space only: LMDB grows the file as data arrives. */
 #define DEFAULT_MAP_SIZE (256ull << 30)
@@ -59,8 +60,20 @@ static int to_errno(int rc)
         }
 }
 
+/* LMDB reports a short write, which is how a full disk shows, as EIO. */
+static int disk_full(const struct lm_store *s)
+{
+        struct statvfs sv;
+
+        return statvfs(s->location, &sv) == 0 && sv.f_bavail * sv.f_frsize < (1u << 20);
+}
+
 static int lm_fail(struct lm_state *st, struct lm_store *s, int rc, const char *what)
 {
+        if ((rc == EIO || rc == ENOSPC) && disk_full(s))
+                return FAIL(st, -ENOSPC,
+                            "cannot write the store %s: no space left on its file system",
+                            s->location);
         if (rc == MDB_MAP_FULL)
                 return FAIL(st, -ENOSPC,
                             "the store %s is full (map size %llu bytes): raise plugins.lmdb."
