@@ -17,8 +17,10 @@
  * exclude_match answers for a path whose parent directories are not excluded (as in
  * git, nothing below an excluded directory can be re-included).
  *
- * Nothing is written anywhere: outside a work tree the repository lives in memory.
- * libgit2 is only linked into libnono-snapshot, never into libnono.
+ * Each .gitignore is read once, the first time a path of its directory is matched; open
+ * new rules to see later changes.  Nothing is written anywhere: libgit2 matches against
+ * repositories that exist only in memory.  A rules object is used by one thread at a
+ * time.  libgit2 is linked into libnono-snapshot only, never into libnono.
  */
 #ifndef NONO_CORE_EXCLUDE_H
 #define NONO_CORE_EXCLUDE_H
@@ -39,7 +41,7 @@ int exclude_open(const char *root, const struct exclude_options *opt, struct exc
 /*
  * 1 when `rel` (relative to the root, '/'-separated, no leading "./") is excluded,
  * 0 when not, a negative errno on failure.  `is_dir` tells whether it is a directory.
- * A .gitignore that changes between calls is read again.
+ * No system call once the directory's rules are known (about a microsecond).
  */
 int exclude_match(struct exclude_rules *r, const char *rel, int is_dir);
 

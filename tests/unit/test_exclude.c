@@ -4,6 +4,7 @@
  * libgit2's system search path point into a private directory, so the user's and the
  * machine's git configuration are never read.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <git2.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cunit-main.h"
@@ -70,6 +72,10 @@ static void write_file(const char *base, const char *rel, const char *content)
 /* Every test starts from an empty tree. */
 static void fresh_tree(void)
 {
+        char *xdg = nono_path_join(home, ".config");
+
+        rm_rf(xdg);
+        free(xdg);
         rm_rf(tree);
         CU_ASSERT_EQUAL_FATAL(mkdir(tree, 0755), 0);
 }
@@ -106,6 +112,190 @@ static int file_excluded(struct exclude_rules *r, const char *rel)
 static int dir_excluded(struct exclude_rules *r, const char *rel)
 {
         return exclude_match(r, rel, 1);
+}
+
+/* Walks `dir` (relative to the tree) top-down as the snapshot engine does: an excluded
+ * directory is not entered.  Every path met goes to `seen`, the excluded ones also to
+ * `excluded`. */
+static void walk(struct exclude_rules *r, const char *dir, struct strv *seen, struct strv *excluded)
+{
+        char *path = *dir ? nono_path_join(tree, dir) : nono_strdup(tree);
+        DIR *d = opendir(path);
+        struct dirent *de;
+
+        CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+        while ((de = readdir(d))) {
+                char *rel;
+                int is_dir = de->d_type == DT_DIR, ex;
+
+                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+                    !strcmp(de->d_name, ".git"))
+                        continue;
+                rel = *dir ? nono_asprintf("%s/%s", dir, de->d_name) : nono_strdup(de->d_name);
+                ex = exclude_match(r, rel, is_dir);
+                CU_ASSERT(ex == 0 || ex == 1);
+                strv_push(seen, rel);
+                if (ex == 1)
+                        strv_push(excluded, rel);
+                else if (is_dir)
+                        walk(r, rel, seen, excluded);
+                free(rel);
+        }
+        closedir(d);
+        free(path);
+}
+
+/* The paths of `seen` that `git check-ignore` reports, NUL-separated in and out. */
+static void git_check_ignore(const struct strv *seen, struct strv *ignored)
+{
+        char *in = nono_path_join(home, "check-in"), *out = nono_path_join(home, "check-out");
+        char *cmd =
+            nono_asprintf("git -C %s check-ignore --no-index --stdin -z <%s >%s", tree, in, out);
+        FILE *f = fopen(in, "w");
+        char *item = NULL;
+        size_t cap = 0;
+        int status;
+
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        for (size_t i = 0; i < seen->n; i++)
+                fwrite(seen->items[i], 1, strlen(seen->items[i]) + 1, f);
+        fclose(f);
+        status = system(cmd);
+        /* 0: some are ignored, 1: none is. */
+        CU_ASSERT_FATAL(WIFEXITED(status) && WEXITSTATUS(status) <= 1);
+        f = fopen(out, "r");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        while (getdelim(&item, &cap, '\0', f) > 0)
+                strv_push(ignored, item);
+        free(item);
+        fclose(f);
+        unlink(in);
+        unlink(out);
+        free(cmd);
+        free(in);
+        free(out);
+}
+
+static void expect_same_as_git(const struct strv *seen, const struct strv *excluded)
+{
+        struct strv ignored = STRV_INIT;
+
+        git_check_ignore(seen, &ignored);
+        for (size_t i = 0; i < seen->n; i++) {
+                const char *p = seen->items[i];
+
+                if (strv_contains(excluded, p) != strv_contains(&ignored, p))
+                        fprintf(stderr, "\n  %s: excluded %d, git %d", p,
+                                strv_contains(excluded, p), strv_contains(&ignored, p));
+                CU_ASSERT_EQUAL(strv_contains(excluded, p), strv_contains(&ignored, p));
+        }
+        strv_free(&ignored);
+}
+
+static const char *const mixed_gitignore[][2] = {
+    {".gitignore", "# comment\n*.log\n!important.log\n/build\ndist/\n**/tmp/**\n"
+                   "docs/**/*.pdf\n\\#hash\n*.[oa]\nfoo?bar\n/sub/anchored.txt\n"
+                   "spaced name.txt\ntrailing  \n\\!bang\n"},
+    {"sub/.gitignore", "!keep.log\n!x.o\n/local\nnested/deep/\n*.txt\n!readme.txt\n"},
+    {"sub/inner/.gitignore", "*.md\n!/x.md\nreadme.txt\n"},
+    {"other/.gitignore", "/*\n!/keep/\n!.gitignore\n"},
+    {"other/keep/.gitignore", "!*.log\n"},
+    {"na\xc3\xafve dir/.gitignore", "\xc3\xa9*\n!\xc3\xa9t\xc3\xa9.txt\n"},
+};
+
+static const char *const mixed_files[] = {
+    "a.log",
+    "important.log",
+    "sub/important.log",
+    "sub/keep.log",
+    "sub/a.log",
+    "build/x",
+    "sub/build/x",
+    "dist/x",
+    "sub/dist",
+    "tmp/x",
+    "a/tmp/y",
+    "a/tmp/z/w",
+    "docs/a.pdf",
+    "docs/x/y/b.pdf",
+    "src/docs/c.pdf",
+    "#hash",
+    "trailing",
+    "x.o",
+    "x.a",
+    "x.c",
+    "sub/x.o",
+    "sub/y.o",
+    "fooxbar",
+    "foo/bar",
+    "sub/anchored.txt",
+    "anchored.txt",
+    "spaced name.txt",
+    "sub/local/x",
+    "sub/x/local",
+    "sub/nested/deep/f",
+    "sub/y/nested/deep/f",
+    "sub/t.txt",
+    "sub/readme.txt",
+    "sub/inner/r.md",
+    "sub/inner/x.md",
+    "sub/inner/q/x.md",
+    "sub/inner/readme.txt",
+    "other/a",
+    "other/keep/b.log",
+    "other/keep/c",
+    "!bang",
+    "x.swp",
+    "x.info",
+    "na\xc3\xafve dir/\xc3\xa9t\xc3\xa9.txt",
+    "na\xc3\xafve dir/\xc3\xa9x",
+    "na\xc3\xafve dir/a.log",
+};
+
+static void write_mixed_tree(void)
+{
+        for (size_t i = 0; i < sizeof(mixed_gitignore) / sizeof(mixed_gitignore[0]); i++)
+                write_file(tree, mixed_gitignore[i][0], mixed_gitignore[i][1]);
+        for (size_t i = 0; i < sizeof(mixed_files) / sizeof(mixed_files[0]); i++)
+                write_file(tree, mixed_files[i], "x");
+        write_file(home, ".config/git/ignore", "*.swp\n");
+}
+
+/* The same decisions as git itself, for every path the walk meets. */
+static void test_same_as_git(void)
+{
+        struct strv seen = STRV_INIT, excluded = STRV_INIT;
+        struct exclude_rules *r;
+
+        fresh_tree();
+        write_mixed_tree();
+        git_init(tree);
+        write_file(tree, ".git/info/exclude", "*.info\n");
+        r = open_gitignore(tree);
+        walk(r, "", &seen, &excluded);
+        exclude_free(r);
+        CU_ASSERT(seen.n > 40);
+        CU_ASSERT(excluded.n > 20);
+        expect_same_as_git(&seen, &excluded);
+        strv_free(&seen);
+        strv_free(&excluded);
+}
+
+/* Outside git: the same decisions as git makes once the tree is a repository. */
+static void test_same_as_git_without_repository(void)
+{
+        struct strv seen = STRV_INIT, excluded = STRV_INIT;
+        struct exclude_rules *r;
+
+        fresh_tree();
+        write_mixed_tree();
+        r = open_gitignore(tree);
+        walk(r, "", &seen, &excluded);
+        exclude_free(r);
+        git_init(tree);
+        expect_same_as_git(&seen, &excluded);
+        strv_free(&seen);
+        strv_free(&excluded);
 }
 
 static void test_vcs_dirs_always(void)
@@ -156,20 +346,23 @@ static void test_nested_negation(void)
 }
 
 /*
- * libgit2 (1.5 to at least 1.9, its issue #7284) drops a negation without wildcards
- * unless a pattern of the same file excludes what it re-includes; git keeps it.  Such
- * a path stays excluded (docs/snapshots.md).  This test fails once libgit2 changes.
+ * libgit2's own lookup (1.5 to at least 1.9, its issue #7284) drops a negation without
+ * wildcards unless a pattern of the same file excludes what it re-includes; git keeps it,
+ * and so do the rewritten rules.
  */
-static void test_nested_literal_negation_limitation(void)
+static void test_nested_literal_negation(void)
 {
         struct exclude_rules *r;
 
         fresh_tree();
         git_init(tree);
-        write_file(tree, ".gitignore", "*.log\n");
-        write_file(tree, "sub/.gitignore", "!keep.log\n");
+        write_file(tree, ".gitignore", "*.log\n/sub/x/\n");
+        write_file(tree, "sub/.gitignore", "!keep.log\n!/x/\n");
         r = open_gitignore(tree);
-        CU_ASSERT_EQUAL(file_excluded(r, "sub/keep.log"), 1);
+        CU_ASSERT_EQUAL(file_excluded(r, "sub/keep.log"), 0);
+        CU_ASSERT_EQUAL(file_excluded(r, "sub/a/keep.log"), 0);
+        CU_ASSERT_EQUAL(file_excluded(r, "keep.log"), 1);
+        CU_ASSERT_EQUAL(dir_excluded(r, "sub/x"), 0);
         exclude_free(r);
 }
 
@@ -205,8 +398,6 @@ static void test_dir_only(void)
         CU_ASSERT_EQUAL(file_excluded(r, "out"), 0);
         CU_ASSERT_EQUAL(dir_excluded(r, "a/b/out"), 1);
         CU_ASSERT_EQUAL(file_excluded(r, "a/b/out"), 0);
-        /* What lies below an excluded directory is excluded too. */
-        CU_ASSERT_EQUAL(file_excluded(r, "a/out/x.c"), 1);
         exclude_free(r);
 }
 
@@ -303,13 +494,14 @@ static void test_global_excludes_xdg(void)
 
 static void test_explicit_patterns(void)
 {
-        static const char *const patterns[] = {"*.tmp", "/cache", "docs/gen/", "!keep.tmp"};
+        static const char *const patterns[] = {"*.tmp", "/cache", "docs/gen/", "!keep.tmp",
+                                               "!keep.o"};
         struct exclude_rules *r;
 
         fresh_tree();
         git_init(tree);
         write_file(tree, ".gitignore", "*.o\n");
-        r = open_at(tree, 1, patterns, 4);
+        r = open_at(tree, 1, patterns, 5);
         CU_ASSERT_EQUAL(file_excluded(r, "a.tmp"), 1);
         CU_ASSERT_EQUAL(file_excluded(r, "x/y/a.tmp"), 1);
         CU_ASSERT_EQUAL(file_excluded(r, "keep.tmp"), 0);
@@ -318,6 +510,8 @@ static void test_explicit_patterns(void)
         CU_ASSERT_EQUAL(dir_excluded(r, "docs/gen"), 1);
         CU_ASSERT_EQUAL(file_excluded(r, "docs/gen"), 0);
         CU_ASSERT_EQUAL(file_excluded(r, "a.o"), 1);
+        /* An explicit negation overrides the .gitignore files. */
+        CU_ASSERT_EQUAL(file_excluded(r, "x/keep.o"), 0);
         CU_ASSERT_EQUAL(file_excluded(r, "a.c"), 0);
         exclude_free(r);
 }
@@ -565,6 +759,10 @@ static int suite_init(void)
         system = nono_path_join(home, "system");
         setenv("HOME", home, 1);
         setenv("XDG_CONFIG_HOME", xdg, 1);
+        /* The temporary configuration file of exclude_open goes there, not to /tmp. */
+        setenv("TMPDIR", home, 1);
+        /* For the git command of the comparisons: no /etc/gitconfig. */
+        setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
         /* libgit2 reads the variables above when it initialises; the reference held
          * until suite_cleanup keeps the system search path below for every test. */
         err = git_libgit2_init() < 0 ||
@@ -587,9 +785,11 @@ int main(void)
 {
         static const struct test_case cases[] = {
             {"VCS directories are always excluded", test_vcs_dirs_always},
+            {"the same decisions as git check-ignore", test_same_as_git},
+            {"outside git, the same decisions as git after git init",
+             test_same_as_git_without_repository},
             {"a nested .gitignore re-includes with !", test_nested_negation},
-            {"a literal negation in another file is dropped (libgit2)",
-             test_nested_literal_negation_limitation},
+            {"a literal negation re-includes across files", test_nested_literal_negation},
             {"a pattern with a slash is anchored to its .gitignore", test_anchored},
             {"dir/ matches directories only", test_dir_only},
             {"*.log matches at every level", test_every_level},
