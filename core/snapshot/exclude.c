@@ -17,6 +17,7 @@
 #include "exclude.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <git2.h>
 #include <git2/sys/repository.h>
 #include <limits.h>
@@ -160,23 +161,23 @@ static int add_rule(struct strv *chain, const char *line, size_t len, const char
 
 /*
  * Appends the rules of an ignore file: 1 when it was read, 0 when there is none (a file
- * that cannot be read has no rules, as in git).
+ * that cannot be read has no rules, as in git).  `in_tree`: a .gitignore of the tree,
+ * which git (since 2.32) does not follow when it is a symbolic link.
  */
-static int add_rules_from(struct strv *chain, const char *path, const char *dir)
+static int add_rules_from(struct strv *chain, const char *path, const char *dir, int in_tree)
 {
-        FILE *f;
+        int fd = open(path, O_RDONLY | O_CLOEXEC | (in_tree ? O_NOFOLLOW : 0));
+        FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
         char *line = NULL;
         size_t cap = 0;
         ssize_t len;
         int err = 0;
 
-        /* A directory name that holds a line break cannot be written into a rule. */
-        if (strpbrk(dir, "\n\r"))
-                return 0;
-        f = fopen(path, "re");
         if (!f) {
-                if (errno != ENOENT && errno != ENOTDIR)
+                if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
                         nono_warn("cannot read %s: %s", path, strerror(errno));
+                if (fd >= 0)
+                        close(fd);
                 return 0;
         }
         while (err == 0 && (len = getline(&line, &cap, f)) >= 0)
@@ -298,17 +299,19 @@ static int add_dir(struct exclude_rules *r, const struct dir_rules *parent,
 {
         struct dir_rules *e = calloc(1, sizeof(*e));
         struct strv mine = STRV_INIT;
-        char *path = NULL, *in_tree = NULL;
+        char *path = NULL, *anchor = NULL;
         int err = -ENOMEM;
 
         if (!e || !(e->dir = nono_strdup(dir)))
                 goto fail;
-        in_tree = *dir ? nono_asprintf("%s%s/", r->prefix, dir) : nono_strdup(r->prefix);
+        anchor = *dir ? nono_asprintf("%s%s/", r->prefix, dir) : nono_strdup(r->prefix);
         path = *dir ? nono_asprintf("%s/%s/.gitignore", r->root, dir)
                     : nono_path_join(r->root, ".gitignore");
-        if (!in_tree || !path)
+        if (!anchor || !path)
                 goto fail;
-        if (r->use_gitignore && (err = add_rules_from(&mine, path, in_tree)) < 0)
+        /* A directory name that holds a line break cannot be written into a rule. */
+        if (r->use_gitignore && !strpbrk(dir, "\n\r") &&
+            (err = add_rules_from(&mine, path, anchor, 1)) < 0)
                 goto fail;
         if (parent && mine.n == 0) {
                 e->owner = parent->owner;
@@ -330,7 +333,7 @@ fail:
                 free_dir(e);
 out:
         strv_free(&mine);
-        free(in_tree);
+        free(anchor);
         free(path);
         return err;
 }
@@ -376,7 +379,7 @@ static int add_global_excludes(struct strv *base, git_repository *repo)
         if ((repo ? git_repository_config_snapshot(&cfg, repo) : git_config_open_default(&cfg)) < 0)
                 return git_failed("read the git configuration for", "the global excludes");
         if (git_config_get_path(&path, cfg, "core.excludesFile") == 0) {
-                err = add_rules_from(base, path.ptr, "");
+                err = add_rules_from(base, path.ptr, "", 0);
         } else if (git_libgit2_opts(GIT_OPT_GET_SEARCH_PATH, GIT_CONFIG_LEVEL_XDG, &xdg) == 0) {
                 /* A list of directories: the first that holds an "ignore" file counts. */
                 for (char *dir = xdg.ptr, *next; err == 0 && dir && *dir; dir = next) {
@@ -386,7 +389,7 @@ static int add_global_excludes(struct strv *base, git_repository *repo)
                         if (next)
                                 *next++ = '\0';
                         file = nono_path_join(dir, "ignore");
-                        err = file ? add_rules_from(base, file, "") : -ENOMEM;
+                        err = file ? add_rules_from(base, file, "", 0) : -ENOMEM;
                         free(file);
                 }
         }
@@ -408,7 +411,7 @@ static int add_work_tree_rules(struct exclude_rules *r, struct strv *base, git_r
         if (git_repository_item_path(&info, repo, GIT_REPOSITORY_ITEM_INFO) == 0) {
                 char *file = nono_path_join(info.ptr, "exclude");
 
-                err = file ? add_rules_from(base, file, "") : -ENOMEM;
+                err = file ? add_rules_from(base, file, "", 0) : -ENOMEM;
                 free(file);
         }
         git_error_clear();
@@ -420,7 +423,7 @@ static int add_work_tree_rules(struct exclude_rules *r, struct strv *base, git_r
                         continue;
                 dir = nono_asprintf("%.*s", (int)i, r->prefix);
                 file = dir ? nono_asprintf("%s%s.gitignore", top, dir) : NULL;
-                err = file ? add_rules_from(base, file, dir) : -ENOMEM;
+                err = file ? add_rules_from(base, file, dir, 1) : -ENOMEM;
                 free(dir);
                 free(file);
         }

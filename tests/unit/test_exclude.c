@@ -114,12 +114,13 @@ static int dir_excluded(struct exclude_rules *r, const char *rel)
         return exclude_match(r, rel, 1);
 }
 
-/* Walks `dir` (relative to the tree) top-down as the snapshot engine does: an excluded
+/* Walks `dir` (relative to `root`) top-down as the snapshot engine does: an excluded
  * directory is not entered.  Every path met goes to `seen`, the excluded ones also to
  * `excluded`. */
-static void walk(struct exclude_rules *r, const char *dir, struct strv *seen, struct strv *excluded)
+static void walk(struct exclude_rules *r, const char *root, const char *dir, struct strv *seen,
+                 struct strv *excluded)
 {
-        char *path = *dir ? nono_path_join(tree, dir) : nono_strdup(tree);
+        char *path = *dir ? nono_path_join(root, dir) : nono_strdup(root);
         DIR *d = opendir(path);
         struct dirent *de;
 
@@ -138,19 +139,19 @@ static void walk(struct exclude_rules *r, const char *dir, struct strv *seen, st
                 if (ex == 1)
                         strv_push(excluded, rel);
                 else if (is_dir)
-                        walk(r, rel, seen, excluded);
+                        walk(r, root, rel, seen, excluded);
                 free(rel);
         }
         closedir(d);
         free(path);
 }
 
-/* The paths of `seen` that `git check-ignore` reports, NUL-separated in and out. */
-static void git_check_ignore(const struct strv *seen, struct strv *ignored)
+/* The paths of `seen` (under `prefix` in the work tree) that `git check-ignore` reports. */
+static void git_check_ignore(const char *prefix, const struct strv *seen, struct strv *ignored)
 {
         char *in = nono_path_join(home, "check-in"), *out = nono_path_join(home, "check-out");
-        char *cmd =
-            nono_asprintf("git -C %s check-ignore --no-index --stdin -z <%s >%s", tree, in, out);
+        char *cmd = nono_asprintf(
+            "git -C %s check-ignore --no-index --stdin -z <%s >%s 2>/dev/null", tree, in, out);
         FILE *f = fopen(in, "w");
         char *item = NULL;
         size_t cap = 0;
@@ -158,7 +159,7 @@ static void git_check_ignore(const struct strv *seen, struct strv *ignored)
 
         CU_ASSERT_PTR_NOT_NULL_FATAL(f);
         for (size_t i = 0; i < seen->n; i++)
-                fwrite(seen->items[i], 1, strlen(seen->items[i]) + 1, f);
+                fprintf(f, "%s%s%c", prefix, seen->items[i], '\0');
         fclose(f);
         status = system(cmd);
         /* 0: some are ignored, 1: none is. */
@@ -166,7 +167,7 @@ static void git_check_ignore(const struct strv *seen, struct strv *ignored)
         f = fopen(out, "r");
         CU_ASSERT_PTR_NOT_NULL_FATAL(f);
         while (getdelim(&item, &cap, '\0', f) > 0)
-                strv_push(ignored, item);
+                strv_push(ignored, item + strlen(prefix));
         free(item);
         fclose(f);
         unlink(in);
@@ -176,11 +177,12 @@ static void git_check_ignore(const struct strv *seen, struct strv *ignored)
         free(out);
 }
 
-static void expect_same_as_git(const struct strv *seen, const struct strv *excluded)
+static void expect_same_as_git(const char *prefix, const struct strv *seen,
+                               const struct strv *excluded)
 {
         struct strv ignored = STRV_INIT;
 
-        git_check_ignore(seen, &ignored);
+        git_check_ignore(prefix, seen, &ignored);
         for (size_t i = 0; i < seen->n; i++) {
                 const char *p = seen->items[i];
 
@@ -254,11 +256,18 @@ static const char *const mixed_files[] = {
 
 static void write_mixed_tree(void)
 {
+        char *link = nono_path_join(tree, "linked/.gitignore");
+
         for (size_t i = 0; i < sizeof(mixed_gitignore) / sizeof(mixed_gitignore[0]); i++)
                 write_file(tree, mixed_gitignore[i][0], mixed_gitignore[i][1]);
         for (size_t i = 0; i < sizeof(mixed_files) / sizeof(mixed_files[0]); i++)
                 write_file(tree, mixed_files[i], "x");
         write_file(home, ".config/git/ignore", "*.swp\n");
+        /* git (2.32 and later) does not follow a symbolic link named .gitignore. */
+        write_file(tree, "linked/x.log", "x");
+        write_file(tree, "linked/t.txt", "x");
+        CU_ASSERT_EQUAL(symlink("../sub/.gitignore", link), 0);
+        free(link);
 }
 
 /* The same decisions as git itself, for every path the walk meets. */
@@ -272,13 +281,34 @@ static void test_same_as_git(void)
         git_init(tree);
         write_file(tree, ".git/info/exclude", "*.info\n");
         r = open_gitignore(tree);
-        walk(r, "", &seen, &excluded);
+        walk(r, tree, "", &seen, &excluded);
         exclude_free(r);
         CU_ASSERT(seen.n > 40);
         CU_ASSERT(excluded.n > 20);
-        expect_same_as_git(&seen, &excluded);
+        expect_same_as_git("", &seen, &excluded);
         strv_free(&seen);
         strv_free(&excluded);
+}
+
+/* A root below the top of the work tree: the same decisions as git for its paths. */
+static void test_same_as_git_in_subdir(void)
+{
+        struct strv seen = STRV_INIT, excluded = STRV_INIT;
+        char *root = nono_path_join(tree, "sub");
+        struct exclude_rules *r;
+
+        fresh_tree();
+        write_mixed_tree();
+        git_init(tree);
+        r = open_gitignore(root);
+        walk(r, root, "", &seen, &excluded);
+        exclude_free(r);
+        CU_ASSERT(seen.n > 10);
+        CU_ASSERT(excluded.n > 5);
+        expect_same_as_git("sub/", &seen, &excluded);
+        strv_free(&seen);
+        strv_free(&excluded);
+        free(root);
 }
 
 /* Outside git: the same decisions as git makes once the tree is a repository. */
@@ -290,10 +320,10 @@ static void test_same_as_git_without_repository(void)
         fresh_tree();
         write_mixed_tree();
         r = open_gitignore(tree);
-        walk(r, "", &seen, &excluded);
+        walk(r, tree, "", &seen, &excluded);
         exclude_free(r);
         git_init(tree);
-        expect_same_as_git(&seen, &excluded);
+        expect_same_as_git("", &seen, &excluded);
         strv_free(&seen);
         strv_free(&excluded);
 }
@@ -786,6 +816,7 @@ int main(void)
         static const struct test_case cases[] = {
             {"VCS directories are always excluded", test_vcs_dirs_always},
             {"the same decisions as git check-ignore", test_same_as_git},
+            {"a root in a work tree, the same decisions as git", test_same_as_git_in_subdir},
             {"outside git, the same decisions as git after git init",
              test_same_as_git_without_repository},
             {"a nested .gitignore re-includes with !", test_nested_negation},
