@@ -21,6 +21,7 @@
 #include <git2.h>
 #include <git2/sys/repository.h>
 #include <limits.h>
+#include <pthread.h>
 #include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -531,20 +532,28 @@ out:
         return err;
 }
 
+static pthread_once_t libgit2_once = PTHREAD_ONCE_INIT;
+static int libgit2_status;
+
+/* Once per process, never shut down: libgit2's initialisation loads the system's TLS
+ * certificates (milliseconds), and a snapshot run opens rules several times. */
+static void init_libgit2(void)
+{
+        libgit2_status = git_libgit2_init();
+}
+
 int exclude_open(const char *root, const struct exclude_options *opt, struct exclude_rules **ret)
 {
         struct exclude_rules *r;
         int err;
 
         *ret = NULL;
+        pthread_once(&libgit2_once, init_libgit2);
+        if (libgit2_status < 0)
+                return git_failed("initialise libgit2 for", root);
         r = calloc(1, sizeof(*r));
         if (!r)
                 return -ENOMEM;
-        /* Balanced by git_libgit2_shutdown in exclude_free. */
-        if (git_libgit2_init() < 0) {
-                free(r);
-                return git_failed("initialise libgit2 for", root);
-        }
         r->use_gitignore = opt->use_gitignore;
         if (opt->use_gitignore || opt->n_patterns) {
                 err = open_rules(r, root, opt);
@@ -600,5 +609,4 @@ void exclude_free(struct exclude_rules *r)
         free(r->root);
         free(r->prefix);
         free(r);
-        git_libgit2_shutdown();
 }
