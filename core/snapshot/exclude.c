@@ -105,34 +105,39 @@ static char *glob_escape(const char *s)
         return out;
 }
 
-/* gitignore(5): a pattern is anchored when it has a '/' anywhere but at its end. */
-static int is_anchored(const char *body, size_t len)
+/* The length of a pattern without its trailing spaces and slashes (gitignore(5)). */
+static size_t stem_length(const char *body, size_t len)
 {
         while (len > 0 && body[len - 1] == ' ')
                 len--;
         while (len > 0 && body[len - 1] == '/')
                 len--;
-        return memchr(body, '/', len) != NULL;
+        return len;
 }
 
 /*
  * Rewrites one line of the .gitignore of `dir` (relative to the top of the work tree:
- * "" or "a/b/") into a rule anchored at the top.  *out is NULL for comments and blank
- * lines.  The parsing proper (escapes, trailing spaces, "**") stays with libgit2.
+ * "" or "a/b/") into a rule anchored at the top.  *out is NULL for comments and lines
+ * without a pattern.  The parsing proper (escapes, trailing spaces, "**") stays with
+ * libgit2.
  */
 static int rewrite_rule(const char *line, size_t len, const char *dir, char **out)
 {
         const char *neg, *body;
+        size_t stem;
         char *escaped;
 
         *out = NULL;
         if (len > 0 && line[len - 1] == '\r')
                 len--;
-        if (len == 0 || line[0] == '#' || strspn(line, " \t") >= len)
+        if (len == 0 || line[0] == '#')
                 return 0;
         neg = line[0] == '!' ? "!" : "";
         body = line + strlen(neg);
         len -= strlen(neg);
+        stem = stem_length(body, len);
+        if (stem == 0)
+                return 0;
         if (!*dir) {
                 *out = nono_asprintf("%s%.*s", neg, (int)len, body);
                 return *out ? 0 : -ENOMEM;
@@ -140,7 +145,9 @@ static int rewrite_rule(const char *line, size_t len, const char *dir, char **ou
         escaped = glob_escape(dir);
         if (!escaped)
                 return -ENOMEM;
-        if (is_anchored(body, len))
+        /* A '/' anywhere but at the end anchors the pattern to the file's directory;
+         * otherwise it matches at any depth below it. */
+        if (memchr(body, '/', stem))
                 *out = nono_asprintf("%s/%s%.*s", neg, escaped, (int)(len - (body[0] == '/')),
                                      body + (body[0] == '/'));
         else
@@ -232,8 +239,9 @@ static void append_rules(char **p, const struct strv *rules)
         }
 }
 
-/* A repository that lives only in memory and holds `chain` then the explicit patterns. */
-static int build_repo(struct exclude_rules *r, const struct strv *chain, git_repository **ret)
+/* A repository that lives only in memory and holds `chain` then `patterns`. */
+static int build_repo(struct exclude_rules *r, const struct strv *chain,
+                      const struct strv *patterns, git_repository **ret)
 {
         size_t len = sizeof(catch_all_rule) + 1;
         char *text, *p;
@@ -241,15 +249,15 @@ static int build_repo(struct exclude_rules *r, const struct strv *chain, git_rep
 
         for (size_t i = 0; i < chain->n; i++)
                 len += strlen(chain->items[i]) + 1;
-        for (size_t i = 0; i < r->patterns.n; i++)
-                len += strlen(r->patterns.items[i]) + 1;
+        for (size_t i = 0; i < patterns->n; i++)
+                len += strlen(patterns->items[i]) + 1;
         text = p = malloc(len);
         if (!text)
                 return -ENOMEM;
         p = stpcpy(p, catch_all_rule);
         *p++ = '\n';
         append_rules(&p, chain);
-        append_rules(&p, &r->patterns);
+        append_rules(&p, patterns);
         *p = '\0';
         if (git_repository_new(ret) < 0 || git_repository_set_config(*ret, r->config) < 0 ||
             git_ignore_add_rule(*ret, text) < 0)
@@ -321,7 +329,7 @@ static int add_dir(struct exclude_rules *r, const struct dir_rules *parent,
                 e->owner = e;
                 if ((err = strv_extend(&e->chain, inherited)) < 0 ||
                     (err = strv_extend(&e->chain, &mine)) < 0 ||
-                    (err = build_repo(r, &e->chain, &e->repo)) < 0)
+                    (err = build_repo(r, &e->chain, &r->patterns, &e->repo)) < 0)
                         goto fail;
         }
         if ((err = remember_dir(r, e)) < 0)
@@ -443,16 +451,15 @@ static int set_prefix(struct exclude_rules *r, char *prefix)
 
 /*
  * The git repository whose work tree holds the root, with r->prefix set, or *ret NULL
- * when there is none: no repository, a bare one, one that libgit2 refuses (owned by
- * another user), or a work tree that ignores the root as a whole (a build directory,
- * which would otherwise be excluded entirely although the caller asked for it).
+ * when there is none: no repository, a bare one, or one that libgit2 refuses (owned by
+ * another user).
  */
 static int open_work_tree(struct exclude_rules *r, git_repository **ret)
 {
         git_repository *repo = NULL;
         const char *top;
         size_t len;
-        int err = 0, ignored = 0;
+        int err;
 
         *ret = NULL;
         if (git_repository_open_ext(&repo, r->root, 0, NULL) < 0) {
@@ -463,33 +470,69 @@ static int open_work_tree(struct exclude_rules *r, git_repository **ret)
         len = top ? strlen(top) : 0;
         /* The root is the top ("/w" for "/w/") or below it; not inside .git. */
         if (!top || strncmp(r->root, top, len - 1) != 0 ||
-            (r->root[len - 1] != '\0' && r->root[len - 1] != '/'))
-                goto none;
+            (r->root[len - 1] != '\0' && r->root[len - 1] != '/')) {
+                git_repository_free(repo);
+                return 0;
+        }
         err =
             set_prefix(r, r->root[len - 1] ? nono_asprintf("%s/", r->root + len) : nono_strdup(""));
-        if (err < 0)
-                goto none;
-        if (r->prefix_len && git_ignore_path_is_ignored(&ignored, repo, r->prefix) < 0)
-                err = git_failed("read the ignore rules of", r->root);
-        if (err < 0 || ignored)
-                goto none;
+        /* Rules are lines: a line break in the root's path cannot be written into one. */
+        if (err < 0 || strpbrk(r->prefix, "\n\r")) {
+                git_repository_free(repo);
+                return err < 0 ? err : set_prefix(r, nono_strdup(""));
+        }
         *ret = repo;
         return 0;
-none:
-        git_repository_free(repo);
-        return err < 0 ? err : set_prefix(r, nono_strdup(""));
 }
 
-/* The global excludes, and in a work tree its rules above the root. */
+/* 1 when `rules` exclude a directory from the top of the work tree down to the root. */
+static int root_is_excluded(struct exclude_rules *r, const struct strv *rules)
+{
+        static const struct strv none = STRV_INIT;
+        git_repository *repo;
+        int ignored = 0, err = build_repo(r, rules, &none, &repo);
+
+        /* Top-down, as the walk: libgit2 looks at the path only, not its parents. */
+        for (size_t i = 1; err == 0 && !ignored && i <= r->prefix_len; i++) {
+                char c = r->prefix[i];
+
+                if (r->prefix[i - 1] != '/')
+                        continue;
+                r->prefix[i] = '\0';
+                if (git_ignore_path_is_ignored(&ignored, repo, r->prefix) < 0)
+                        err = git_failed("match the exclusion rules against", r->root);
+                r->prefix[i] = c;
+        }
+        git_repository_free(repo);
+        return err < 0 ? err : ignored;
+}
+
+/*
+ * The global excludes, and in a work tree info/exclude and the .gitignore files above
+ * the root.  A root that its work tree excludes (a build directory) would be excluded
+ * entirely although the caller asked for it: it is treated as outside git.
+ */
 static int add_base_rules(struct exclude_rules *r, struct strv *base)
 {
+        struct strv in_tree = STRV_INIT;
         git_repository *repo;
         int err = open_work_tree(r, &repo);
 
         if (err == 0)
                 err = add_global_excludes(base, repo);
-        if (err == 0 && repo)
-                err = add_work_tree_rules(r, base, repo);
+        if (err == 0 && repo && (err = strv_extend(&in_tree, base)) == 0 &&
+            (err = add_work_tree_rules(r, &in_tree, repo)) == 0) {
+                err = root_is_excluded(r, &in_tree);
+                if (err == 0) {
+                        struct strv swap = *base;
+
+                        *base = in_tree;
+                        in_tree = swap;
+                } else if (err == 1) {
+                        err = set_prefix(r, nono_strdup(""));
+                }
+        }
+        strv_free(&in_tree);
         git_repository_free(repo);
         return err;
 }
@@ -522,9 +565,9 @@ static int open_rules(struct exclude_rules *r, const char *root, const struct ex
         r->root = nono_strdup(real);
         if (!r->root || set_prefix(r, nono_strdup("")) < 0)
                 return -ENOMEM;
-        if (opt->use_gitignore && (err = add_base_rules(r, &base)) < 0)
-                goto out;
-        if ((err = add_patterns(r, opt)) < 0 || (err = make_config(&r->config)) < 0)
+        if ((err = make_config(&r->config)) < 0 ||
+            (opt->use_gitignore && (err = add_base_rules(r, &base)) < 0) ||
+            (err = add_patterns(r, opt)) < 0)
                 goto out;
         err = add_dir(r, NULL, &base, "", &top);
 out:

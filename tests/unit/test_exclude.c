@@ -177,6 +177,19 @@ static void git_check_ignore(const char *prefix, const struct strv *seen, struct
         free(out);
 }
 
+static int git_ignores(const char *rel)
+{
+        struct strv one = STRV_INIT, ignored = STRV_INIT;
+        int ret;
+
+        strv_push(&one, rel);
+        git_check_ignore("", &one, &ignored);
+        ret = ignored.n > 0;
+        strv_free(&one);
+        strv_free(&ignored);
+        return ret;
+}
+
 static void expect_same_as_git(const char *prefix, const struct strv *seen,
                                const struct strv *excluded)
 {
@@ -309,6 +322,128 @@ static void test_same_as_git_in_subdir(void)
         strv_free(&seen);
         strv_free(&excluded);
         free(root);
+}
+
+/* A fixed pseudo-random sequence, so that a failing round can be replayed. */
+static unsigned pick(unsigned *state, unsigned n)
+{
+        *state = *state * 1103515245u + 12345u;
+        return (*state >> 16) % n;
+}
+
+static const char *const random_names[] = {"a",   "b",   "build", "keep",  "x.log",
+                                           "y.o", "tmp", "k.log", "doc.md"};
+static const char *const random_stems[] = {"a", "b",  "build", "keep", "*.log", "*.o", "tmp",
+                                           "*", "k*", "x.log", "**",   "?.o",   "[ab]"};
+
+/* A pattern such as "!/a/b/" or "k*" then "/y.o", from the names of the random tree. */
+static char *random_pattern(unsigned *state)
+{
+        char *p = nono_strdup(pick(state, 4) == 0 ? "!" : ""), *q;
+        unsigned parts = pick(state, 2) ? 1 : 2 + pick(state, 2);
+
+        if (pick(state, 3) == 0) {
+                q = nono_asprintf("%s/", p);
+                free(p);
+                p = q;
+        }
+        for (unsigned i = 0; i < parts; i++) {
+                q = nono_asprintf(
+                    "%s%s%s", p, i ? "/" : "",
+                    random_stems[pick(state, sizeof(random_stems) / sizeof(random_stems[0]))]);
+                free(p);
+                p = q;
+        }
+        if (pick(state, 4) == 0) {
+                q = nono_asprintf("%s/", p);
+                free(p);
+                p = q;
+        }
+        return p;
+}
+
+static void random_tree(unsigned *state)
+{
+        enum { N_NAMES = sizeof(random_names) / sizeof(random_names[0]) };
+        struct strv dirs = STRV_INIT;
+
+        strv_push(&dirs, "");
+        for (int i = 0; i < 80; i++) {
+                const char *parent = dirs.items[pick(state, (unsigned)dirs.n)];
+                const char *name = random_names[pick(state, N_NAMES)];
+                char *rel = *parent ? nono_asprintf("%s/%s", parent, name) : nono_strdup(name);
+                char *path = nono_path_join(tree, rel);
+
+                /* A name taken by a file stays a file, and the other way round. */
+                if (pick(state, 3) == 0) {
+                        if (mkdir(path, 0755) == 0)
+                                strv_push(&dirs, rel);
+                } else {
+                        FILE *f = fopen(path, "wx");
+
+                        if (f)
+                                fclose(f);
+                }
+                free(path);
+                free(rel);
+        }
+        for (size_t i = 0; i < dirs.n; i++) {
+                char *text, *file;
+
+                if (pick(state, 2) == 0)
+                        continue;
+                text = nono_strdup("");
+                for (unsigned n = 1 + pick(state, 4); n > 0; n--) {
+                        char *pattern = random_pattern(state), *more;
+
+                        more = nono_asprintf("%s%s\n", text, pattern);
+                        free(text);
+                        free(pattern);
+                        text = more;
+                }
+                file = *dirs.items[i] ? nono_asprintf("%s/.gitignore", dirs.items[i])
+                                      : nono_strdup(".gitignore");
+                write_file(tree, file, text);
+                free(file);
+                free(text);
+        }
+        strv_free(&dirs);
+}
+
+/* Random trees and .gitignore files: the same decisions as git, round after round. */
+static void test_random_same_as_git(void)
+{
+        for (unsigned round = 0; round < 20; round++) {
+                struct strv seen = STRV_INIT, excluded = STRV_INIT;
+                unsigned state = round;
+                struct exclude_rules *r;
+
+                char *sub = nono_path_join(tree, "a");
+                struct stat st;
+                int in_sub;
+
+                fresh_tree();
+                git_init(tree);
+                random_tree(&state);
+                /* Every other round, the root is a directory below the top of the tree
+                 * (unless git ignores it: then it is treated as outside git). */
+                in_sub =
+                    round % 2 && stat(sub, &st) == 0 && S_ISDIR(st.st_mode) && !git_ignores("a");
+                r = open_gitignore(in_sub ? sub : tree);
+                walk(r, in_sub ? sub : tree, "", &seen, &excluded);
+                exclude_free(r);
+                expect_same_as_git(in_sub ? "a/" : "", &seen, &excluded);
+                free(sub);
+                if (CU_get_number_of_failures() > 0) {
+                        fprintf(stderr, "\n  round %u failed; its tree is in %s\n", round, tree);
+                        system("cd /var/tmp && find nono-exclude-tree-* -name .gitignore "
+                               "-printf '%p:\\n' -exec cat {} \\; >&2");
+                }
+                strv_free(&seen);
+                strv_free(&excluded);
+                if (CU_get_number_of_failures() > 0)
+                        return;
+        }
 }
 
 /* Outside git: the same decisions as git makes once the tree is a repository. */
@@ -817,6 +952,7 @@ int main(void)
             {"VCS directories are always excluded", test_vcs_dirs_always},
             {"the same decisions as git check-ignore", test_same_as_git},
             {"a root in a work tree, the same decisions as git", test_same_as_git_in_subdir},
+            {"random trees, the same decisions as git", test_random_same_as_git},
             {"outside git, the same decisions as git after git init",
              test_same_as_git_without_repository},
             {"a nested .gitignore re-includes with !", test_nested_negation},
