@@ -867,15 +867,17 @@ static char *read_file(const char *base, const char *rel)
         return buf;
 }
 
-/* Neither a .git nor the explicit patterns ever reach the disk. */
+/* Neither a .git nor the explicit patterns ever reach the disk, and the temporary
+ * configuration file (in $TMPDIR, the private home here) is gone. */
 static void test_nothing_written(void)
 {
         static const char *const patterns[] = {"*.tmp"};
         char *plain = nono_path_join(tree, "plain"), *before, *after;
         struct exclude_rules *r;
-        int entries;
+        int entries, home_entries;
 
         fresh_tree();
+        home_entries = tree_entries(home);
         write_file(tree, "plain/.gitignore", "*.o\n");
         entries = tree_entries(plain);
         r = open_at(plain, 1, patterns, 1);
@@ -895,6 +897,7 @@ static void test_nothing_written(void)
         after = read_file(plain, ".git/info/exclude");
         CU_ASSERT_STRING_EQUAL(before, after);
         CU_ASSERT_EQUAL(tree_entries(plain), entries);
+        CU_ASSERT_EQUAL(tree_entries(home), home_entries);
         free(before);
         free(after);
         free(plain);
