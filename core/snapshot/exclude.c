@@ -231,6 +231,17 @@ static int make_config(git_config **ret)
         return err;
 }
 
+/* Without a temporary file, an empty configuration gives the same decisions: the
+ * catch-all rule hides the global excludes file, which libgit2 then only stats. */
+static int open_config(git_config **ret)
+{
+        if (make_config(ret) == 0)
+                return 0;
+        nono_debug("%s; the global excludes file is checked on every match", nono_errmsg());
+        nono_error_clear();
+        return git_config_new(ret) < 0 ? git_failed("set up", "a configuration") : 0;
+}
+
 static void append_rules(char **p, const struct strv *rules)
 {
         for (size_t i = 0; i < rules->n; i++) {
@@ -565,7 +576,7 @@ static int open_rules(struct exclude_rules *r, const char *root, const struct ex
         r->root = nono_strdup(real);
         if (!r->root || set_prefix(r, nono_strdup("")) < 0)
                 return -ENOMEM;
-        if ((err = make_config(&r->config)) < 0 ||
+        if ((err = open_config(&r->config)) < 0 ||
             (opt->use_gitignore && (err = add_base_rules(r, &base)) < 0) ||
             (err = add_patterns(r, opt)) < 0)
                 goto out;

@@ -903,6 +903,27 @@ static void test_nothing_written(void)
         free(plain);
 }
 
+/* Without a writable $TMPDIR the decisions stay the same. */
+static void test_without_tmpdir(void)
+{
+        char *missing = nono_path_join(home, "missing");
+        struct exclude_rules *r;
+
+        fresh_tree();
+        write_file(home, ".config/git/ignore", "*.swp\n");
+        write_file(tree, ".gitignore", "*.log\n");
+        write_file(tree, "sub/.gitignore", "!keep.log\n");
+        setenv("TMPDIR", missing, 1);
+        r = open_gitignore(tree);
+        setenv("TMPDIR", home, 1);
+        CU_ASSERT_EQUAL(file_excluded(r, "x.swp"), 1);
+        CU_ASSERT_EQUAL(file_excluded(r, "x.log"), 1);
+        CU_ASSERT_EQUAL(file_excluded(r, "sub/keep.log"), 0);
+        CU_ASSERT_EQUAL(file_excluded(r, "x.c"), 0);
+        exclude_free(r);
+        free(missing);
+}
+
 static void test_missing_root(void)
 {
         char *root = nono_path_join(tree, "missing");
@@ -978,6 +999,7 @@ int main(void)
             {"spaces and non-ASCII names", test_spaces_and_non_ascii},
             {"a pattern with a newline is refused", test_newline_in_pattern_refused},
             {"nothing is written to the tree", test_nothing_written},
+            {"without a writable $TMPDIR the decisions stay", test_without_tmpdir},
             {"a missing root is an error", test_missing_root},
         };
         return RUN_CUNIT("exclude", suite_init, suite_cleanup, cases);
