@@ -188,8 +188,12 @@ static int add_rules_from(struct strv *chain, const char *path, const char *dir,
                         close(fd);
                 return 0;
         }
-        while (err == 0 && (len = getline(&line, &cap, f)) >= 0)
-                err = add_rule(chain, line, (size_t)len - (len > 0 && line[len - 1] == '\n'), dir);
+        for (int first = 1; err == 0 && (len = getline(&line, &cap, f)) >= 0; first = 0) {
+                /* git skips a UTF-8 byte order mark at the start of the file. */
+                size_t bom = first && len >= 3 && !memcmp(line, "\xef\xbb\xbf", 3) ? 3 : 0;
+
+                err = add_rule(chain, line + bom, (size_t)len - bom - (line[len - 1] == '\n'), dir);
+        }
         free(line);
         fclose(f);
         return err < 0 ? err : 1;

@@ -216,6 +216,7 @@ static const char *const mixed_gitignore[][2] = {
     {"other/.gitignore", "/*\n!/keep/\n!.gitignore\n"},
     {"other/keep/.gitignore", "!*.log\n"},
     {"na\xc3\xafve dir/.gitignore", "\xc3\xa9*\n!\xc3\xa9t\xc3\xa9.txt\n"},
+    {"bom/.gitignore", "\xef\xbb\xbf*.bom\r\n/crlf\r\n"},
 };
 
 static const char *const mixed_files[] = {
@@ -265,6 +266,9 @@ static const char *const mixed_files[] = {
     "na\xc3\xafve dir/\xc3\xa9t\xc3\xa9.txt",
     "na\xc3\xafve dir/\xc3\xa9x",
     "na\xc3\xafve dir/a.log",
+    "bom/x.bom",
+    "bom/crlf",
+    "bom/a/crlf",
 };
 
 static void write_mixed_tree(void)
