@@ -335,10 +335,13 @@ static unsigned pick(unsigned *state, unsigned n)
         return (*state >> 16) % n;
 }
 
-static const char *const random_names[] = {"a",   "b",   "build", "keep",  "x.log",
-                                           "y.o", "tmp", "k.log", "doc.md"};
-static const char *const random_stems[] = {"a", "b",  "build", "keep", "*.log", "*.o", "tmp",
-                                           "*", "k*", "x.log", "**",   "?.o",   "[ab]"};
+static const char *const random_names[] = {"a",   "b",      "build", "keep",   "x.log",
+                                           "y.o", "tmp",    "k.log", "doc.md", ".hidden",
+                                           "k1",  "x.log ", "a b"};
+static const char *const random_stems[] = {
+    "a",     "b",    "build",  "keep",      "*.log", "*.o",    "tmp",     "*",    "k*",
+    "x.log", "**",   "?.o",    "[ab]",      "[!a]*", "*[0-9]", "a?",      "**/b", "k*.log",
+    ".*",    "*.md", "d*c.md", "[a-c]uild", "bu*ld", "y.o ",   "x.log\\ "};
 
 /* A pattern such as "!/a/b/" or "k*" then "/y.o", from the names of the random tree. */
 static char *random_pattern(unsigned *state)
