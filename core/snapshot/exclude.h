@@ -18,11 +18,12 @@
  * git, nothing below an excluded directory can be re-included).
  *
  * Each .gitignore is read once, the first time a path of its directory is matched; open
- * new rules to see later changes.  Nothing is written anywhere: libgit2 matches against
- * repositories that exist only in memory.  A rules object is used by one thread at a
- * time.  libgit2 is linked into libnono-snapshot only, never into libnono; the first
- * exclude_open initialises it for the rest of the process (that loads the system's TLS
- * certificates, several milliseconds, so it is not repeated).
+ * new rules to see later changes.  Nothing is written to the tree: libgit2 matches
+ * against repositories that exist only in memory (exclude_open writes a two-line git
+ * configuration to $TMPDIR and removes it at once).  A rules object is used by one
+ * thread at a time.  libgit2 is linked into libnono-snapshot only, never into libnono;
+ * the first exclude_open initialises it for the rest of the process (that loads the
+ * system's TLS certificates, several milliseconds, so it is not repeated).
  */
 #ifndef NONO_CORE_EXCLUDE_H
 #define NONO_CORE_EXCLUDE_H
