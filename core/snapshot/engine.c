@@ -126,7 +126,7 @@ int snapshot_take(struct objstore *os, int rootfd, const struct walk_options *wo
                 drop_marked(ret);
         os->stats.files = ret->files;
         if (r >= 0 && !os->hash_only)
-                r = manifest_store(os, ret, ret_record);
+                r = manifest_store(os, ret, prev, ret_record);
         if (r < 0)
                 manifest_free(ret);
         return r;
@@ -268,7 +268,8 @@ int session_index(const struct session_meta *m, int index, unsigned *ret)
         return 0;
 }
 
-int session_load(struct objstore *os, const char *id, unsigned index, struct manifest *ret)
+int session_load(struct objstore *os, const char *id, unsigned index, const struct manifest *hint,
+                 struct manifest *ret)
 {
         char *name = session_ref(id, index);
         struct nono_digest d;
@@ -282,7 +283,7 @@ int session_load(struct objstore *os, const char *id, unsigned index, struct man
         if (r == -ENOENT)
                 return nono_error(-ENOENT, "session %s has no snapshot %u", id, index);
         if (r >= 0)
-                r = manifest_load(os, &d, ret);
+                r = manifest_load(os, &d, hint, ret);
         if (r < 0)
                 nono_error_prefix(r, "snapshot %u of session %s: ", index, id);
         return r;
@@ -466,7 +467,7 @@ static int api_open_session(const char *id, struct snapshot_session **ret)
         }
         r = session_meta_load(&os, id, &s->meta);
         if (r >= 0 && s->meta.n_snapshots)
-                r = session_load(&os, id, s->meta.n_snapshots - 1, &s->last);
+                r = session_load(&os, id, s->meta.n_snapshots - 1, NULL, &s->last);
         objstore_close(&os);
         if (r < 0) {
                 session_close(s);
@@ -612,9 +613,9 @@ static int api_diff(const char *id, int from, int to, struct snapshot_changes *r
         if (r >= 0)
                 r = session_index(&m, to, &ib);
         if (r >= 0)
-                r = session_load(&os, id, ia, &a);
+                r = session_load(&os, id, ia, NULL, &a);
         if (r >= 0)
-                r = session_load(&os, id, ib, &b);
+                r = session_load(&os, id, ib, &a, &b);
         if (r >= 0)
                 r = manifest_diff(&a, &b, ret);
         manifest_free(&a);
@@ -630,7 +631,7 @@ static int verify_snapshot(struct objstore *os, const struct session_meta *m, un
                            struct digest_set *seen, struct snapshot_problems *ret)
 {
         struct manifest man;
-        int r = session_load(os, m->id, i, &man);
+        int r = session_load(os, m->id, i, NULL, &man);
 
         if (r < 0)
                 return r == -ENOMEM ? r : snapshot_problems_add(ret, "%s", nono_errmsg());
@@ -690,7 +691,7 @@ static int mark_live(struct objstore *os, struct digest_set *live)
                 for (unsigned k = 0; r >= 0 && k < m.n_snapshots; k++) {
                         struct manifest man;
 
-                        r = session_load(os, m.id, k, &man);
+                        r = session_load(os, m.id, k, NULL, &man);
                         for (size_t j = 0; r >= 0 && j < man.n; j++) {
                                 if (man.e[j].type == ENTRY_DIR)
                                         r = digest_set_add(live, &man.e[j].digest);

@@ -41,7 +41,9 @@ int session_meta_load(struct objstore *os, const char *id, struct session_meta *
 char *session_ref(const char *id, unsigned index);
 /* The snapshot `index` (< 0: from the end) of a session, resolved and range-checked. */
 int session_index(const struct session_meta *m, int index, unsigned *ret);
-int session_load(struct objstore *os, const char *id, unsigned index, struct manifest *ret);
+/* `hint`: an already loaded snapshot of the session, to share directories with (or NULL). */
+int session_load(struct objstore *os, const char *id, unsigned index, const struct manifest *hint,
+                 struct manifest *ret);
 
 /* Opens the root and its exclusion rules as the session recorded them. */
 struct session_root {

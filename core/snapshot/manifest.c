@@ -183,11 +183,25 @@ static int is_inside(const char *path, const char *dir, size_t dlen)
         return dlen == 0 || (strncmp(path, dir, dlen) == 0 && path[dlen] == '/');
 }
 
+/* The digest `prev` recorded for the directory `dir` ("" the root), or NULL. */
+static const struct nono_digest *prev_dir_digest(const struct manifest *prev, const char *dir)
+{
+        const struct mentry *e;
+
+        if (!prev)
+                return NULL;
+        if (!*dir)
+                return &prev->root;
+        e = manifest_find(prev, dir);
+        return e && e->type == ENTRY_DIR ? &e->digest : NULL;
+}
+
 /* Stores the directory whose children start at *i (its path is `dir`, "" for the
  * root); subdirectories first, as their digests are part of this one. */
-static int store_dir(struct objstore *os, struct manifest *m, size_t *i, const char *dir,
-                     struct nono_digest *ret)
+static int store_dir(struct objstore *os, struct manifest *m, const struct manifest *prev,
+                     size_t *i, const char *dir, struct nono_digest *ret)
 {
+        const struct nono_digest *known;
         size_t dlen = strlen(dir), count_at;
         struct buf b = {0};
         uint32_t count = 0;
@@ -200,7 +214,7 @@ static int store_dir(struct objstore *os, struct manifest *m, size_t *i, const c
                 struct mentry *e = &m->e[(*i)++];
 
                 if (e->type == ENTRY_DIR)
-                        r = store_dir(os, m, i, e->path, &e->digest);
+                        r = store_dir(os, m, prev, i, e->path, &e->digest);
                 encode_entry(&b, e, e->path + (dlen ? dlen + 1 : 0));
                 count++;
         }
@@ -209,17 +223,22 @@ static int store_dir(struct objstore *os, struct manifest *m, size_t *i, const c
         if (r >= 0) {
                 for (int k = 0; k < 4; k++)
                         b.p[count_at + (size_t)k] = (uint8_t)(count >> (8 * k));
-                r = objstore_put(os, b.p, b.n, ret);
+                digest_of(b.p, b.n, ret);
+                known = prev_dir_digest(prev, dir);
+                /* Unchanged since `prev`, which the store holds: most directories. */
+                if (!known || !digest_equal(known, ret))
+                        r = objstore_put(os, b.p, b.n, ret);
         }
         free(b.p);
         return r;
 }
 
-int manifest_store(struct objstore *os, struct manifest *m, struct nono_digest *ret_record)
+int manifest_store(struct objstore *os, struct manifest *m, const struct manifest *prev,
+                   struct nono_digest *ret_record)
 {
         struct buf b = {0};
         size_t i = 0;
-        int r = store_dir(os, m, &i, "", &m->root);
+        int r = store_dir(os, m, prev, &i, "", &m->root);
 
         if (r < 0)
                 return r;
@@ -326,23 +345,46 @@ static int decode_entry(struct cursor *c, const char *dir, struct mentry *e, con
         return 0;
 }
 
-static int load_dir(struct objstore *os, const struct nono_digest *d, const char *dir,
-                    unsigned depth, struct manifest *m);
+struct loader {
+        struct objstore *os;
+        const struct manifest *hint;
+        struct manifest *m;
+};
 
-static int add_child(struct objstore *os, struct mentry *e, unsigned depth, struct manifest *m)
+static int load_dir(struct loader *l, const struct nono_digest *d, const char *dir, unsigned depth);
+
+/* The subtree of `dir` as `hint` has it, when its directory object is the same. */
+static int copy_from_hint(struct loader *l, const struct mentry *e)
 {
-        int r = manifest_add(m, e);
+        const struct mentry *h = l->hint ? manifest_find(l->hint, e->path) : NULL;
+        size_t len = strlen(e->path);
+        int r = 0;
+
+        if (!h || h->type != ENTRY_DIR || !digest_equal(&h->digest, &e->digest))
+                return 0;
+        for (size_t k = (size_t)(h - l->hint->e) + 1; r >= 0 && k < l->hint->n; k++) {
+                if (!is_inside(l->hint->e[k].path, e->path, len))
+                        break;
+                r = manifest_add(l->m, &l->hint->e[k]);
+        }
+        return r < 0 ? r : 1;
+}
+
+static int add_child(struct loader *l, struct mentry *e, unsigned depth)
+{
+        int r = manifest_add(l->m, e);
         char *path = e->path;
 
         free(e->target);
         if (r >= 0 && e->type == ENTRY_DIR)
-                r = load_dir(os, &e->digest, path, depth + 1, m);
+                r = copy_from_hint(l, e);
+        if (r == 0 && e->type == ENTRY_DIR)
+                r = load_dir(l, &e->digest, path, depth + 1);
         free(path);
-        return r;
+        return r < 0 ? r : 0;
 }
 
-static int load_dir(struct objstore *os, const struct nono_digest *d, const char *dir,
-                    unsigned depth, struct manifest *m)
+static int load_dir(struct loader *l, const struct nono_digest *d, const char *dir, unsigned depth)
 {
         const char *why = NULL;
         struct cursor c;
@@ -353,7 +395,7 @@ static int load_dir(struct objstore *os, const struct nono_digest *d, const char
 
         if (depth > 4096)
                 return bad_object(d, "directories nested too deep");
-        r = objstore_get(os, d, (void **)&p, &len);
+        r = objstore_get(l->os, d, (void **)&p, &len);
         if (r < 0)
                 return r;
         c = (struct cursor){p, p + len};
@@ -375,7 +417,7 @@ static int load_dir(struct objstore *os, const struct nono_digest *d, const char
                 }
                 free(prev);
                 prev = nono_strdup(e.path);
-                r = prev ? add_child(os, &e, depth, m) : -ENOMEM;
+                r = prev ? add_child(l, &e, depth) : -ENOMEM;
                 if (!prev) {
                         free(e.path);
                         free(e.target);
@@ -390,15 +432,17 @@ static int load_dir(struct objstore *os, const struct nono_digest *d, const char
         return r;
 }
 
-int manifest_load(struct objstore *os, const struct nono_digest *record, struct manifest *ret)
+int manifest_load(struct objstore *os, const struct nono_digest *record,
+                  const struct manifest *hint, struct manifest *ret)
 {
+        struct loader l = {os, hint, ret};
         struct manifest rec;
         int r = manifest_load_record(os, record, &rec);
 
         memset(ret, 0, sizeof(*ret));
         if (r < 0)
                 return r;
-        r = load_dir(os, &rec.root, "", 0, ret);
+        r = load_dir(&l, &rec.root, "", 0);
         ret->time_ns = rec.time_ns;
         ret->root = rec.root;
         if (r < 0)

@@ -58,11 +58,20 @@ int name_is_valid(const char *name, size_t len);
 /* 1 if every component of a relative path is valid (no "..", no leading '/'). */
 int path_is_valid(const char *path);
 
-/* Stores the directory objects and the record; sets m->root, returns the record's
- * digest. */
-int manifest_store(struct objstore *os, struct manifest *m, struct nono_digest *ret_record);
-/* Loads a snapshot from its record, verifying every object; a bad name fails it. */
-int manifest_load(struct objstore *os, const struct nono_digest *record, struct manifest *ret);
+/*
+ * Stores the directory objects and the record; sets m->root, returns the record's
+ * digest.  A directory whose object is the one of the same path in `prev` (may be NULL)
+ * is not looked up in the store again.
+ */
+int manifest_store(struct objstore *os, struct manifest *m, const struct manifest *prev,
+                   struct nono_digest *ret_record);
+/*
+ * Loads a snapshot from its record, verifying every object; a bad name fails it.  A
+ * directory with the same path and digest in `hint` (an already loaded snapshot, may be
+ * NULL) is copied from it instead of read again.
+ */
+int manifest_load(struct objstore *os, const struct nono_digest *record,
+                  const struct manifest *hint, struct manifest *ret);
 /* Only the record: time, root and totals. */
 int manifest_load_record(struct objstore *os, const struct nono_digest *record,
                          struct manifest *ret);

@@ -219,9 +219,9 @@ static int prepare(struct restore *rs, const char *id, int index, struct snapsho
         if (r >= 0)
                 r = session_index(&rs->meta, index, &target);
         if (r >= 0)
-                r = session_load(&rs->os, id, target, &rs->target);
+                r = session_load(&rs->os, id, rs->meta.n_snapshots - 1, NULL, &rs->latest);
         if (r >= 0)
-                r = session_load(&rs->os, id, rs->meta.n_snapshots - 1, &rs->latest);
+                r = session_load(&rs->os, id, target, &rs->latest, &rs->target);
         if (r >= 0)
                 r = session_root_open(&rs->os, &rs->meta, &rs->root);
         /* The current tree, hashed where the newest snapshot's stat data cannot vouch. */

@@ -167,8 +167,8 @@ static void test_manifest_roundtrip(void)
 
         CU_ASSERT_FATAL(objstore_open(&os, OBJSTORE_SHARED) == 0);
         sample_manifest(&m, "hello");
-        CU_ASSERT_FATAL(manifest_store(&os, &m, &record) == 0);
-        CU_ASSERT_FATAL(manifest_load(&os, &record, &back) == 0);
+        CU_ASSERT_FATAL(manifest_store(&os, &m, NULL, &record) == 0);
+        CU_ASSERT_FATAL(manifest_load(&os, &record, NULL, &back) == 0);
         CU_ASSERT_EQUAL_FATAL(back.n, m.n);
         CU_ASSERT_EQUAL(back.time_ns, m.time_ns);
         CU_ASSERT(digest_equal(&back.root, &m.root));
@@ -181,6 +181,18 @@ static void test_manifest_roundtrip(void)
                 CU_ASSERT(!mentry_differs(&back.e[i], &m.e[i]));
         }
         CU_ASSERT_STRING_EQUAL(manifest_find(&back, "link")->target, "a/file");
+        /* Loading with an identical snapshot as hint copies instead of reading. */
+        {
+                struct manifest again;
+
+                CU_ASSERT_FATAL(manifest_load(&os, &record, &back, &again) == 0);
+                CU_ASSERT_EQUAL_FATAL(again.n, back.n);
+                for (size_t i = 0; i < back.n; i++) {
+                        CU_ASSERT_STRING_EQUAL(again.e[i].path, back.e[i].path);
+                        CU_ASSERT(!mentry_differs(&again.e[i], &back.e[i]));
+                }
+                manifest_free(&again);
+        }
         CU_ASSERT_PTR_NULL(manifest_find(&back, "a/nothing"));
         manifest_free(&back);
         manifest_free(&m);
@@ -200,14 +212,14 @@ static void test_merkle_root(void)
         sample_manifest(&m2, "one");
         sample_manifest(&m3, "two");
         m2.time_ns = m1.time_ns + 1;
-        CU_ASSERT_FATAL(manifest_store(&os, &m1, &r1) == 0);
+        CU_ASSERT_FATAL(manifest_store(&os, &m1, NULL, &r1) == 0);
         added = os.stats.objects_added;
-        CU_ASSERT_FATAL(manifest_store(&os, &m2, &r2) == 0);
+        CU_ASSERT_FATAL(manifest_store(&os, &m2, NULL, &r2) == 0);
         /* Only the record (its time differs): every directory object is shared. */
         CU_ASSERT_EQUAL(os.stats.objects_added, added + 1);
         CU_ASSERT(digest_equal(&m1.root, &m2.root));
         CU_ASSERT(!digest_equal(&r1, &r2));
-        CU_ASSERT_FATAL(manifest_store(&os, &m3, &r3) == 0);
+        CU_ASSERT_FATAL(manifest_store(&os, &m3, NULL, &r3) == 0);
         CU_ASSERT(!digest_equal(&m1.root, &m3.root));
         manifest_free(&m1);
         manifest_free(&m2);
@@ -231,8 +243,8 @@ static void test_refuses_bad_names(void)
                  * writes whatever name it is given. */
                 free(m.e[0].path);
                 m.e[0].path = strdup(bad[k]);
-                CU_ASSERT_FATAL(manifest_store(&os, &m, &record) == 0);
-                CU_ASSERT_EQUAL(manifest_load(&os, &record, &back), -EBADMSG);
+                CU_ASSERT_FATAL(manifest_store(&os, &m, NULL, &record) == 0);
+                CU_ASSERT_EQUAL(manifest_load(&os, &record, NULL, &back), -EBADMSG);
                 manifest_free(&m);
         }
         objstore_close(&os);
