@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Restore: make the root what a snapshot recorded.  The current tree is scanned like a
- * snapshot (same exclusions, digests reused from the newest snapshot where stat data
- * allows), compared with the target, and only the differences are applied:
+ * snapshot (same exclusions, digests reused from the target where stat data shows a file
+ * untouched since), compared with the target, and only the differences are applied:
  *
  *   1. every object to be written is read and verified first: a damaged store refuses
  *      the restore before anything is touched;
@@ -31,7 +31,7 @@ struct restore {
         struct objstore os;
         struct session_meta meta;
         struct session_root root;
-        struct manifest target, latest, current;
+        struct manifest target, current;
         unsigned tmp_counter;
 };
 
@@ -219,15 +219,14 @@ static int prepare(struct restore *rs, const char *id, int index, struct snapsho
         if (r >= 0)
                 r = session_index(&rs->meta, index, &target);
         if (r >= 0)
-                r = session_load(&rs->os, id, rs->meta.n_snapshots - 1, NULL, &rs->latest);
-        if (r >= 0)
-                r = session_load(&rs->os, id, target, &rs->latest, &rs->target);
+                r = session_load(&rs->os, id, target, NULL, &rs->target);
         if (r >= 0)
                 r = session_root_open(&rs->os, &rs->meta, &rs->root);
-        /* The current tree, hashed where the newest snapshot's stat data cannot vouch. */
+        /* The current tree, hashed where the target's stat data cannot vouch: only the
+         * files changed since, which are the ones a restore may have to write. */
         rs->os.hash_only = 1;
         if (r >= 0)
-                r = snapshot_take(&rs->os, rs->root.fd, &rs->root.walk, &rs->latest, &rs->current,
+                r = snapshot_take(&rs->os, rs->root.fd, &rs->root.walk, &rs->target, &rs->current,
                                   NULL);
         rs->os.hash_only = 0;
         if (r >= 0)
@@ -256,7 +255,6 @@ int engine_restore(const char *id, int index, int dry_run, struct snapshot_chang
         }
         session_meta_free(&rs->meta);
         manifest_free(&rs->target);
-        manifest_free(&rs->latest);
         manifest_free(&rs->current);
         free(rs);
         return r;
