@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "chunker.h"
@@ -64,49 +63,95 @@ static int store_small(struct objstore *os, int fd, size_t size, struct mentry *
         return r;
 }
 
-static int store_chunks(struct objstore *os, const uint8_t *data, size_t size, struct mentry *e)
+/* Large files are read in blocks (not mapped: a file truncated meanwhile would kill the
+ * process with SIGBUS); a block holds at least CHUNK_MAX bytes, all chunk_next looks at. */
+#define READ_BLOCK (8u << 20)
+
+struct chunk_list {
+        uint8_t *p;
+        size_t n, cap; /* chunks */
+};
+
+static int chunk_list_add(struct chunk_list *l, const struct nono_digest *d, size_t len)
 {
-        /* Every chunk but the last is at least CHUNK_MIN. */
-        size_t max_chunks = size / CHUNK_MIN + 1, n = 0;
-        uint8_t *list = malloc(CHUNKS_HEAD + max_chunks * CHUNK_REF);
-        int r = 0;
+        if (l->n == l->cap) {
+                size_t cap = l->cap ? l->cap * 2 : 256;
+                uint8_t *bigger = realloc(l->p, CHUNKS_HEAD + cap * CHUNK_REF);
 
-        if (!list)
-                return -ENOMEM;
-        memcpy(list, CHUNKS_MAGIC, 8);
-        for (size_t off = 0; off < size && r >= 0; n++) {
-                size_t len = chunk_next(data + off, size - off);
-                struct nono_digest d;
-
-                r = objstore_put(os, data + off, len, &d);
-                memcpy(list + CHUNKS_HEAD + n * CHUNK_REF, d.bytes, NONO_DIGEST_SIZE);
-                put_le(list + CHUNKS_HEAD + n * CHUNK_REF + NONO_DIGEST_SIZE, len, 4);
-                off += len;
+                if (!bigger)
+                        return -ENOMEM;
+                l->p = bigger;
+                l->cap = cap;
         }
-        put_le(list + 8, n, 4);
-        if (r >= 0)
-                r = objstore_put(os, list, CHUNKS_HEAD + n * CHUNK_REF, &e->digest);
+        memcpy(l->p + CHUNKS_HEAD + l->n * CHUNK_REF, d->bytes, NONO_DIGEST_SIZE);
+        put_le(l->p + CHUNKS_HEAD + l->n * CHUNK_REF + NONO_DIGEST_SIZE, len, 4);
+        l->n++;
+        return 0;
+}
+
+/* Fills buf[*have..cap); sets *eof at the end of the file. */
+static int fill(int fd, uint8_t *buf, size_t cap, size_t *have, int *eof)
+{
+        while (*have < cap && !*eof) {
+                ssize_t n = read(fd, buf + *have, cap - *have);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                *eof = n == 0;
+                *have += (size_t)n;
+        }
+        return 0;
+}
+
+static int store_chunks(struct objstore *os, int fd, struct mentry *e)
+{
+        struct chunk_list l = {NULL, 0, 0};
+        uint8_t *buf = malloc(READ_BLOCK);
+        size_t have = 0, off;
+        uint64_t total = 0;
+        int eof = 0, r = buf ? 0 : -ENOMEM;
+
+        while (r >= 0 && !(eof && have == 0)) {
+                r = fill(fd, buf, READ_BLOCK, &have, &eof);
+                if (r < 0) {
+                        r = nono_error(r, "cannot read %s: %s", e->path, strerror(-r));
+                        break;
+                }
+                for (off = 0; r >= 0 && (have - off >= CHUNK_MAX || (eof && off < have));) {
+                        size_t len = chunk_next(buf + off, have - off);
+                        struct nono_digest d;
+
+                        r = objstore_put(os, buf + off, len, &d);
+                        if (r >= 0)
+                                r = chunk_list_add(&l, &d, len);
+                        off += len;
+                        total += len;
+                }
+                memmove(buf, buf + off, have - off);
+                have -= off;
+        }
+        /* A file emptied while read: a list of no chunks. */
+        if (r >= 0 && !l.p && !(l.p = malloc(CHUNKS_HEAD)))
+                r = -ENOMEM;
+        if (r >= 0) {
+                memcpy(l.p, CHUNKS_MAGIC, 8);
+                put_le(l.p + 8, l.n, 4);
+                r = objstore_put(os, l.p, CHUNKS_HEAD + l.n * CHUNK_REF, &e->digest);
+        }
         e->flags = ENTRY_CHUNKED;
-        free(list);
+        e->size = total; /* what was read, should the file have changed meanwhile */
+        free(l.p);
+        free(buf);
         return r;
 }
 
 int content_store(struct objstore *os, int fd, uint64_t size, struct mentry *e)
 {
-        void *map;
-        int r;
-
         if (size <= CHUNK_THRESHOLD)
                 return store_small(os, fd, (size_t)size, e);
-        if (size > SIZE_MAX / 2)
-                return nono_error(-EFBIG, "cannot snapshot %s: too large", e->path);
-        map = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (map == MAP_FAILED)
-                return nono_error(-errno, "cannot read %s: %s", e->path, strerror(errno));
-        madvise(map, (size_t)size, MADV_SEQUENTIAL);
-        r = store_chunks(os, map, (size_t)size, e);
-        munmap(map, (size_t)size);
-        return r;
+        return store_chunks(os, fd, e);
 }
 
 /* The chunk list of a chunked file, checked for shape. */
