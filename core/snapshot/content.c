@@ -231,46 +231,42 @@ int content_write(struct objstore *os, const struct mentry *e, int fd)
         return r;
 }
 
+/* Adds the object to `seen`, reading and verifying it (once) with `check`. */
 static int visit(struct objstore *os, const struct nono_digest *d, int check,
-                 struct digest_set *seen, int (*each)(const struct nono_digest *d, void *userdata),
-                 void *userdata)
+                 struct digest_set *seen)
 {
         void *data;
         size_t len;
-        int r = seen ? digest_set_add(seen, d) : 1;
+        int r = digest_set_add(seen, d);
 
-        if (r <= 0)
-                return r;
-        if (check) {
-                r = objstore_get(os, d, &data, &len);
-                if (r < 0)
-                        return r;
+        if (r <= 0 || !check)
+                return r < 0 ? -ENOMEM : 0;
+        r = objstore_get(os, d, &data, &len);
+        if (r >= 0)
                 free(data);
-        }
-        return each ? each(d, userdata) : 0;
+        return r;
 }
 
-int content_objects(struct objstore *os, const struct mentry *e, int check, struct digest_set *seen,
-                    int (*each)(const struct nono_digest *d, void *userdata), void *userdata)
+int content_objects(struct objstore *os, const struct mentry *e, int check, struct digest_set *seen)
 {
         uint8_t *list;
         size_t n;
         int r;
 
         if (!(e->flags & ENTRY_CHUNKED))
-                return visit(os, &e->digest, check, seen, each, userdata);
+                return visit(os, &e->digest, check, seen);
         /* The chunk list is read in any case: it names the chunks. */
-        if (seen && digest_set_contains(seen, &e->digest))
+        if (digest_set_contains(seen, &e->digest))
                 return 0;
         r = load_chunk_list(os, e, &list, &n);
         if (r < 0)
                 return r;
-        r = visit(os, &e->digest, 0, seen, each, userdata);
+        r = visit(os, &e->digest, 0, seen);
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 struct nono_digest d;
 
                 memcpy(d.bytes, list + CHUNKS_HEAD + i * CHUNK_REF, NONO_DIGEST_SIZE);
-                r = visit(os, &d, check, seen, each, userdata);
+                r = visit(os, &d, check, seen);
         }
         free(list);
         return r;

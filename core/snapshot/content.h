@@ -17,11 +17,10 @@ int content_store(struct objstore *os, int fd, uint64_t size, struct mentry *e);
 /* Writes the file's content to `fd`, each object verified before it is written. */
 int content_write(struct objstore *os, const struct mentry *e, int fd);
 /*
- * Calls `each` with every object digest of the file's content (the chunk list first).
- * With `check`, each object is read and verified; digests already in `seen` are
- * skipped (and added otherwise).
+ * Adds every object of the file's content (the chunk list and its chunks) to `seen`.
+ * With `check`, each object not yet in `seen` is read and verified.
  */
-int content_objects(struct objstore *os, const struct mentry *e, int check, struct digest_set *seen,
-                    int (*each)(const struct nono_digest *d, void *userdata), void *userdata);
+int content_objects(struct objstore *os, const struct mentry *e, int check,
+                    struct digest_set *seen);
 
 #endif

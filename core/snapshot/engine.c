@@ -638,7 +638,7 @@ static int verify_snapshot(struct objstore *os, const struct session_meta *m, un
         for (size_t k = 0; r >= 0 && k < man.n; k++) {
                 if (man.e[k].type != ENTRY_FILE)
                         continue;
-                r = content_objects(os, &man.e[k], 1, seen, NULL, NULL);
+                r = content_objects(os, &man.e[k], 1, seen);
                 if (r < 0 && r != -ENOMEM)
                         r = snapshot_problems_add(ret, "snapshot %u: %s: %s", i, man.e[k].path,
                                                   nono_errmsg());
@@ -696,7 +696,7 @@ static int mark_live(struct objstore *os, struct digest_set *live)
                                 if (man.e[j].type == ENTRY_DIR)
                                         r = digest_set_add(live, &man.e[j].digest);
                                 else if (man.e[j].type == ENTRY_FILE)
-                                        r = content_objects(os, &man.e[j], 0, live, NULL, NULL);
+                                        r = content_objects(os, &man.e[j], 0, live);
                         }
                         r = r < 0 ? r : digest_set_add(live, &man.root);
                         manifest_free(&man);

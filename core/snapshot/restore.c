@@ -203,7 +203,7 @@ static int verify_needed(struct restore *rs, const struct snapshot_changes *plan
 
                 if (t && t->type == ENTRY_FILE &&
                     content_differs(manifest_find(&rs->current, t->path), t))
-                        r = content_objects(&rs->os, t, 1, &seen, NULL, NULL);
+                        r = content_objects(&rs->os, t, 1, &seen);
                 if (r < 0)
                         r = nono_error_prefix(r, "restore refused: %s: ", t->path);
         }
