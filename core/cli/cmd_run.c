@@ -36,6 +36,9 @@ enum {
         OPT_CONNECT_PORT,
         OPT_UPSTREAM_PROXY,
         OPT_UPSTREAM_BYPASS,
+        OPT_ROLLBACK,
+        OPT_NO_ROLLBACK_PROMPT,
+        OPT_ROLLBACK_EXCLUDE,
 };
 
 /* run's own options, numbered above the sandbox options (see commands.h). */
@@ -72,6 +75,9 @@ const struct option sandbox_options[] = {
     {"allow-connect-port", required_argument, NULL, OPT_CONNECT_PORT},
     {"upstream-proxy", required_argument, NULL, OPT_UPSTREAM_PROXY},
     {"upstream-bypass", required_argument, NULL, OPT_UPSTREAM_BYPASS},
+    {"rollback", no_argument, NULL, OPT_ROLLBACK},
+    {"no-rollback-prompt", no_argument, NULL, OPT_NO_ROLLBACK_PROMPT},
+    {"rollback-exclude", required_argument, NULL, OPT_ROLLBACK_EXCLUDE},
     {"verbose", no_argument, NULL, 'v'},
     {"silent", no_argument, NULL, 's'},
     {"help", no_argument, NULL, 'h'},
@@ -109,6 +115,13 @@ void sandbox_options_usage(FILE *out)
                 "\n"
                 "      --allow-unix-socket PATH\n"
                 "                          let the sandbox connect to the Unix socket PATH\n"
+                "      --rollback          snapshot the working directory before and after, "
+                "list\n"
+                "                          the changes and offer to undo them (nono rollback)\n"
+                "      --no-rollback-prompt\n"
+                "                          do not offer to undo (still snapshots)\n"
+                "      --rollback-exclude PATTERN\n"
+                "                          leave PATTERN (.gitignore syntax) out of snapshots\n"
                 "\nnetwork (default: unrestricted):\n"
                 "      --block-net         no network at all\n"
                 "      --network-profile NAME\n"
@@ -208,6 +221,8 @@ static struct strv *list_for(struct run_request *req, int opt)
                 return &req->net.connect_port;
         case OPT_UPSTREAM_BYPASS:
                 return &req->net.upstream_bypass;
+        case OPT_ROLLBACK_EXCLUDE:
+                return &req->rollback_exclude;
         default:
                 return NULL;
         }
@@ -248,6 +263,12 @@ static int parse_one(struct run_request *req, int opt, const char *arg, int *ver
                 return 0;
         case OPT_UPSTREAM_PROXY:
                 req->net.upstream_proxy = arg;
+                return 0;
+        case OPT_ROLLBACK:
+                req->rollback = 1;
+                return 0;
+        case OPT_NO_ROLLBACK_PROMPT:
+                req->no_rollback_prompt = 1;
                 return 0;
         case 'v':
                 (*verbosity)++;

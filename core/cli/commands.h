@@ -21,6 +21,7 @@ int cmd_why(int argc, char **argv);         /* why --path P [--op read|write] | 
 int cmd_credential(int argc, char **argv);  /* credential set|get|delete|list */
 int cmd_audit(int argc, char **argv);       /* audit list|show|verify|cleanup */
 int cmd_completions(int argc, char **argv); /* completions bash|zsh|fish */
+int cmd_rollback(int argc, char **argv);    /* rollback list|show|restore|verify|cleanup */
 
 /* One entry of the command table (main.c); completions are generated from it. */
 struct command {

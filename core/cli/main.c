@@ -15,6 +15,7 @@ static const char *const profile_words[] = {"list", "show", "validate", "groups"
 static const char *const profiles_words[] = {"export", NULL};
 static const char *const plugins_words[] = {"list", NULL};
 static const char *const credential_words[] = {"set", "get", "delete", "list", NULL};
+static const char *const rollback_words[] = {"list", "show", "restore", "verify", "cleanup", NULL};
 
 static const struct command commands[] = {
     {"run", cmd_run, "run a command in a sandbox (supervised)", run_tables, NULL},
@@ -27,6 +28,8 @@ static const struct command commands[] = {
     {"plugins", cmd_plugins, "list the plugins nono can load", NULL, plugins_words},
     {"audit", cmd_audit, "list, show, verify and clean up session audit logs", audit_tables,
      audit_words},
+    {"rollback", cmd_rollback, "list, show, restore, verify and clean up snapshots", NULL,
+     rollback_words},
     {"credential", cmd_credential, "set, get, delete, list stored credentials", NULL,
      credential_words},
     {"setup", cmd_setup, "check what this machine offers a sandbox (--check-only)", setup_tables,

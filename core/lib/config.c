@@ -109,6 +109,38 @@ static int check_group(const struct source *src, const config_setting_t *s)
         return config_setting_is_group(s) ? 0 : setting_error(src, s, "a group { ... }");
 }
 
+static int set_store_member(struct host_config *c, const struct source *src,
+                            const config_setting_t *s)
+{
+        const char *name = config_setting_name(s);
+        const char *v = config_setting_get_string(s);
+
+        if (strcmp(name, "backend") == 0)
+                return get_string(src, s, &c->store_backend);
+        if (strcmp(name, "path") == 0)
+                return v && v[0] == '/' ? get_string(src, s, &c->store_path)
+                                        : setting_error(src, s, "an absolute path");
+        if (strcmp(name, "keep") == 0) {
+                if (config_setting_type(s) != CONFIG_TYPE_INT || config_setting_get_int(s) < 0)
+                        return setting_error(src, s, "a number of sessions (>= 0)");
+                c->store_keep = config_setting_get_int(s);
+                return 0;
+        }
+        nono_warn("%s: line %u: unknown setting \"store.%s\" ignored", src->path,
+                  config_setting_source_line(s), name);
+        return 0;
+}
+
+static int set_store(struct host_config *c, const struct source *src, const config_setting_t *s)
+{
+        int n = config_setting_length(s);
+        int r = check_group(src, s);
+
+        for (int i = 0; i < n && r >= 0; i++)
+                r = set_store_member(c, src, config_setting_get_elem(s, (unsigned)i));
+        return r;
+}
+
 static int check_plugins(const struct source *src, const config_setting_t *s)
 {
         int n = config_setting_length(s);
@@ -175,9 +207,8 @@ static int apply_setting(struct host_config *c, const struct source *src, const 
                 return set_credential_sources(c, src, s);
         if (strcmp(name, "policy_modules") == 0)
                 return set_policy_modules(c, src, s);
-        /* Read by the snapshot code when it needs it. */
         if (strcmp(name, "store") == 0)
-                return check_group(src, s);
+                return set_store(c, src, s);
         if (strcmp(name, "plugins") == 0)
                 return check_plugins(src, s);
         if (strcmp(name, "audit") == 0)
@@ -247,6 +278,7 @@ int host_config_load_files(struct host_config *c, const char *system_path, const
         int r;
 
         memset(c, 0, sizeof(*c));
+        c->store_keep = -1;
         config_init(&c->system);
         config_init(&c->user);
         r = load_files(c, system_path, user_path);
@@ -303,6 +335,8 @@ void host_config_free(struct host_config *c)
                 config_destroy(&c->user);
         free(c->plugin_dir);
         free(c->enforcer);
+        free(c->store_backend);
+        free(c->store_path);
         strv_free(&c->credential_sources);
         strv_free(&c->policy_modules);
         memset(c, 0, sizeof(*c));

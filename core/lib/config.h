@@ -30,6 +30,10 @@ struct host_config {
         int audit_disabled;          /* audit.enabled = false: no session log */
         int audit_syslog;            /* audit.syslog = true: mirror events to syslog */
         int audit_enabled_by_system; /* the system file said enabled = true: binding */
+        /* store = { ... }: the snapshot store (the user file's settings win). */
+        char *store_backend;  /* NULL: "lmdb" */
+        char *store_path;     /* absolute; NULL: $XDG_STATE_HOME/nono/store */
+        long long store_keep; /* sessions `rollback cleanup` keeps; -1: unset */
 };
 
 /*

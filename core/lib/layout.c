@@ -65,9 +65,11 @@ static void layout_compute(void)
         if (layout.in_build_tree) {
                 layout.plugin_dir = NONO_BUILD_PLUGINDIR;
                 layout.profile_dir = NONO_SOURCE_PROFILEDIR;
+                layout.snapshot_lib = NONO_BUILD_SNAPSHOT_LIB;
         } else {
                 layout.plugin_dir = NONO_PLUGINDIR;
                 layout.profile_dir = NONO_PROFILEDIR;
+                layout.snapshot_lib = NONO_LIBDIR "/" NONO_SNAPSHOT_LIB;
         }
 }
 

@@ -24,6 +24,7 @@
 #include "paths.h"
 #include "planfd.h"
 #include "runlog.h"
+#include "snapshot.h"
 #include "supervisor.h"
 #include "unixmed.h"
 #include "vars.h"
@@ -50,6 +51,7 @@ void run_request_free(struct run_request *req)
         strv_free(&req->allow_persistence);
         strv_free(&req->allow_unix_socket);
         net_request_free(&req->net);
+        strv_free(&req->rollback_exclude);
         run_request_init(req);
 }
 
@@ -385,9 +387,11 @@ struct session {
         struct unixmed *unix_mediator; /* run only: wrap has no supervisor */
         char *exec_path;
         struct strv env;
-        json_t *plan_json; /* what the child may read (planfd) and the audit log */
-        int plan_fd;       /* the sealed plan for `nono why --self`; > 2 when set */
-        struct runlog log; /* run only */
+        json_t *plan_json;            /* what the child may read (planfd) and the audit log */
+        int plan_fd;                  /* the sealed plan for `nono why --self`; > 2 when set */
+        struct runlog log;            /* run only */
+        struct strv rollback_exclude; /* --rollback-exclude + the profile's */
+        struct snapshot_session *snapshot;
 };
 
 static const char *plugin_dir_of(const struct host_config *c)
@@ -557,6 +561,8 @@ static void session_free(struct session *s)
         host_config_free(&s->config);
         plan_free(&s->plan);
         strv_free(&s->env);
+        strv_free(&s->rollback_exclude);
+        snapshot_session_close(s->snapshot);
         free(s->exec_path);
 }
 
@@ -593,9 +599,67 @@ static int session_review(struct session *s, const char *backend, int dry_run,
         return r;
 }
 
+/* --rollback-exclude patterns, then the profile's rollback.exclude_patterns and
+ * exclude_globs: all of them .gitignore syntax. */
+static int rollback_excludes(const struct run_request *req, struct profile *prof, struct strv *ret)
+{
+        int r = strv_extend(ret, &req->rollback_exclude);
+
+        if (r >= 0)
+                r = strv_extend(ret, &prof->rollback.exclude_patterns);
+        if (r >= 0)
+                r = strv_extend(ret, &prof->rollback.exclude_globs);
+        profile_free(prof);
+        return r;
+}
+
+/* mkdir -p, private to the user. */
+static int make_private_dirs(const char *path)
+{
+        char *copy = nono_strdup(path);
+        int r = 0;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *p = strchr(copy + 1, '/'); p && r >= 0; p = strchr(p + 1, '/')) {
+                *p = '\0';
+                if (mkdir(copy, 0700) < 0 && errno != EEXIST)
+                        r = -errno;
+                *p = '/';
+        }
+        if (r >= 0 && mkdir(copy, 0700) < 0 && errno != EEXIST)
+                r = -errno;
+        free(copy);
+        return r < 0 ? nono_error(r, "cannot create the store %s: %s", path, strerror(-r)) : 0;
+}
+
+/*
+ * The store is never reachable from inside, wherever nono.conf puts it (its default
+ * place is under nono's state, denied with it).  It is created first: a path that does
+ * not exist cannot be masked, and the sandbox could create it with content of its own.
+ */
+static int protect_store(struct session *s)
+{
+        struct vars v;
+        int r;
+
+        if (!s->config.store_path)
+                return 0;
+        r = make_private_dirs(s->config.store_path);
+        if (r >= 0)
+                r = vars_init(&v, s->plan.workdir);
+        if (r < 0)
+                return r;
+        if (r >= 0)
+                r = paths_deny(&s->plan, &v, s->config.store_path, "nono's snapshot store");
+        vars_free(&v);
+        return r;
+}
+
 static int session_open(struct session *s, const struct run_request *req)
 {
         enum run_stage stage;
+        struct profile prof;
         int r;
 
         memset(s, 0, sizeof(*s));
@@ -603,7 +667,11 @@ static int session_open(struct session *s, const struct run_request *req)
                 return nono_error(-EINVAL, "no command given (nono run [OPTIONS] -- COMMAND)");
         r = session_load_config(s);
         if (r >= 0)
-                r = run_build_plan(req, &s->plan, NULL);
+                r = run_build_plan(req, &s->plan, req->rollback ? &prof : NULL);
+        if (r >= 0 && req->rollback)
+                r = rollback_excludes(req, &prof, &s->rollback_exclude);
+        if (r >= 0)
+                r = protect_store(s);
         if (r >= 0)
                 r = resolve_command(req->argv[0], &s->exec_path);
         if (r >= 0)
@@ -816,19 +884,118 @@ static int session_ready(struct session *s, const struct run_request *req, struc
         return -1;
 }
 
+/* ---- rollback --------------------------------------------------------------------- */
+
+/* Snapshot 0 of a new session: the workdir before the command touches it. */
+/* The session's audit log names the snapshots taken during the run. */
+static void audit_snapshot(struct session *s, const char *kind)
+{
+        json_t *fields =
+            json_pack("{s:s, s:s}", "id", snapshot_session_id(s->snapshot), "kind", kind);
+
+        if (fields)
+                audit_event(runlog_session(&s->log), "snapshot", fields);
+        json_decref(fields);
+}
+
+static int rollback_begin(struct session *s, const struct run_request *req)
+{
+        struct snapshot_options opt = {s->plan.workdir, 1,
+                                       (const char *const *)s->rollback_exclude.items,
+                                       s->rollback_exclude.n};
+        int r;
+
+        if (!req->rollback)
+                return 0;
+        r = snapshot_baseline(&opt, &s->snapshot);
+        if (r < 0)
+                return nono_error_prefix(r, "rollback: cannot take the baseline snapshot: ");
+        nono_info("rollback: session %s, baseline of %s taken", snapshot_session_id(s->snapshot),
+                  s->plan.workdir);
+        audit_snapshot(s, "baseline");
+        return 0;
+}
+
+#define ROLLBACK_LIST_MAX 10
+
+static void print_rollback_summary(const char *id, const struct snapshot_changes *c)
+{
+        fprintf(stderr, "nono: rollback session %s: %zu created, %zu modified, %zu deleted\n", id,
+                c->created, c->modified, c->deleted);
+        for (size_t i = 0; i < c->n && i < ROLLBACK_LIST_MAX; i++)
+                fprintf(stderr, "  %c %s%s\n", c->items[i].kind, c->items[i].path,
+                        c->items[i].type == 'd' ? "/" : "");
+        if (c->n > ROLLBACK_LIST_MAX)
+                fprintf(stderr, "  ... and %zu more (nono rollback show %s --diff)\n",
+                        c->n - ROLLBACK_LIST_MAX, id);
+}
+
+/* Only a person at a terminal is asked; anything but y/yes keeps the changes. */
+static int ask_restore(const struct run_request *req)
+{
+        char answer[16];
+
+        if (req->no_rollback_prompt || !isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+                return 0;
+        fprintf(stderr, "nono: undo these changes (restore the baseline)? [y/N] ");
+        if (!fgets(answer, sizeof(answer), stdin))
+                return 0;
+        return strcmp(answer, "y\n") == 0 || strcmp(answer, "yes\n") == 0 ||
+               strcmp(answer, "Y\n") == 0;
+}
+
+static void rollback_restore_now(const char *id)
+{
+        struct snapshot_changes c;
+
+        if (snapshot_restore(id, 0, 0, &c) < 0) {
+                fprintf(stderr, "nono: %s\n", nono_errmsg());
+                return;
+        }
+        fprintf(stderr, "nono: restored the baseline: %zu file(s) changed back\n", c.n);
+        snapshot_changes_free(&c);
+}
+
+/* The incremental snapshot after the command, what it changed, and the offer to undo. */
+static void rollback_end(struct session *s, const struct run_request *req)
+{
+        struct snapshot_changes c;
+        const char *id;
+
+        if (!s->snapshot)
+                return;
+        id = snapshot_session_id(s->snapshot);
+        if (snapshot_incremental(s->snapshot, &c) < 0) {
+                fprintf(stderr, "nono: rollback: cannot take the snapshot after the command: %s\n",
+                        nono_errmsg());
+                return;
+        }
+        audit_snapshot(s, "incremental");
+        print_rollback_summary(id, &c);
+        if (c.n && ask_restore(req))
+                rollback_restore_now(id);
+        else if (c.n)
+                fprintf(stderr, "nono: undo with: nono rollback restore %s\n", id);
+        snapshot_changes_free(&c);
+}
+
 int run_command(const struct run_request *req)
 {
         struct child_spec spec;
         struct session s;
         int r = session_ready(&s, req, &spec, 1);
 
-        if (r < 0) {
+        if (r < 0 && rollback_begin(&s, req) >= 0) {
                 r = supervisor_run(&spec);
                 if (r < 0)
                         r = fail();
+                /* Before the log closes, which records the snapshot. */
+                rollback_end(&s, req);
                 finish_run(&s, req, r);
                 report_created_persistence(&s.plan);
         } else {
+                if (r < 0)
+                        r = fail();
                 runlog_close(&s.log, r, NULL, nono_errmsg());
         }
         session_free(&s);
@@ -840,8 +1007,14 @@ int run_wrap(const struct run_request *req)
         struct child_error err;
         struct child_spec spec;
         struct session s;
-        int r = session_ready(&s, req, &spec, 0);
+        int r;
 
+        /* wrap execs the command: nothing is left to take the snapshot after it. */
+        if (req->rollback) {
+                nono_error(-EINVAL, "--rollback needs nono run (wrap has no supervisor)");
+                return fail();
+        }
+        r = session_ready(&s, req, &spec, 0);
         if (r >= 0) {
                 session_free(&s);
                 return r;

@@ -37,10 +37,13 @@ struct run_request {
         const char *backend;           /* --backend; NULL: nono.conf, else "landlock" */
         int best_effort;               /* missing kernel features warn instead of failing */
         int dry_run;
-        struct net_request net; /* --block-net, --allow-domain, --credential, ports... */
-        int no_diagnostics;     /* --no-diagnostics: no denial report after the run */
-        int diagnostics_json;   /* --diagnostics-json: the report as one JSON object */
-        char *const *argv;      /* the command; NULL-terminated */
+        struct net_request net;       /* --block-net, --allow-domain, --credential, ports... */
+        int no_diagnostics;           /* --no-diagnostics: no denial report after the run */
+        int diagnostics_json;         /* --diagnostics-json: the report as one JSON object */
+        int rollback;                 /* --rollback: snapshot the workdir before and after */
+        int no_rollback_prompt;       /* --no-rollback-prompt: never offer to restore */
+        struct strv rollback_exclude; /* --rollback-exclude: .gitignore-syntax patterns */
+        char *const *argv;            /* the command; NULL-terminated */
 };
 
 void run_request_init(struct run_request *req);

@@ -43,7 +43,8 @@ static void test_parses_settings(void)
                                             "enforcer = \"landlock\";\n"
                                             "credential_sources = [\"env\", \"libsecret\"];\n"
                                             "policy_modules = (\"org\");\n"
-                                            "store = { backend = \"lmdb\"; keep = 10; };\n"
+                                            "store = { backend = \"lmdb\"; keep = 10; "
+                                            "path = \"/srv/nono-store\"; };\n"
                                             "plugins = { landlock = { x = 1; }; };\n");
 
         setenv("NONO_CONFIG", path, 1);
@@ -56,7 +57,21 @@ static void test_parses_settings(void)
         CU_ASSERT_STRING_EQUAL(c.credential_sources.items[1], "libsecret");
         CU_ASSERT_EQUAL(c.policy_modules.n, 1);
         CU_ASSERT_STRING_EQUAL(c.policy_modules.items[0], "org");
+        CU_ASSERT_STRING_EQUAL(c.store_backend, "lmdb");
+        CU_ASSERT_STRING_EQUAL(c.store_path, "/srv/nono-store");
+        CU_ASSERT_EQUAL(c.store_keep, 10);
         host_config_free(&c);
+        free(path);
+}
+
+static void test_store_path_must_be_absolute(void)
+{
+        struct host_config c;
+        char *path = write_file("store.conf", "store = { path = \"relative/store\"; };\n");
+
+        setenv("NONO_CONFIG", path, 1);
+        CU_ASSERT_EQUAL(host_config_load(&c), -EINVAL);
+        CU_ASSERT_PTR_NOT_NULL(strstr(nono_errmsg(), "absolute path"));
         free(path);
 }
 
@@ -262,6 +277,7 @@ int main(void)
 {
         static const struct test_case cases[] = {
             {"parses every setting (NONO_CONFIG)", test_parses_settings},
+            {"store.path must be absolute", test_store_path_must_be_absolute},
             {"empty and missing files are fine", test_empty_and_missing},
             {"NONO_CONFIG is the only file read", test_nono_config_is_the_only_file},
             {"a syntax error names file and line", test_syntax_error_names_file_and_line},

@@ -48,6 +48,23 @@ struct nono_store_ops {
                         int (*each)(const char *name, const struct nono_digest *digest,
                                     void *userdata),
                         void *userdata);
+
+        /*
+         * Optional, appended: a store without them still snapshots and restores, but
+         * cannot batch, verify the whole store or collect garbage.
+         *
+         * Makes every put so far durable and visible to other processes.  ref_set does
+         * the same for the puts before it, in one transaction with the ref: a snapshot
+         * is committed by its ref, so a crash before it leaves only unreferenced
+         * objects.
+         */
+        int (*sync)(void *state, void *store);
+        /* Calls `each` with the digest of every object; a non-zero return stops. */
+        int (*object_list)(void *state, void *store,
+                           int (*each)(const struct nono_digest *digest, void *userdata),
+                           void *userdata);
+        /* Removes one object (garbage collection); -ENOENT when absent. */
+        int (*remove)(void *state, void *store, const struct nono_digest *digest);
 };
 
 #ifdef __cplusplus
