@@ -10,6 +10,7 @@
 
 #include "netplan.h"
 #include "plan.h"
+#include "reslimits.h"
 #include "profile.h"
 #include "strv.h"
 
@@ -34,6 +35,9 @@ struct run_request {
         const char *backend;           /* --backend; NULL: nono.conf, else "landlock" */
         int best_effort;               /* missing kernel features warn instead of failing */
         int dry_run;
+        int share_tmp;          /* --share-tmp: the host's /tmp and /dev/shm, not private */
+        int check_hardlinks;    /* --check-hardlinks: warn about hard-linked workspace files */
+        struct limits limits;   /* --max-processes, --max-memory...: override the profile's */
         struct net_request net; /* --block-net, --allow-domain, --credential, ports... */
         char *const *argv;      /* the command; NULL-terminated */
 };
