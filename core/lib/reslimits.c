@@ -135,6 +135,8 @@ static int own_pids_cgroup(char *buf, size_t size)
                         continue;
                 *path++ = '\0';
                 path[strcspn(path, "\n")] = '\0';
+                if (strcmp(path, "/") == 0)
+                        path[0] = '\0'; /* the root: no "//" in the result */
                 if (v2 && strncmp(line, "0:", 2) == 0 && *ctrl == '\0')
                         r = snprintf(buf, size, "%s%s", CGROUP_ROOT, path);
                 else if (!v2 && strcmp(ctrl, "pids") == 0)
