@@ -15,6 +15,7 @@
 #include "credentials.h"
 #include "error.h"
 #include "groups.h"
+#include "hardlinks.h"
 #include "layout.h"
 #include "loader.h"
 #include "network.h"
@@ -743,6 +744,8 @@ static int session_ready(struct session *s, const struct run_request *req, struc
         if (r >= 0 && !supervised && s->plan.network_mode == NONO_NETWORK_PROXY)
                 r = nono_error(-EINVAL, "nono wrap cannot run the filtering proxy (it needs a "
                                         "supervisor); use nono run");
+        if (r >= 0 && req->check_hardlinks)
+                hardlinks_check_plan(&s->plan);
         if (r >= 0)
                 r = build_child_env(&s->plan, &s->env);
         if (r >= 0)

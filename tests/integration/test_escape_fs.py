@@ -97,6 +97,23 @@ class FilesystemEscapes(SandboxTestCase):
         self.assertFalse(os.path.exists(os.path.join(self.ro, "f2")))
         self.assertFalse(os.path.exists(os.path.join(self.out, "f2")))
 
+    def test_a10_existing_hardlink_warned(self):
+        # Made before the session: a second name for OUT/secret inside the workspace.
+        os.makedirs(os.path.join(self.ws, "sub"))
+        os.link(os.path.join(self.out, "secret"), os.path.join(self.ws, "sub", "h"))
+        git_objects = self.mkdir("ws", ".git", "objects", "ab")
+        os.link(os.path.join(self.out, "secret"), os.path.join(git_objects, "cd"))
+        p = self.run_payload("cat sub/h", "--check-hardlinks")
+        self.assertRan(p)
+        # Landlock checks the path: the write goes through, which is why nono warns.
+        self.assertIn("OUT-SECRET", p.stdout)
+        self.assertIn("1 file in the workspace has other hard links (sub/h)", p.stderr)
+        self.assertNotIn(".git", p.stderr)
+        # Opt-in: without the flag nothing is scanned.
+        p = self.run_payload("true")
+        self.assertRan(p)
+        self.assertNotIn("hard link", p.stderr)
+
     def test_a11_rename_to_gain_rights(self):
         self.write(os.path.join(self.ws, "g"), "WS\n")
         ro_inode = os.stat(os.path.join(self.ro, "f")).st_ino
