@@ -649,7 +649,7 @@ static int apply_sandbox(void *userdata, struct child_error *err)
         if (r < 0)
                 return child_failed(s->enforcer, r, err);
         /* Last: inside the user namespace the enforcer may have made, RLIMIT_NPROC counts
-         * the sandbox's processes only (see limits.h). */
+         * the sandbox's processes only (see reslimits.h). */
         r = limits_apply(&s->plan.limits);
         return r < 0 ? limits_failed(r, err) : 0;
 }

@@ -5,8 +5,8 @@
  * Child-side sequence (mntns_apply), every step on paths computed in prepare:
  *
  *   1. enter: unshare(CLONE_NEWNS), or unshare(CLONE_NEWUSER | CLONE_NEWNS) and map the
- *      caller's uid and gid to themselves; then make every mount private so that
- *      nothing propagates back to the host;
+ *      caller's uid and gid to themselves (with CLONE_NEWIPC either way); then make
+ *      every mount private so that nothing propagates back to the host;
  *   2. bind: each write grant that is not a mount of its own, and each pinned parent
  *      directory, gets a recursive bind mount of itself (open_tree + move_mount);
  *   3. freeze: MOUNT_ATTR_RDONLY on every mount (mount_setattr(AT_RECURSIVE) on "/");
@@ -19,7 +19,11 @@
  *      (mode 000, mount read-only, nosuid, nodev, noexec); it is attached for a moment
  *      to a directory no mask touches, each mask is a bind of d or f from it, and it
  *      is detached again;
- *   7. the working directory is entered again, so that it is seen through the new
+ *   7. private tmp dirs: the grants below /tmp (and /dev/shm) are copied (open_tree,
+ *      recursive: their masks and read-only paths come along), a fresh tmpfs goes on
+ *      top, the copies are attached again at their paths, and the tmpfs root gets a
+ *      Landlock rule (it is an inode the parent's rules do not cover);
+ *   8. the working directory is entered again, so that it is seen through the new
  *      mounts rather than the frozen one underneath.
  *
  * nosuid, nodev and noexec are never changed: mount_setattr only touches RDONLY.
