@@ -458,14 +458,18 @@ except OSError as e:
         self.assertFalse(os.path.exists(probe))
 
     def test_a35_workspace_under_tmp(self):
-        ws = self.tmp_workspace()
+        ws, ro = self.tmp_workspace(), self.tmp_workspace()
         self.write(os.path.join(ws, "before"), "BEFORE\n", 0o644)
+        self.write(os.path.join(ro, "data"), "RO-DATA\n", 0o644)
         outside = self.host_probe("/tmp")
-        p = self.nono("run", "--allow-cwd", "--", "/bin/sh", "-c",
+        p = self.nono("run", "--allow-cwd", "--read", ro, "--", "/bin/sh", "-c",
                       f"echo PAYLOAD-RAN; cat before && echo made > after && mkdir d && "
-                      f"echo x > d/f && echo OK; echo y > {outside}", cwd=ws)
+                      f"echo x > d/f && echo OK; echo y > {outside}; cat {ro}/data; "
+                      f"echo z > {ro}/new", cwd=ws)
         self.assertRan(p)
         self.assertIn("BEFORE", p.stdout)
+        self.assertIn("RO-DATA", p.stdout)  # a read grant under /tmp: carried, read-only
+        self.assertFalse(os.path.exists(os.path.join(ro, "new")))
         self.assertIn("OK", p.stdout, p.stderr)
         with open(os.path.join(ws, "after")) as f:
             self.assertEqual(f.read(), "made\n")
