@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* nono run | wrap | shell: parse the sandbox options into a run_request. */
+/*
+ * nono run | wrap | shell: parse the sandbox options into a run_request.  The sandbox
+ * options (everything that shapes the plan) are shared with `nono why`, which must see
+ * the plan `run` would build from the same command line.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -17,7 +21,6 @@ enum {
         OPT_ALLOW_CWD,
         OPT_WORKDIR,
         OPT_BACKEND,
-        OPT_DRY_RUN,
         OPT_BEST_EFFORT,
         OPT_ALLOW_ENV,
         OPT_ALLOW_PERSISTENCE,
@@ -42,7 +45,14 @@ enum {
         OPT_CPU_SECONDS,
 };
 
-static const struct option run_options[] = {
+/* run's own options, numbered above the sandbox options (see commands.h). */
+enum {
+        OPT_DRY_RUN = SANDBOX_OPTION_MAX + 1,
+        OPT_NO_DIAGNOSTICS,
+        OPT_DIAGNOSTICS_JSON,
+};
+
+const struct option sandbox_options[] = {
     {"allow", required_argument, NULL, 'a'},
     {"read", required_argument, NULL, 'r'},
     {"write", required_argument, NULL, 'w'},
@@ -53,7 +63,6 @@ static const struct option run_options[] = {
     {"workdir", required_argument, NULL, OPT_WORKDIR},
     {"profile", required_argument, NULL, 'p'},
     {"backend", required_argument, NULL, OPT_BACKEND},
-    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"best-effort", no_argument, NULL, OPT_BEST_EFFORT},
     {"allow-env", required_argument, NULL, OPT_ALLOW_ENV},
     {"allow-persistence", required_argument, NULL, OPT_ALLOW_PERSISTENCE},
@@ -83,10 +92,17 @@ static const struct option run_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static void usage(const char *cmd, FILE *out)
+/* run, wrap and shell only: what to do with the plan, and the report afterwards. */
+const struct option run_only_options[] = {
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"no-diagnostics", no_argument, NULL, OPT_NO_DIAGNOSTICS},
+    {"diagnostics-json", no_argument, NULL, OPT_DIAGNOSTICS_JSON},
+    {NULL, 0, NULL, 0},
+};
+
+void sandbox_options_usage(FILE *out)
 {
         fprintf(out,
-                "usage: nono %s [OPTIONS]%s\n\n"
                 "  -a, --allow PATH        read and write PATH (directory or file)\n"
                 "  -r, --read PATH         read PATH\n"
                 "  -w, --write PATH        write PATH\n"
@@ -98,7 +114,6 @@ static void usage(const char *cmd, FILE *out)
                 "      --workdir DIR       run in DIR (default: the current directory)\n"
                 "  -p, --profile NAME      start from profile NAME (or $NONO_PROFILE)\n"
                 "      --backend NAME      enforcer plugin (default: landlock)\n"
-                "      --dry-run           print the plan and the rules, run nothing\n"
                 "      --best-effort       run even if the kernel lacks a feature the plan "
                 "needs (warns)\n"
                 "      --allow-env NAME    pass variable NAME although it looks like a secret "
@@ -147,8 +162,18 @@ static void usage(const char *cmd, FILE *out)
                 "proxy\n\n"
                 "  -v, --verbose           say more (twice: debug)\n"
                 "  -s, --silent            print errors only\n\n"
-                "NONO_ALLOW adds comma-separated --allow paths.\n",
+                "NONO_ALLOW adds comma-separated --allow paths.\n");
+}
+
+static void run_usage(const char *cmd, FILE *out)
+{
+        fprintf(out,
+                "usage: nono %s [OPTIONS]%s\n\n"
+                "      --dry-run           print the plan and the rules, run nothing\n"
+                "      --no-diagnostics    no report of what the sandbox refused\n"
+                "      --diagnostics-json  that report as one JSON object on stderr\n",
                 cmd, strcmp(cmd, "shell") == 0 ? "" : " [--] COMMAND [ARGS...]");
+        sandbox_options_usage(out);
 }
 
 /* NONO_ALLOW="a,b" is --allow a --allow b. */
@@ -216,7 +241,7 @@ static const char *option_name(int opt)
 {
         static char name[40];
 
-        for (const struct option *o = run_options; o->name; o++)
+        for (const struct option *o = sandbox_options; o->name; o++)
                 if (o->val == opt) {
                         snprintf(name, sizeof(name), "--%s", o->name);
                         return name;
@@ -243,8 +268,8 @@ static long long *limit_for(struct run_request *req, int opt)
 }
 
 /* Returns 0 to go on, or an exit code + 1 (so that --help can exit 0). */
-static int parse_one(struct run_request *req, int opt, const char *arg, const char *cmd,
-                     int *verbosity)
+static int parse_one(struct run_request *req, int opt, const char *arg, int *verbosity,
+                     const struct command_options *own)
 {
         struct strv *list = list_for(req, opt);
         long long *limit = limit_for(req, opt);
@@ -265,9 +290,6 @@ static int parse_one(struct run_request *req, int opt, const char *arg, const ch
                 return 0;
         case OPT_BACKEND:
                 req->backend = arg;
-                return 0;
-        case OPT_DRY_RUN:
-                req->dry_run = 1;
                 return 0;
         case OPT_BEST_EFFORT:
                 req->best_effort = 1;
@@ -297,10 +319,10 @@ static int parse_one(struct run_request *req, int opt, const char *arg, const ch
                 *verbosity = NONO_VERBOSITY_SILENT;
                 return 0;
         case 'h':
-                usage(cmd, stdout);
+                own->usage(own->cmd, stdout);
                 return 1;
         default:
-                return 2;
+                return opt > SANDBOX_OPTION_MAX ? own->handle(opt, arg, own->userdata) : 2;
         }
 }
 
@@ -328,31 +350,86 @@ static char *const *shell_command(void)
         return shell_argv;
 }
 
+/* sandbox_options followed by the command's own, for getopt_long; malloc'ed. */
+static struct option *merge_options(const struct option *own)
+{
+        size_t a = 0, b = 0;
+        struct option *all;
+
+        while (sandbox_options[a].name)
+                a++;
+        while (own && own[b].name)
+                b++;
+        all = calloc(a + b + 1, sizeof(*all));
+        if (!all)
+                return NULL;
+        memcpy(all, sandbox_options, a * sizeof(*all));
+        if (b)
+                memcpy(all + a, own, b * sizeof(*all));
+        return all;
+}
+
+int parse_sandbox_options(int argc, char **argv, struct run_request *req,
+                          const struct command_options *own, int *ret_optind)
+{
+        struct option *options = merge_options(own->options);
+        int verbosity = NONO_VERBOSITY_NORMAL;
+        int opt, r = 0;
+
+        if (!options)
+                return 2;
+        req->profile = getenv("NONO_PROFILE");
+        if (req->profile && !*req->profile)
+                req->profile = NULL;
+        if (add_env_allows(req) < 0) {
+                free(options);
+                return cli_fail() + 1;
+        }
+        optind = 1;
+        opterr = 0;
+        while (r == 0 && (opt = getopt_long(argc, argv, "+a:r:w:p:vsh", options, NULL)) != -1)
+                r = opt == '?' || opt == ':' ? report_bad_option(argv, optind) + 1
+                                             : parse_one(req, opt, optarg, &verbosity, own);
+        free(options);
+        nono_set_verbosity(verbosity);
+        *ret_optind = optind;
+        return r;
+}
+
+static int run_only_option(int opt, const char *arg, void *userdata)
+{
+        struct run_request *req = userdata;
+
+        switch (opt) {
+        case OPT_DRY_RUN:
+                req->dry_run = 1;
+                return 0;
+        case OPT_NO_DIAGNOSTICS:
+                req->no_diagnostics = 1;
+                return 0;
+        case OPT_DIAGNOSTICS_JSON:
+                req->diagnostics_json = 1;
+                return 0;
+        default:
+                return 2;
+        }
+}
+
 int cmd_run(int argc, char **argv)
 {
         const char *cmd = argv[0];
-        int verbosity = NONO_VERBOSITY_NORMAL;
         struct run_request req;
-        int opt, r = 0;
+        struct command_options own = {cmd, run_only_options, run_only_option, &req, run_usage};
+        int first, r;
 
         run_request_init(&req);
-        req.profile = getenv("NONO_PROFILE");
-        if (req.profile && !*req.profile)
-                req.profile = NULL;
-        if (add_env_allows(&req) < 0)
-                return cli_fail();
-        optind = 1;
-        opterr = 0;
-        while (r == 0 && (opt = getopt_long(argc, argv, "+a:r:w:p:vsh", run_options, NULL)) != -1)
-                r = opt == '?' || opt == ':' ? report_bad_option(argv, optind) + 1
-                                             : parse_one(&req, opt, optarg, cmd, &verbosity);
+        r = parse_sandbox_options(argc, argv, &req, &own, &first);
         if (r != 0) {
                 run_request_free(&req);
                 return r - 1;
         }
-        nono_set_verbosity(verbosity);
         if (strcmp(cmd, "proxy") == 0) {
-                if (optind < argc) {
+                if (first < argc) {
                         fprintf(stderr, "nono: proxy takes no command\n");
                         run_request_free(&req);
                         return 1;
@@ -362,20 +439,20 @@ int cmd_run(int argc, char **argv)
                 return r;
         }
         if (strcmp(cmd, "shell") == 0) {
-                if (optind < argc) {
+                if (first < argc) {
                         fprintf(stderr, "nono: shell takes no command (use nono run)\n");
                         run_request_free(&req);
                         return 1;
                 }
                 req.argv = shell_command();
         } else {
-                if (optind >= argc) {
+                if (first >= argc) {
                         fprintf(stderr, "nono: no command given (nono %s [OPTIONS] -- COMMAND)\n",
                                 cmd);
                         run_request_free(&req);
                         return 1;
                 }
-                req.argv = argv + optind;
+                req.argv = argv + first;
         }
         r = strcmp(cmd, "wrap") == 0 ? run_wrap(&req) : run_command(&req);
         run_request_free(&req);

@@ -7,23 +7,39 @@
 #include "error.h"
 #include "nono-build-config.h"
 
-struct command {
-        const char *name;
-        int (*fn)(int argc, char **argv);
-        const char *summary;
-};
+static const struct option *const run_tables[] = {sandbox_options, run_only_options, NULL};
+static const struct option *const why_tables[] = {sandbox_options, why_options, NULL};
+static const struct option *const audit_tables[] = {audit_options, NULL};
+static const struct option *const setup_tables[] = {setup_options, NULL};
+static const char *const profile_words[] = {"list", "show", "validate", "groups", NULL};
+static const char *const profiles_words[] = {"export", NULL};
+static const char *const plugins_words[] = {"list", NULL};
+static const char *const credential_words[] = {"set", "get", "delete", "list", NULL};
 
 static const struct command commands[] = {
-    {"run", cmd_run, "run a command in a sandbox (supervised)"},
-    {"wrap", cmd_run, "apply the sandbox to nono itself and exec the command"},
-    {"shell", cmd_run, "start an interactive shell in a sandbox"},
-    {"proxy", cmd_run, "run the filtering proxy alone and print its environment"},
-    {"profile", cmd_profile, "list, show, validate profiles; list groups"},
-    {"profiles", cmd_profiles, "export a resolved profile as JSON"},
-    {"plugins", cmd_plugins, "list the plugins nono can load"},
-    {"setup", cmd_setup, "check what this machine offers a sandbox (--check-only)"},
-    {"credential", cmd_credential, "set, get, delete, list stored credentials"},
+    {"run", cmd_run, "run a command in a sandbox (supervised)", run_tables, NULL},
+    {"wrap", cmd_run, "apply the sandbox to nono itself and exec the command", run_tables, NULL},
+    {"shell", cmd_run, "start an interactive shell in a sandbox", run_tables, NULL},
+    {"proxy", cmd_run, "run the filtering proxy alone and print its environment", run_tables, NULL},
+    {"why", cmd_why, "would the sandbox allow a path or host, and why", why_tables, NULL},
+    {"profile", cmd_profile, "list, show, validate profiles; list groups", NULL, profile_words},
+    {"profiles", cmd_profiles, "export a resolved profile as JSON", NULL, profiles_words},
+    {"plugins", cmd_plugins, "list the plugins nono can load", NULL, plugins_words},
+    {"audit", cmd_audit, "list, show, verify and clean up session audit logs", audit_tables,
+     audit_words},
+    {"credential", cmd_credential, "set, get, delete, list stored credentials", NULL,
+     credential_words},
+    {"setup", cmd_setup, "check what this machine offers a sandbox (--check-only)", setup_tables,
+     NULL},
+    {"completions", cmd_completions, "print a shell completion script (bash, zsh, fish)", NULL,
+     completion_shells},
 };
+
+const struct command *cli_commands(size_t *ret_n)
+{
+        *ret_n = sizeof(commands) / sizeof(commands[0]);
+        return commands;
+}
 
 int cli_fail(void)
 {

@@ -119,6 +119,50 @@ static int check_plugins(const struct source *src, const config_setting_t *s)
         return r;
 }
 
+static int get_bool(const struct source *src, const config_setting_t *group, const char *name,
+                    int *ret)
+{
+        const config_setting_t *s = config_setting_get_member(group, name);
+
+        if (!s)
+                return 0;
+        if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+                return setting_error(src, s, "true or false");
+        *ret = config_setting_get_bool(s);
+        return 1;
+}
+
+/*
+ * The system file's choices bind the user: a user file may switch the audit log and its
+ * syslog mirror on, but not off when the system file switched them on.
+ */
+static int set_audit(struct host_config *c, const struct source *src, const config_setting_t *s)
+{
+        int enabled = 1, mirror = 0;
+        int have_enabled, have_mirror;
+        int r = check_group(src, s);
+
+        if (r < 0)
+                return r;
+        have_enabled = get_bool(src, s, "enabled", &enabled);
+        have_mirror = have_enabled < 0 ? have_enabled : get_bool(src, s, "syslog", &mirror);
+        if (have_mirror < 0)
+                return have_mirror;
+        if (have_mirror)
+                c->audit_syslog = mirror || (src->is_user && c->audit_syslog);
+        if (!have_enabled)
+                return 0;
+        if (src->is_user && !enabled && c->audit_enabled_by_system) {
+                nono_warn("%s: line %u: audit.enabled ignored: the system configuration "
+                          "enables the audit log",
+                          src->path, config_setting_source_line(s));
+                return 0;
+        }
+        c->audit_disabled = !enabled;
+        c->audit_enabled_by_system = !src->is_user && enabled;
+        return 0;
+}
+
 static int apply_setting(struct host_config *c, const struct source *src, const config_setting_t *s)
 {
         const char *name = config_setting_name(s);
@@ -136,6 +180,8 @@ static int apply_setting(struct host_config *c, const struct source *src, const 
                 return check_group(src, s);
         if (strcmp(name, "plugins") == 0)
                 return check_plugins(src, s);
+        if (strcmp(name, "audit") == 0)
+                return set_audit(c, src, s);
         /* A newer nono's setting, or a typo: say so, but keep running. */
         nono_warn("%s: line %u: unknown setting \"%s\" ignored", src->path,
                   config_setting_source_line(s), name);

@@ -9,6 +9,7 @@
  *   policy_modules = ["org"];              # from the system file: cannot be removed
  *   store = { backend = "lmdb"; path = "..."; keep = 10; };
  *   plugins = { landlock = { ... }; };     # one section per plugin
+ *   audit = { enabled = true; syslog = false; };  # the session log (audit.h)
  */
 #ifndef NONO_CORE_CONFIG_H
 #define NONO_CORE_CONFIG_H
@@ -25,7 +26,10 @@ struct host_config {
         char *plugin_dir; /* NULL: the layout's */
         char *enforcer;   /* NULL: "landlock" */
         struct strv credential_sources;
-        struct strv policy_modules; /* system modules first; the user may only add */
+        struct strv policy_modules;  /* system modules first; the user may only add */
+        int audit_disabled;          /* audit.enabled = false: no session log */
+        int audit_syslog;            /* audit.syslog = true: mirror events to syslog */
+        int audit_enabled_by_system; /* the system file said enabled = true: binding */
 };
 
 /*

@@ -148,6 +148,12 @@ void host_set_audit_sink(host_audit_sink_fn fn, void *userdata)
         audit_userdata = fn ? userdata : NULL;
 }
 
+void host_set_plugin_audit_sink(struct plugin *pl, host_audit_sink_fn fn, void *userdata)
+{
+        pl->audit_sink = fn;
+        pl->audit_userdata = fn ? userdata : NULL;
+}
+
 /* A dotted name such as "proxy.decision". */
 static int is_event_type(const char *type)
 {
@@ -172,6 +178,8 @@ static int svc_audit_event(void *ctx, const char *type, const char *json_fields)
 
         if (!is_event_type(type) || !json_fields || !is_json_object(json_fields))
                 return -EINVAL;
+        if (pl->audit_sink)
+                return pl->audit_sink(pl->name, type, json_fields, pl->audit_userdata);
         return audit_sink(pl->name, type, json_fields, audit_userdata);
 }
 

@@ -22,6 +22,13 @@ typedef int (*host_audit_sink_fn)(const char *plugin, const char *type, const ch
                                   void *userdata);
 /* NULL restores the default sink, which logs events at NONO_LOG_DEBUG only. */
 void host_set_audit_sink(host_audit_sink_fn fn, void *userdata);
+/*
+ * Sends pl's events to `fn` instead of the global sink (NULL: back to the global one).
+ * For a plugin that works in a process of its own (the filter proxy): the sink is
+ * copied into that process when it forks, so a sink writing to an inherited
+ * descriptor carries the events back to the caller (see auditchan.h).
+ */
+void host_set_plugin_audit_sink(struct plugin *pl, host_audit_sink_fn fn, void *userdata);
 
 /*
  * Secret memory, the same the plugins get: zeroed, locked into RAM (a warning when the

@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "host.h"
 
 #define PLUGIN_ERROR_MAX 512
 
@@ -39,6 +40,9 @@ struct plugin {
         } ops;
         /* Last message from host->set_error; preallocated so the child can use it. */
         char error[PLUGIN_ERROR_MAX];
+        /* This plugin's own audit sink (host_set_plugin_audit_sink); NULL: the global one. */
+        host_audit_sink_fn audit_sink;
+        void *audit_userdata;
         struct plugin *next;
 };
 

@@ -2,15 +2,23 @@
 #include "machine.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/netlink.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "config.h"
 #include "error.h"
 #include "loader.h"
@@ -71,6 +79,86 @@ static int report_enforcer(FILE *out, struct plugin_registry *reg, const char *b
         return 0;
 }
 
+/* ok-or-no with the text for each case. */
+static void check(FILE *out, int ok, const char *what, const char *if_ok, const char *if_not)
+{
+        line(out, ok ? "ok" : "no", what, ok ? if_ok : if_not);
+}
+
+/*
+ * The Secret Service (gnome-keyring, KWallet) lives on the D-Bus session bus: without a
+ * reachable bus, libsecret:// credentials cannot be looked up.  Whether a keyring answers
+ * on it is only known when a credential is asked for.
+ */
+static int session_bus_reachable(void)
+{
+        const char *addr = getenv("DBUS_SESSION_BUS_ADDRESS");
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        const char *path;
+        size_t len;
+        int fd, ok;
+
+        if (!addr || strncmp(addr, "unix:path=", 10) != 0)
+                return addr && strncmp(addr, "unix:", 5) == 0; /* abstract: assume so */
+        path = addr + 10;
+        len = strcspn(path, ",");
+        if (len >= sizeof(sa.sun_path))
+                return 0;
+        memcpy(sa.sun_path, path, len);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+        if (fd >= 0)
+                close(fd);
+        return ok;
+}
+
+/* Kernel audit: Landlock reports its denials only there (AUDIT_GET needs privilege). */
+static int kernel_audit_enabled(void)
+{
+        struct {
+                struct nlmsghdr h;
+                struct audit_status s;
+        } req = {{NLMSG_LENGTH(0), AUDIT_GET, NLM_F_REQUEST, 1, 0}, {0}}, reply;
+        struct sockaddr_nl nl = {.nl_family = AF_NETLINK};
+        int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
+        int enabled = -1;
+
+        if (fd < 0)
+                return -1;
+        if (sendto(fd, &req, req.h.nlmsg_len, 0, (struct sockaddr *)&nl, sizeof(nl)) > 0 &&
+            recv(fd, &reply, sizeof(reply), MSG_DONTWAIT) >= (ssize_t)sizeof(reply.h) &&
+            reply.h.nlmsg_type == AUDIT_GET)
+                enabled = reply.s.enabled != 0;
+        close(fd);
+        return enabled;
+}
+
+static void report_audit(FILE *out, const struct host_config *config)
+{
+        char *root = NULL;
+        char detail[512];
+        int kernel = kernel_audit_enabled();
+
+        if (config->audit_disabled) {
+                line(out, "off", "audit log", "audit.enabled = false in nono.conf");
+        } else if (audit_root(&root) >= 0) {
+                snprintf(detail, sizeof(detail), "one directory per run in %s%s", root,
+                         config->audit_syslog ? ", mirrored to syslog" : "");
+                line(out, "ok", "audit log", detail);
+        }
+        free(root);
+        line(out,
+             kernel > 0    ? "ok"
+             : kernel == 0 ? "no"
+                           : "?",
+             "kernel audit",
+             kernel > 0    ? "Landlock can report each denial (needs CAP_AUDIT_READ to read)"
+             : kernel == 0 ? "off: denial reports name refused Unix sockets only; nono why "
+                             "answers for paths and hosts"
+                           : "unknown (needs privilege to ask): denial reports may name "
+                             "refused Unix sockets only");
+}
+
 static void on_refused(const char *file, const char *msg, void *userdata)
 {
         FILE *out = userdata;
@@ -102,12 +190,23 @@ int machine_report(FILE *out, const char *backend)
         line(out, seccomp_available() ? "ok" : "FAIL", "seccomp",
              seccomp_available() ? "io_uring, user namespaces, TIOCSTI, TCP Fast Open... denied"
                                  : "missing: nono run refuses to start (--best-effort warns)");
-        line(out, can_unshare(CLONE_NEWUSER | CLONE_NEWNS) ? "ok" : "no", "user namespaces",
-             "needed for masking when nono does not run as root");
-        line(out,
-             can_unshare(CLONE_NEWNET) || can_unshare(CLONE_NEWUSER | CLONE_NEWNET) ? "ok" : "no",
-             "network namespaces", "exact network modes (loopback-only child)");
-        plugin_load_all(&reg, on_refused, out);
+        check(out, can_unshare(CLONE_NEWUSER | CLONE_NEWNS), "user namespaces",
+              "masking works without root",
+              "without root, a grant containing a protected path is refused (no masking)");
+        check(out, can_unshare(CLONE_NEWNET) || can_unshare(CLONE_NEWUSER | CLONE_NEWNET),
+              "network namespaces", "exact network modes (loopback-only child)",
+              "network modes fall back to Landlock TCP port rules and the seccomp socket filter");
+        check(out, session_bus_reachable(), "Secret Service",
+              "D-Bus session bus reachable: libsecret:// credentials can be looked up",
+              "no D-Bus session bus: use env:// (or another source) for credentials");
+        report_audit(out, &config);
+        r = plugin_load_all(&reg, on_refused, out);
+        if (r < 0)
+                line(out, "FAIL", "plugin directory", nono_errmsg());
+        else
+                check(out, r == 0, "plugin directory", "every plugin loads",
+                      "some plugins were refused (see above): runs that need them fail");
+        failures += r < 0;
         plugin_registry_free(&reg);
         host_config_free(&config);
         return failures;

@@ -65,7 +65,7 @@ static char *known_names(const json_t *obj)
         return out;
 }
 
-static int add_host(struct plan *p, const char *host, const char *where)
+int netplan_add_host(struct plan *p, const char *host, const char *where)
 {
         char *h = nono_strdup(host);
         int r;
@@ -101,7 +101,7 @@ static int add_host_group(const struct jsonc_doc *doc, const char *group, struct
         json_array_foreach(hosts, i, h)
         {
                 if (r == 0)
-                        r = json_is_string(h) ? add_host(p, json_string_value(h), group)
+                        r = json_is_string(h) ? netplan_add_host(p, json_string_value(h), group)
                                               : nono_error(-EINVAL,
                                                            "network-policy.json: host group "
                                                            "\"%s\": hosts must be strings",
@@ -398,6 +398,21 @@ static int route_from_def(const char *service, const json_t *def, const char *or
         return 0;
 }
 
+int netplan_add_route(struct plan *p, const char *service, const json_t *def, const char *origin)
+{
+        struct plan_route *rt;
+        int r;
+
+        if (!valid_service_name(service))
+                return nono_error(-EINVAL, "bad credential service name \"%s\" (want [a-z0-9_-])",
+                                  service);
+        if (plan_find_route(p, service))
+                return nono_error(-EEXIST, "credential \"%s\" (%s): a route for it exists already",
+                                  service, origin);
+        r = route_from_def(service, def, origin, &rt);
+        return r < 0 ? r : plan_add_route(p, rt);
+}
+
 /* The profile's custom_credentials first (they may redefine a built-in), then the data. */
 static int add_credential(const struct jsonc_doc *doc, const json_t *custom, const char *name,
                           struct plan *p)
@@ -578,7 +593,7 @@ static int apply_filtering(const struct net_request *req, const struct profile *
         if (r == 0 && np)
                 r = add_network_profile(&doc, np, p);
         for (size_t i = 0; r == 0 && i < req->allow_domain.n; i++)
-                r = add_host(p, req->allow_domain.items[i], "--allow-domain");
+                r = netplan_add_host(p, req->allow_domain.items[i], "--allow-domain");
         if (r == 0)
                 r = apply_credentials(&doc, req, prof, p);
         jsonc_doc_free(&doc);

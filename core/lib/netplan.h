@@ -10,6 +10,8 @@
 #ifndef NONO_CORE_NETPLAN_H
 #define NONO_CORE_NETPLAN_H
 
+#include <jansson.h>
+
 #include "plan.h"
 #include "profile.h"
 #include "strv.h"
@@ -31,5 +33,18 @@ void net_request_free(struct net_request *req);
 
 /* Applies the profile's network settings that need the data file, then the flags. */
 int netplan_apply(const struct net_request *req, const struct profile *prof, struct plan *p);
+
+/* Adds a host the proxy lets through (a name, *.suffix or an IP address; no scheme,
+ * port or path); `where` names its origin in messages.  -EINVAL for a bad host. */
+int netplan_add_host(struct plan *p, const char *host, const char *where);
+
+/*
+ * Adds the credential route `service` ([a-z0-9_-]) from a definition shaped like a
+ * profile's network.custom_credentials entry (upstream, credential_key, inject_mode,
+ * inject_header, credential_format, env_var, base_url_var, endpoint_rules, tls_ca),
+ * validated the same way; `origin` names it in messages.  -EEXIST for a second route
+ * of the same service.
+ */
+int netplan_add_route(struct plan *p, const char *service, const json_t *def, const char *origin);
 
 #endif

@@ -24,7 +24,7 @@ int network_load(struct plugin_registry *reg, const struct plan *p, struct netwo
         const char *name = plugin_for_mode(p->network_mode);
 
         memset(ret, 0, sizeof(*ret));
-        if (!name)
+        if (!name || (p->network_mode == NONO_NETWORK_PROXY && p->proxy_running))
                 return 0;
         return plugin_load(reg, NONO_PLUGIN_NETWORK, name, &ret->plugin);
 }

@@ -488,12 +488,11 @@ static json_t *routes_to_json(const struct plan *p)
         return a;
 }
 
-char *plan_to_json(const struct plan *p)
+json_t *plan_json_value(const struct plan *p)
 {
         json_t *root = json_object();
         json_t *grants = json_array();
         json_t *denies = json_array();
-        char *text;
 
         for (size_t i = 0; i < p->n_grants; i++) {
                 const struct nono_grant *g = p->grants[i];
@@ -525,7 +524,163 @@ char *plan_to_json(const struct plan *p)
                             json_pack("{s:o, s:o, s:o}", "set", env_set_names_to_json(&p->env_set),
                                       "allow", strv_to_json(&p->env_allow), "deny",
                                       strv_to_json(&p->env_deny)));
-        text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        return root;
+}
+
+char *plan_to_json(const struct plan *p)
+{
+        json_t *root = plan_json_value(p);
+        char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+
         json_decref(root);
         return text;
+}
+
+static int access_of(const char *name, uint32_t *ret)
+{
+        static const char *const names[] = {"none", "read", "write", "readwrite"};
+
+        for (uint32_t i = 0; name && i < 4; i++)
+                if (strcmp(name, names[i]) == 0) {
+                        *ret = i; /* the names are indexed by their NONO_ACCESS_* bits */
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+static int network_mode_of(const char *name, uint32_t *ret)
+{
+        static const uint32_t modes[] = {NONO_NETWORK_ALLOW, NONO_NETWORK_BLOCK,
+                                         NONO_NETWORK_PROXY};
+
+        for (size_t i = 0; name && i < sizeof(modes) / sizeof(modes[0]); i++)
+                if (strcmp(name, network_mode_name(modes[i])) == 0) {
+                        *ret = modes[i];
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+static int strv_from_json(const json_t *a, struct strv *out)
+{
+        size_t i;
+        json_t *item;
+        int r = json_is_array(a) ? 0 : -EINVAL;
+
+        json_array_foreach(a, i, item)
+        {
+                if (r >= 0)
+                        r = json_is_string(item) ? strv_push(out, json_string_value(item))
+                                                 : -EINVAL;
+        }
+        return r;
+}
+
+static int ports_from_json(struct plan *p, const json_t *a, int bind)
+{
+        size_t i;
+        json_t *item;
+        int r = json_is_array(a) ? 0 : -EINVAL;
+
+        json_array_foreach(a, i, item)
+        {
+                json_int_t port = json_integer_value(item);
+
+                if (r >= 0)
+                        r = port > 0 && port <= 65535 ? plan_add_port(p, bind, (uint16_t)port)
+                                                      : -EINVAL;
+        }
+        return r;
+}
+
+static int grants_from_json(struct plan *p, const json_t *a)
+{
+        size_t i;
+        json_t *g;
+        int r = json_is_array(a) ? 0 : -EINVAL;
+
+        json_array_foreach(a, i, g)
+        {
+                const char *path = NULL, *access = NULL, *origin = NULL;
+                int file = 0;
+                uint32_t bits = 0;
+
+                if (r >= 0 && json_unpack(g, "{s:s, s:s, s:b, s:s}", "path", &path, "access",
+                                          &access, "file", &file, "origin", &origin) < 0)
+                        r = -EINVAL;
+                if (r >= 0)
+                        r = access_of(access, &bits);
+                if (r >= 0)
+                        r = plan_add_grant(p, path, bits, file ? NONO_GRANT_FILE : 0, origin);
+        }
+        return r;
+}
+
+static int denies_from_json(struct plan *p, const json_t *a)
+{
+        size_t i;
+        json_t *d;
+        int r = json_is_array(a) ? 0 : -EINVAL;
+
+        json_array_foreach(a, i, d)
+        {
+                const char *path = NULL, *origin = NULL;
+
+                if (r >= 0 && json_unpack(d, "{s:s, s:s}", "path", &path, "origin", &origin) < 0)
+                        r = -EINVAL;
+                if (r >= 0)
+                        r = plan_add_deny(p, path, origin);
+        }
+        return r;
+}
+
+static int network_from_json(struct plan *p, const json_t *n)
+{
+        int r = network_mode_of(json_string_value(json_object_get(n, "mode")), &p->network_mode);
+
+        if (r >= 0)
+                r = strv_from_json(json_object_get(n, "allow_hosts"), &p->allowed_hosts);
+        if (r >= 0)
+                r = ports_from_json(p, json_object_get(n, "tcp_connect_ports"), 0);
+        if (r >= 0)
+                r = ports_from_json(p, json_object_get(n, "tcp_bind_ports"), 1);
+        return r;
+}
+
+static int optional_string(const json_t *v, char **ret)
+{
+        if (json_is_null(v))
+                return 0;
+        if (!json_is_string(v))
+                return -EINVAL;
+        *ret = nono_strdup(json_string_value(v));
+        return *ret ? 0 : -ENOMEM;
+}
+
+int plan_from_json(const char *text, struct plan *ret)
+{
+        json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+        int r = json_is_object(root) ? 0 : -EINVAL;
+
+        plan_init(ret);
+        if (r >= 0)
+                r = optional_string(json_object_get(root, "profile"), &ret->profile_name);
+        if (r >= 0)
+                r = optional_string(json_object_get(root, "workdir"), &ret->workdir);
+        if (r >= 0)
+                r = grants_from_json(ret, json_object_get(root, "grants"));
+        if (r >= 0)
+                r = denies_from_json(ret, json_object_get(root, "protected"));
+        if (r >= 0)
+                r = strv_from_json(json_object_get(root, "readonly"), &ret->readonly_paths);
+        if (r >= 0)
+                r = strv_from_json(json_object_get(root, "unix_sockets"), &ret->unix_sockets);
+        if (r >= 0)
+                r = network_from_json(ret, json_object_get(root, "network"));
+        json_decref(root);
+        if (r < 0) {
+                plan_free(ret);
+                return r == -ENOMEM ? r : nono_error(-EINVAL, "not a plan written by nono");
+        }
+        return 0;
 }

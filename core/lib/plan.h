@@ -8,6 +8,7 @@
 #ifndef NONO_CORE_PLAN_H
 #define NONO_CORE_PLAN_H
 
+#include <jansson.h>
 #include <nono/plan.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,6 +60,8 @@ struct plan {
         size_t n_routes, cap_routes;
         const struct nono_credential_route **route_views;
         uint16_t proxy_port;
+        /* The proxy already runs (nono_caps_use_proxy): no network plugin starts one. */
+        int proxy_running;
         char *upstream_proxy;
         struct strv upstream_bypass;
         char *session_id;
@@ -114,5 +117,14 @@ int plan_check_protected(const struct plan *p, int can_mask);
 void plan_print(const struct plan *p, FILE *out);
 /* JSON text of the plan; caller frees.  NULL on allocation failure. */
 char *plan_to_json(const struct plan *p);
+/* The same as a jansson object (a new reference), for callers that embed or re-encode it. */
+json_t *plan_json_value(const struct plan *p);
+/*
+ * The inverse of plan_to_json for what a reader of the plan needs (nono why --self):
+ * grants, protected and read-only paths, Unix sockets, network mode, hosts and ports,
+ * workdir and profile name.  -EINVAL with a message for text plan_to_json cannot have
+ * written.
+ */
+int plan_from_json(const char *text, struct plan *ret);
 
 #endif

@@ -169,7 +169,6 @@ int limits_cgroup_prepare(const struct limits *l, struct limits_cgroup *cg)
         int r;
 
         memset(cg, 0, sizeof(*cg));
-        cg->procs_fd = -1;
         if (l->max_processes == LIMIT_UNSET || geteuid() != 0)
                 return 0;
         r = own_pids_cgroup(base, sizeof(base));
@@ -187,7 +186,8 @@ int limits_cgroup_prepare(const struct limits *l, struct limits_cgroup *cg)
         snprintf(max, sizeof(max), "%lld", l->max_processes);
         r = write_file(cg->path, "pids.max", max);
         snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg->path);
-        if (r == 0 && (cg->procs_fd = open(procs, O_WRONLY | O_CLOEXEC)) < 0)
+        cg->procs_fd = r == 0 ? open(procs, O_WRONLY | O_CLOEXEC) : -1;
+        if (r == 0 && cg->procs_fd < 0)
                 r = -errno;
         if (r < 0) {
                 nono_error(r, "max_processes: cannot set up the cgroup %s: %s", cg->path,
@@ -200,13 +200,15 @@ int limits_cgroup_prepare(const struct limits *l, struct limits_cgroup *cg)
 int limits_cgroup_join(const struct limits_cgroup *cg)
 {
         /* "0": the writing process itself. */
-        if (cg->procs_fd >= 0 && write(cg->procs_fd, "0", 1) < 0)
+        if (cg->path[0] && write(cg->procs_fd, "0", 1) < 0)
                 return -errno;
         return 0;
 }
 
 void limits_cgroup_remove(struct limits_cgroup *cg)
 {
+        if (!cg->path[0])
+                return;
         if (cg->procs_fd >= 0)
                 close(cg->procs_fd);
         cg->procs_fd = -1;

@@ -52,11 +52,11 @@ void limits_print(const struct limits *l, FILE *out);
  * The process limit as root: a cgroup (v2, or v1's pids hierarchy) below nono's own,
  * with pids.max.  prepare (parent) makes it when the limit is set and nono is root;
  * join (child, async-signal-safe) moves the calling process into it; remove (parent,
- * after the run) deletes it.  prepare fills `cg` in every case.
+ * after the run) deletes it.  A zeroed struct is "no cgroup": join and remove do nothing.
  */
 struct limits_cgroup {
         char path[512]; /* "" when none was made */
-        int procs_fd;   /* its cgroup.procs, open for writing; -1 when none */
+        int procs_fd;   /* its cgroup.procs, open for writing (when path is set) */
 };
 
 int limits_cgroup_prepare(const struct limits *l, struct limits_cgroup *cg);

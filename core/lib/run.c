@@ -12,14 +12,19 @@
 
 #include "childenv.h"
 #include "config.h"
+#include "audit.h"
 #include "credentials.h"
+#include "diagnostics.h"
 #include "error.h"
 #include "groups.h"
 #include "hardlinks.h"
+#include "hygiene.h"
 #include "layout.h"
 #include "loader.h"
 #include "network.h"
 #include "paths.h"
+#include "planfd.h"
+#include "runlog.h"
 #include "supervisor.h"
 #include "unixmed.h"
 #include "vars.h"
@@ -244,8 +249,7 @@ static int add_persistence_paths(const struct run_request *req, const struct var
         return r;
 }
 
-/* nono's own configuration and state are never reachable from inside. */
-static int protect_own_state(const struct vars *v, struct plan *p)
+int run_protect_own_state(const struct vars *v, struct plan *p)
 {
         int r = paths_deny(p, v, "$XDG_CONFIG_HOME/nono", "nono's configuration");
 
@@ -285,7 +289,7 @@ int run_build_plan(const struct run_request *req, struct plan *ret, struct profi
         if (r >= 0)
                 r = strv_extend(&ret->env_allow, &req->allow_env);
         if (r >= 0)
-                r = protect_own_state(&v, ret);
+                r = run_protect_own_state(&v, ret);
         if (r >= 0)
                 r = add_persistence_paths(req, &v, ret);
         /* Whether a grant may contain a protected path depends on the enforcer (see
@@ -387,6 +391,9 @@ struct session {
         struct limits_cgroup cgroup;   /* run as root with max_processes: pids.max */
         char *exec_path;
         struct strv env;
+        json_t *plan_json; /* what the child may read (planfd) and the audit log */
+        int plan_fd;       /* the sealed plan for `nono why --self`; > 2 when set */
+        struct runlog log; /* run only */
 };
 
 static const char *plugin_dir_of(const struct host_config *c)
@@ -394,10 +401,11 @@ static const char *plugin_dir_of(const struct host_config *c)
         return c->plugin_dir ? c->plugin_dir : layout_get()->plugin_dir;
 }
 
-static const char *backend_of(const struct run_request *req, const struct host_config *c)
+/* --backend (or the SDK's choice), else nono.conf, else landlock. */
+static const char *backend_of(const char *requested, const struct host_config *c)
 {
-        if (req->backend)
-                return req->backend;
+        if (requested)
+                return requested;
         return c->enforcer ? c->enforcer : DEFAULT_ENFORCER;
 }
 
@@ -545,6 +553,9 @@ static int resolve_credentials(struct session *s)
 static void session_free(struct session *s)
 {
         limits_cgroup_remove(&s->cgroup);
+        if (s->plan_fd > 2)
+                close(s->plan_fd);
+        json_decref(s->plan_json);
         unixmed_free(s->unix_mediator);
         network_release(&s->net);
         if (s->enforcer && s->prepared)
@@ -556,29 +567,54 @@ static void session_free(struct session *s)
         free(s->exec_path);
 }
 
-static int session_open(struct session *s, const struct run_request *req)
+static int session_load_config(struct session *s)
+{
+        int r = host_config_load(&s->config);
+
+        if (r >= 0)
+                plugin_registry_init(&s->registry, plugin_dir_of(&s->config), &s->config);
+        return r;
+}
+
+/* The enforcer, then the policy modules' review of the plan; sets *ret_stage to the
+ * step that failed. */
+static int session_review(struct session *s, const char *backend, int dry_run,
+                          enum run_stage *ret_stage)
 {
         int r;
 
+        *ret_stage = RUN_STAGE_PLUGIN;
+        r = load_enforcer(s, backend, dry_run);
+        if (r >= 0) {
+                *ret_stage = RUN_STAGE_POLICY;
+                r = review_policies(s);
+        }
+        if (r >= 0) {
+                *ret_stage = RUN_STAGE_PLAN;
+                r = check_enforceable(s);
+        }
+        if (r >= 0) {
+                *ret_stage = RUN_STAGE_PLUGIN;
+                r = network_load(&s->registry, &s->plan, &s->net);
+        }
+        return r;
+}
+
+static int session_open(struct session *s, const struct run_request *req)
+{
+        enum run_stage stage;
+        int r;
+
         memset(s, 0, sizeof(*s));
-        s->cgroup.procs_fd = -1;
         if (!req->argv || !req->argv[0])
                 return nono_error(-EINVAL, "no command given (nono run [OPTIONS] -- COMMAND)");
-        r = host_config_load(&s->config);
-        if (r < 0)
-                return r;
-        plugin_registry_init(&s->registry, plugin_dir_of(&s->config), &s->config);
-        r = run_build_plan(req, &s->plan, NULL);
+        r = session_load_config(s);
+        if (r >= 0)
+                r = run_build_plan(req, &s->plan, NULL);
         if (r >= 0)
                 r = resolve_command(req->argv[0], &s->exec_path);
         if (r >= 0)
-                r = load_enforcer(s, backend_of(req, &s->config), req->dry_run);
-        if (r >= 0)
-                r = review_policies(s);
-        if (r >= 0)
-                r = check_enforceable(s);
-        if (r >= 0)
-                r = network_load(&s->registry, &s->plan, &s->net);
+                r = session_review(s, backend_of(req->backend, &s->config), req->dry_run, &stage);
         return r;
 }
 
@@ -693,20 +729,50 @@ static void report_created_persistence(const struct plan *p)
                                   p->persistence_watch.items[i]);
 }
 
-/* After the run: what the mediator refused, with the flag that would allow it. */
-static void report_unix_denials(const struct session *s)
+/* Names the run in the network plugin's audit events (proxy decisions). */
+static int set_session_id(struct session *s)
 {
-        struct unixmed_denial d[4];
-        size_t n;
+        const char *id = audit_session_id(runlog_session(&s->log));
 
-        if (!s->unix_mediator || unixmed_denied_total(s->unix_mediator) == 0)
-                return;
-        n = unixmed_denials(s->unix_mediator, d, sizeof(d) / sizeof(d[0]));
-        for (size_t i = 0; i < n; i++)
-                nono_warn("refused a connection to the Unix socket %s (allow it with "
-                          "--allow-unix-socket %s)",
-                          d[i].resolved[0] ? d[i].resolved : d[i].requested,
-                          d[i].resolved[0] ? d[i].resolved : d[i].requested);
+        if (!id)
+                return 0;
+        s->plan.session_id = nono_strdup(id);
+        plan_view(&s->plan);
+        return s->plan.session_id ? 0 : -ENOMEM;
+}
+
+/* The plan, sealed, for `nono why --self`; the audit log (run only). */
+static int publish_plan(struct session *s, const struct run_request *req, int supervised)
+{
+        struct runlog_start start;
+        int r;
+
+        s->plan_json = plan_json_value(&s->plan);
+        r = s->plan_json ? planfd_publish(s->plan_json, &s->env, &s->plan_fd) : -ENOMEM;
+        if (r < 0 || !supervised)
+                return r;
+        start = (struct runlog_start){.argv = req->argv,
+                                      .command = s->exec_path,
+                                      .profile = s->plan.profile_name,
+                                      .workdir = s->plan.workdir,
+                                      .backend = backend_of(req->backend, &s->config),
+                                      .plan = s->plan_json};
+        runlog_open(&s->log, &s->config, &start);
+        return set_session_id(s);
+}
+
+/* After the run: the denial report (unless turned off) and the end of the audit log. */
+static void finish_run(struct session *s, const struct run_request *req, int exit_code)
+{
+        struct diagnostics d;
+
+        if (diagnostics_collect(&d, exit_code, s->unix_mediator) < 0)
+                nono_warn("cannot report what the sandbox refused: out of memory");
+        else if (!req->no_diagnostics &&
+                 (req->diagnostics_json || nono_verbosity() > NONO_VERBOSITY_SILENT))
+                diagnostics_print(&d, req->diagnostics_json, stderr);
+        runlog_close(&s->log, exit_code, &d, NULL);
+        diagnostics_free(&d);
 }
 
 static void fill_spec(struct session *s, const struct run_request *req, struct child_spec *spec)
@@ -719,6 +785,7 @@ static void fill_spec(struct session *s, const struct run_request *req, struct c
         spec->workdir = s->plan.workdir;
         spec->setup = apply_sandbox;
         spec->setup_userdata = s;
+        spec->keep_fd = s->plan_fd;
 }
 
 static int fail(void)
@@ -748,6 +815,10 @@ static int session_ready(struct session *s, const struct run_request *req, struc
                 hardlinks_check_plan(&s->plan);
         if (r >= 0)
                 r = build_child_env(&s->plan, &s->env);
+        /* The audit log opens before the proxy process forks, so that its decisions
+         * are logged in this session too. */
+        if (r >= 0)
+                r = publish_plan(s, req, supervised);
         if (r >= 0)
                 r = resolve_credentials(s);
         if (r >= 0)
@@ -785,8 +856,10 @@ int run_command(const struct run_request *req)
                 r = supervisor_run(&spec);
                 if (r < 0)
                         r = fail();
-                report_unix_denials(&s);
+                finish_run(&s, req, r);
                 report_created_persistence(&s.plan);
+        } else {
+                runlog_close(&s.log, r, NULL, nono_errmsg());
         }
         session_free(&s);
         return r;
@@ -845,33 +918,180 @@ static void wait_for_stop(void)
         sigwait(&stop, &sig);
 }
 
+/*
+ * The standalone proxy's steps once the plan is built: the filter-proxy plugin (its
+ * events to `sink` when given), the routes' secrets, the proxy process.  The secrets
+ * are wiped here: the proxy process holds its own copy.
+ */
+static int start_proxy(struct session *s, host_audit_sink_fn sink, void *userdata,
+                       enum run_stage *ret_stage)
+{
+        int r;
+
+        if (s->plan.network_mode != NONO_NETWORK_PROXY)
+                return nono_error(-EINVAL, "nono proxy needs hosts or credentials to serve "
+                                           "(--allow-domain, --network-profile, --credential)");
+        s->plan.flags |= NONO_PLAN_NO_CHILD;
+        *ret_stage = RUN_STAGE_PLUGIN;
+        r = network_load(&s->registry, &s->plan, &s->net);
+        if (r >= 0 && sink)
+                host_set_plugin_audit_sink(s->net.plugin, sink, userdata);
+        if (r >= 0) {
+                *ret_stage = RUN_STAGE_CREDENTIAL;
+                r = resolve_credentials(s);
+        }
+        if (r >= 0) {
+                *ret_stage = RUN_STAGE_PREPARE;
+                r = network_prepare(&s->net, &s->plan);
+        }
+        plan_forget_secrets(&s->plan);
+        return r;
+}
+
 int run_proxy(const struct run_request *req)
 {
+        enum run_stage stage;
         struct session s;
         int r;
 
         memset(&s, 0, sizeof(s));
-        r = host_config_load(&s.config);
-        if (r >= 0) {
-                plugin_registry_init(&s.registry, plugin_dir_of(&s.config), &s.config);
+        r = session_load_config(&s);
+        if (r >= 0)
                 r = run_build_plan(req, &s.plan, NULL);
-        }
-        if (r >= 0 && s.plan.network_mode != NONO_NETWORK_PROXY)
-                r = nono_error(-EINVAL, "nono proxy needs hosts or credentials to serve "
-                                        "(--allow-domain, --network-profile, --credential)");
-        if (r >= 0) {
-                s.plan.flags |= NONO_PLAN_NO_CHILD;
-                r = network_load(&s.registry, &s.plan, &s.net);
-        }
         if (r >= 0)
-                r = resolve_credentials(&s);
-        if (r >= 0)
-                r = network_prepare(&s.net, &s.plan);
-        plan_forget_secrets(&s.plan);
+                r = start_proxy(&s, NULL, NULL, &stage);
         if (r >= 0)
                 r = print_proxy_env(&s);
         if (r >= 0)
                 wait_for_stop();
         session_free(&s);
         return r < 0 ? fail() : 0;
+}
+
+int run_proxy_open(struct plan *plan, host_audit_sink_fn sink, void *userdata, struct session **ret,
+                   enum run_stage *ret_stage)
+{
+        struct session *s = calloc(1, sizeof(*s));
+        int r;
+
+        *ret_stage = RUN_STAGE_CONFIG;
+        if (!s) {
+                plan_free(plan);
+                return -ENOMEM;
+        }
+        s->plan = *plan;
+        plan_init(plan);
+        r = session_load_config(s);
+        if (r >= 0)
+                r = start_proxy(s, sink, userdata, ret_stage);
+        if (r < 0) {
+                run_session_free(s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+int run_session_network_env(struct session *s, struct strv *env)
+{
+        return network_child_env(&s->net, env);
+}
+
+/* ---- plan-based sessions (the SDK) ------------------------------------------------ */
+
+int run_session_open(struct plan *plan, const char *backend, struct session **ret,
+                     enum run_stage *ret_stage)
+{
+        struct session *s = calloc(1, sizeof(*s));
+        int r;
+
+        *ret_stage = RUN_STAGE_CONFIG;
+        if (!s) {
+                plan_free(plan);
+                return -ENOMEM;
+        }
+        s->plan = *plan;
+        plan_init(plan);
+        r = session_load_config(s);
+        if (r >= 0)
+                r = session_review(s, backend_of(backend, &s->config), 0, ret_stage);
+        if (r >= 0) {
+                *ret_stage = RUN_STAGE_PREPARE;
+                r = network_prepare(&s->net, &s->plan);
+        }
+        if (r >= 0)
+                r = prepare_enforcer(s);
+        if (r < 0) {
+                run_session_free(s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+int run_session_apply_self(struct session *s)
+{
+        struct child_error err;
+        int r;
+
+        memset(&err, 0, sizeof(err));
+        r = apply_sandbox(s, &err);
+        if (r >= 0)
+                r = hygiene_apply(&err);
+        if (r < 0)
+                return nono_error(r, "cannot apply the sandbox: %s", err.message);
+        return 0;
+}
+
+/* In sandboxed_exec's reaper (a copy of the session): the mediator it supervises. */
+static int prepare_mediator_for(void *userdata, struct unixmed **ret)
+{
+        struct session *s = userdata;
+        int r = prepare_unix_mediator(s);
+
+        *ret = s->unix_mediator;
+        return r;
+}
+
+int run_session_exec(struct session *s, char *const *argv, char *const *envp, int timeout_ms,
+                     size_t max_output, struct captured_result *res, enum run_stage *ret_stage)
+{
+        struct capture_options opts;
+        struct child_spec spec;
+        int r;
+
+        memset(res, 0, sizeof(*res));
+        *ret_stage = RUN_STAGE_EXEC;
+        r = resolve_command(argv[0], &s->exec_path);
+        if (r < 0)
+                return r;
+        *ret_stage = RUN_STAGE_APPLY;
+        r = childenv_build(&s->plan, envp, &s->env, NULL);
+        if (r < 0)
+                return r;
+        memset(&spec, 0, sizeof(spec));
+        spec.exec_path = s->exec_path;
+        spec.argv = argv;
+        spec.envp = s->env.items;
+        spec.workdir = s->plan.workdir;
+        spec.setup = apply_sandbox;
+        spec.setup_userdata = s;
+        opts.timeout_ms = timeout_ms;
+        opts.max_output = max_output;
+        opts.prepare_mediator = prepare_mediator_for;
+        opts.userdata = s;
+        return supervisor_run_captured(&spec, &opts, res);
+}
+
+const struct plan *run_session_plan(const struct session *s)
+{
+        return &s->plan;
+}
+
+void run_session_free(struct session *s)
+{
+        if (!s)
+                return;
+        session_free(s);
+        free(s);
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "supervisor.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -101,6 +104,11 @@ int supervisor_prepare_self(const struct child_spec *spec, struct child_error *e
         if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
                 err->err = errno;
                 error_copy(err, "cannot mark inherited descriptors close-on-exec", NULL);
+                return -err->err;
+        }
+        if (spec->keep_fd > 2 && fcntl(spec->keep_fd, F_SETFD, 0) < 0) {
+                err->err = errno;
+                error_copy(err, "cannot pass the plan to the command", NULL);
                 return -err->err;
         }
         if (spec->setup) {
@@ -306,17 +314,38 @@ static struct pty_relay *relay_detach(struct pty_relay *pty)
  * answers the Unix-socket mediator.  With neither, the plain wait in the caller is
  * enough.
  */
-static void supervise(pid_t pid, struct pty_relay *pty, struct unixmed *med)
+/* Milliseconds left until `deadline` (CLOCK_MONOTONIC); -1 without a deadline. */
+static int remaining_ms(const struct timespec *deadline)
+{
+        struct timespec now;
+        long long ms;
+
+        if (!deadline)
+                return -1;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
+             (deadline->tv_nsec - now.tv_nsec) / 1000000;
+        if (ms <= 0)
+                return 0;
+        return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/*
+ * Returns 1 when the command was killed because `deadline` (NULL: none) passed.
+ */
+static int supervise(pid_t pid, struct pty_relay *pty, struct unixmed *med,
+                     const struct timespec *deadline)
 {
         int stdin_open = pty != NULL;
+        int timed_out = 0;
 
-        if (!pty && !med)
-                return;
+        if (!pty && !med && !deadline)
+                return 0;
         /* Without the loop nobody relays the pty or answers the mediator, and the
          * child would block for ever: end it rather than hang. */
         if (start_wakeups() < 0) {
                 kill(pid, SIGKILL);
-                return;
+                return 0;
         }
         if (pty)
                 pty_relay_begin(pty);
@@ -327,9 +356,15 @@ static void supervise(pid_t pid, struct pty_relay *pty, struct unixmed *med)
                     {stdin_open ? STDIN_FILENO : -1, POLLIN, 0},
                     {med ? unixmed_fd(med) : -1, POLLIN, 0},
                 };
+                int n = poll(fds, 4, remaining_ms(deadline));
 
-                if (poll(fds, 4, -1) < 0 && errno != EINTR) {
+                if (n < 0 && errno != EINTR) {
                         kill(pid, SIGKILL);
+                        break;
+                }
+                if (n == 0 && remaining_ms(deadline) == 0) {
+                        kill(pid, SIGKILL);
+                        timed_out = 1;
                         break;
                 }
                 if (fds[0].revents)
@@ -354,6 +389,7 @@ static void supervise(pid_t pid, struct pty_relay *pty, struct unixmed *med)
         if (pty)
                 pty_relay_end(pty);
         stop_wakeups();
+        return timed_out;
 }
 
 /* Reads the child's failure report; 0 when exec succeeded (the pipe closed empty). */
@@ -513,7 +549,7 @@ int supervisor_run(const struct child_spec *spec)
                                   "the command may not create any (socketpair still works)");
                         med = NULL;
                 }
-                supervise(pid, interactive ? &pty : NULL, med);
+                supervise(pid, interactive ? &pty : NULL, med, NULL);
         }
         if (interactive)
                 pty_relay_close(&pty);
@@ -527,4 +563,319 @@ int supervisor_run(const struct child_spec *spec)
         if (failed)
                 return report_child_failure(&err);
         return exit_code_of(status);
+}
+
+/* ---- captured runs (the SDK's sandboxed_exec) ------------------------------------- */
+
+/* What the reaper tells the caller once the sandbox has ended. */
+struct reaper_report {
+        int failed; /* read_child_report: err holds the child's failure */
+        int status; /* the command's wait status */
+        int timed_out;
+        int wait_error; /* positive errno when waiting failed */
+        struct child_error err;
+};
+
+static void reset_all_signals(void)
+{
+        struct sigaction sa;
+        sigset_t none;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = SIG_DFL;
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        sigaction(sig, &sa, NULL);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* The descriptors open now (inherited from the host), in *ret (malloc'ed). */
+static int list_open_fds(int **ret, size_t *ret_n)
+{
+        DIR *d = opendir("/proc/self/fd");
+        struct dirent *e;
+        size_t n = 0, cap = 0;
+        int *fds = NULL;
+
+        if (!d)
+                return -errno;
+        while ((e = readdir(d))) {
+                int fd = atoi(e->d_name);
+                int *grown;
+
+                if (e->d_name[0] == '.' || fd == dirfd(d))
+                        continue;
+                if (n == cap) {
+                        cap = cap ? 2 * cap : 64;
+                        grown = realloc(fds, cap * sizeof(*fds));
+                        if (!grown) {
+                                free(fds);
+                                closedir(d);
+                                return -ENOMEM;
+                        }
+                        fds = grown;
+                }
+                fds[n++] = fd;
+        }
+        closedir(d);
+        *ret = fds;
+        *ret_n = n;
+        return 0;
+}
+
+/* Closes what the host left us but stdio and `keep`: a host waiting for EOF on a pipe
+ * of its own must not wait for the sandbox.  What the reaper opened itself (the
+ * mediator's channels) stays. */
+static void close_inherited(const int *fds, size_t n, int keep)
+{
+        for (size_t i = 0; i < n; i++)
+                if (fds[i] > STDERR_FILENO && fds[i] != keep)
+                        close(fds[i]);
+}
+
+static int redirect_stdio(int in, int out, int err)
+{
+        return dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
+                       dup2(err, STDERR_FILENO) < 0
+                   ? -1
+                   : 0;
+}
+
+static void deadline_after(int timeout_ms, struct timespec *ret)
+{
+        clock_gettime(CLOCK_MONOTONIC, ret);
+        ret->tv_sec += timeout_ms / 1000;
+        ret->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (ret->tv_nsec >= 1000000000L) {
+                ret->tv_sec++;
+                ret->tv_nsec -= 1000000000L;
+        }
+}
+
+/* A setup failure of the reaper itself, reported like the child's. */
+static void reaper_fail(struct reaper_report *rep, int err, const char *what)
+{
+        rep->failed = 1;
+        rep->err.stage = CHILD_STAGE_SETUP;
+        rep->err.err = -err;
+        snprintf(rep->err.message, sizeof(rep->err.message), "%s", what);
+}
+
+/* Runs the command and supervises it; fills *rep. */
+static void reaper_run(const struct child_spec *spec, const struct capture_options *opts,
+                       int report_fd, struct reaper_report *rep)
+{
+        struct child_spec local = *spec;
+        struct unixmed *med = NULL;
+        struct timespec deadline;
+        size_t n_inherited = 0;
+        int *inherited = NULL;
+        int pipefd[2], r;
+        pid_t pid;
+
+        r = list_open_fds(&inherited, &n_inherited);
+        if (r >= 0 && opts->prepare_mediator) {
+                /* Here, not in the host: the mediator's helper is our child. */
+                r = opts->prepare_mediator(opts->userdata, &med);
+                if (r < 0)
+                        reaper_fail(rep, r, nono_errmsg());
+        }
+        if (r < 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
+                if (!rep->failed)
+                        reaper_fail(rep, -errno, "cannot start the sandbox");
+                free(inherited);
+                return;
+        }
+        local.unix_mediator = med;
+        deadline_after(opts->timeout_ms, &deadline);
+        pid = spawn_child(&local, pipefd, getpid(), NULL);
+        close(pipefd[1]);
+        if (pid < 0) {
+                reaper_fail(rep, -errno, "cannot start the sandbox");
+                close(pipefd[0]);
+                free(inherited);
+                return;
+        }
+        rep->failed = read_child_report(pipefd[0], &rep->err);
+        close(pipefd[0]);
+        close_inherited(inherited, n_inherited, report_fd);
+        free(inherited);
+        /* No listener: inside another nono, the child fell back to no Unix sockets. */
+        if (med && (rep->failed || unixmed_parent_attach(med) < 0))
+                med = NULL;
+        if (!rep->failed)
+                rep->timed_out = supervise(pid, NULL, med, opts->timeout_ms > 0 ? &deadline : NULL);
+        rep->wait_error = -wait_child(pid, &rep->status);
+        /* Whatever the command left behind, and the mediator's helper. */
+        kill_leftovers(0);
+}
+
+/*
+ * The reaper: a process of its own between the host and the sandbox, so that
+ * everything the CLI's supervisor does to the whole process (subreaper, killing every
+ * child, signal dispositions) stays in it and ends with it.  A fork of the host: glibc
+ * makes malloc usable again after fork, which the mediator needs.  Never returns.
+ */
+static void reaper_main(const struct child_spec *spec, const struct capture_options *opts,
+                        const struct capture_fds *fds, pid_t host)
+{
+        struct reaper_report rep;
+        ssize_t ignored;
+
+        memset(&rep, 0, sizeof(rep));
+        reset_all_signals();
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != host)
+                _exit(NONO_EXIT_ERROR);
+        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        if (redirect_stdio(fds->stdin_fd, fds->stdout_fd, fds->stderr_fd) < 0)
+                _exit(NONO_EXIT_ERROR);
+        reaper_run(spec, opts, fds->report_fd, &rep);
+        ignored = write(fds->report_fd, &rep, sizeof(rep));
+        (void)ignored;
+        _exit(0);
+}
+
+static int append_output(struct captured_stream *c, const char *buf, size_t n, size_t max)
+{
+        size_t room = max > c->len ? max - c->len : 0;
+        char *grown;
+
+        if (n > room) {
+                c->truncated = 1;
+                n = room;
+        }
+        if (n == 0)
+                return 0;
+        grown = realloc(c->data, c->len + n + 1);
+        if (!grown)
+                return -ENOMEM;
+        memcpy(grown + c->len, buf, n);
+        c->len += n;
+        grown[c->len] = '\0';
+        c->data = grown;
+        return 0;
+}
+
+/* Reads one ready descriptor; returns 0 at EOF (the caller stops polling it). */
+static int read_ready(int fd, struct captured_stream *c, size_t max, int *ret_err)
+{
+        char buf[16384];
+        ssize_t n = read(fd, buf, sizeof(buf));
+
+        if (n < 0)
+                return errno == EINTR || errno == EAGAIN ? 1 : 0;
+        if (n > 0 && append_output(c, buf, (size_t)n, max) < 0)
+                *ret_err = -ENOMEM;
+        return n > 0;
+}
+
+/* Collects stdout, stderr and the report until every writer has gone. */
+static int collect(int out_fd, int err_fd, int report_fd, size_t max, struct captured_result *res,
+                   struct reaper_report *rep)
+{
+        struct pollfd fds[3] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}, {report_fd, POLLIN, 0}};
+        size_t got = 0;
+        int err = 0;
+
+        while (fds[0].fd >= 0 || fds[1].fd >= 0 || fds[2].fd >= 0) {
+                if (poll(fds, 3, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                for (int i = 0; i < 2; i++)
+                        if (fds[i].revents && !read_ready(fds[i].fd, &res->out[i], max, &err))
+                                fds[i].fd = -1;
+                if (fds[2].revents) {
+                        ssize_t n = read(report_fd, (char *)rep + got, sizeof(*rep) - got);
+
+                        if (n > 0)
+                                got += (size_t)n;
+                        else if (n == 0 || errno != EINTR)
+                                fds[2].fd = -1;
+                }
+        }
+        if (err < 0)
+                return err;
+        return got == sizeof(*rep) ? 0 : -EPIPE;
+}
+
+static void close_pair(int p[2])
+{
+        if (p[0] >= 0)
+                close(p[0]);
+        if (p[1] >= 0)
+                close(p[1]);
+        p[0] = p[1] = -1;
+}
+
+static int fill_result(const struct reaper_report *rep, struct captured_result *res)
+{
+        res->timed_out = rep->timed_out;
+        if (rep->failed) {
+                res->child_failed = rep->err.stage;
+                res->child_error = rep->err;
+                return rep->err.stage == CHILD_STAGE_EXEC ? NONO_EXIT_EXEC : NONO_EXIT_SETUP;
+        }
+        if (rep->wait_error)
+                return nono_error(-rep->wait_error, "cannot wait for the sandboxed command: %s",
+                                  strerror(rep->wait_error));
+        res->exit_code = exit_code_of(rep->status);
+        return 0;
+}
+
+int supervisor_run_captured(const struct child_spec *spec, const struct capture_options *opts,
+                            struct captured_result *res)
+{
+        int out[2] = {-1, -1}, err[2] = {-1, -1}, report[2] = {-1, -1};
+        struct reaper_report rep;
+        struct capture_fds fds;
+        int devnull, status, r;
+        pid_t host = getpid(), pid;
+
+        memset(res, 0, sizeof(*res));
+        memset(&rep, 0, sizeof(rep));
+        devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (devnull < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
+            pipe2(report, O_CLOEXEC) < 0) {
+                r = nono_error(-errno, "cannot create pipes for the command: %s", strerror(errno));
+                goto out;
+        }
+        fds = (struct capture_fds){devnull, out[1], err[1], report[1]};
+        pid = fork();
+        if (pid < 0) {
+                r = nono_error(-errno, "cannot start the sandbox: %s", strerror(errno));
+                goto out;
+        }
+        if (pid == 0)
+                reaper_main(spec, opts, &fds, host);
+        close(out[1]);
+        close(err[1]);
+        close(report[1]);
+        out[1] = err[1] = report[1] = -1;
+        r = collect(out[0], err[0], report[0], opts->max_output, res, &rep);
+        /* The reaper has written its report (or died): it exits right after. */
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (r == -EPIPE)
+                r = nono_error(-EIO, "the sandbox's supervisor ended without a report");
+        else if (r < 0)
+                r = nono_error(r, "cannot collect the command's output: %s", strerror(-r));
+        else
+                r = fill_result(&rep, res);
+out:
+        if (devnull >= 0)
+                close(devnull);
+        close_pair(out);
+        close_pair(err);
+        close_pair(report);
+        return r;
+}
+
+void captured_result_free(struct captured_result *res)
+{
+        free(res->out[0].data);
+        free(res->out[1].data);
+        memset(res, 0, sizeof(*res));
 }

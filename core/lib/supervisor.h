@@ -42,6 +42,9 @@ struct child_spec {
         /* Mediates the child's Unix-socket connects (run only: it needs a supervisor);
          * owned by the caller.  NULL: none. */
         struct unixmed *unix_mediator;
+        /* One descriptor the command inherits on purpose (the sealed plan for
+         * `nono why --self`); every other one above 2 is closed at exec.  0: none. */
+        int keep_fd;
 };
 
 /*
@@ -57,5 +60,51 @@ int supervisor_run(const struct child_spec *spec);
  * the setup callback.  Async-signal-safe.
  */
 int supervisor_prepare_self(const struct child_spec *spec, struct child_error *err);
+
+/* Descriptors the captured command gets as stdin, stdout and stderr. */
+struct capture_fds {
+        int stdin_fd, stdout_fd, stderr_fd;
+        int report_fd; /* the reaper's report to the caller */
+};
+
+struct captured_stream {
+        char *data; /* NUL-terminated; NULL when nothing was written */
+        size_t len;
+        int truncated; /* more than max_output bytes were written; the rest is dropped */
+};
+
+struct captured_result {
+        int exit_code;    /* the command's, or 128+N for signal N */
+        int timed_out;    /* killed (SIGKILL) when the timeout passed */
+        int child_failed; /* enum child_stage when setup or exec failed in the child */
+        struct child_error child_error;
+        struct captured_stream out[2]; /* stdout, stderr */
+};
+
+/* Prepares the Unix-socket mediator for the child (see unixmed.h). */
+typedef int (*mediator_prepare_fn)(void *userdata, struct unixmed **ret);
+
+struct capture_options {
+        int timeout_ms;    /* > 0: kill the command (and all it started) after that */
+        size_t max_output; /* bytes kept of stdout and of stderr each */
+        /* Called in the reaper before the child is spawned; NULL: no mediation.  The
+         * mediator lives and dies in the reaper. */
+        mediator_prepare_fn prepare_mediator;
+        void *userdata;
+};
+
+/*
+ * Runs the command like supervisor_run, for a host application (the SDK): through a
+ * reaper process of its own, so nothing process-wide changes in the caller (no
+ * subreaper, no signal handlers, no non-dumpable flag; only the sandbox's processes
+ * are ever killed; the reaper holds none of the caller's descriptors while the command
+ * runs).  stdin is /dev/null; stdout and stderr are captured.  Returns 0 and fills
+ * *res; NONO_EXIT_SETUP or NONO_EXIT_EXEC when the child failed (res->child_error says
+ * why); a negative errno when the run could not be started.  Free *res with
+ * captured_result_free in every case.
+ */
+int supervisor_run_captured(const struct child_spec *spec, const struct capture_options *opts,
+                            struct captured_result *res);
+void captured_result_free(struct captured_result *res);
 
 #endif

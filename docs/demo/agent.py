@@ -62,6 +62,28 @@ def read_api_key():
     return "got the key"
 
 
+def call_model_api():
+    import json
+    import urllib.request
+    req = urllib.request.Request(os.environ["LLM_BASE_URL"] + "/chat", data=b"{}",
+                                 headers={"Authorization": "Bearer " + os.environ["LLM_API_KEY"]})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return "the model replied: " + json.load(r)["reply"]
+
+
+def read_real_model_key():
+    key = os.environ.get("LLM_API_KEY", "")
+    if key.startswith("sk-"):
+        return "got the real key"
+    raise PermissionError(f"LLM_API_KEY holds only a phantom token ({key[:8]}...)")
+
+
+def reach_unlisted_host():
+    import urllib.request
+    with urllib.request.urlopen("http://pypi.org/simple/", timeout=10):
+        return "reached pypi.org"
+
+
 def connect_host_unix_socket():
     with socket.socket(socket.AF_UNIX) as s:
         s.connect(os.environ["DEMO_SOCKET"])
@@ -77,6 +99,9 @@ attempt("signal the supervisor", signal_parent)
 attempt("connect to a TCP service on 127.0.0.1", connect_local_service)
 attempt("connect to a host Unix socket (docker.sock)", connect_host_unix_socket)
 attempt("read OPENAI_API_KEY from the environment", read_api_key)
+attempt("call the model API (via nono's proxy)", call_model_api)
+attempt("read the model API's real key", read_real_model_key)
+attempt("reach a host not on the allow-list", reach_unlisted_host)
 
 for ok, label, detail in results:
     print(f"  {'allowed' if ok else 'DENIED '}  {label:44s} {detail}")

@@ -13,6 +13,38 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+int netns_plugin_init(const struct nono_host *host, void **ret_state)
+{
+        struct netns_plugin_state *st = host->alloc(host->ctx, sizeof(*st));
+        long long knob = 1;
+
+        if (!st)
+                return -ENOMEM;
+        if (host->config_int &&
+            host->config_int(host->ctx, "network_namespace", &knob) == -EINVAL) {
+                host->set_error(host->ctx, "network_namespace must be 0 or 1");
+                host->free(host->ctx, st);
+                return -EINVAL;
+        }
+        st->host = host;
+        st->use_netns = knob != 0;
+        *ret_state = st;
+        return 0;
+}
+
+void netns_plugin_fini(void *state)
+{
+        struct netns_plugin_state *st = state;
+
+        st->host->free(st->host->ctx, st);
+}
+
+bool netns_wanted(const struct netns_plugin_state *st, const struct nono_plan *plan)
+{
+        return st->use_netns && !(plan->flags & NONO_PLAN_NO_CHILD) &&
+               plan->n_tcp_connect_ports == 0 && plan->n_tcp_bind_ports == 0;
+}
+
 /* The first line of a /proc/sys knob as a number; -1 when it cannot be read. */
 static long read_knob(const char *path)
 {

@@ -11,7 +11,33 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <nono/plan.h>
+#include <nono/plugin.h>
+
 #include "userns.h"
+
+/*
+ * The state of a network plugin that may use a namespace: the host, and the knob
+ * (nono.conf, plugins = { <name> = { network_namespace = 0; }; }): 1, the default,
+ * uses one where the machine allows; 0 never does.
+ */
+struct netns_plugin_state {
+        const struct nono_host *host;
+        bool use_netns;
+};
+
+/* The plugin's init and fini (the state above). */
+int netns_plugin_init(const struct nono_host *host, void **ret_state);
+void netns_plugin_fini(void *state);
+
+/*
+ * Whether a run should get a namespace: not when the knob says no, when there is no
+ * child (`nono proxy`), or when the plan opens TCP ports to the host's own services or
+ * to the host (--allow-connect-port, --listen-port, --open-port), which would not exist
+ * inside a namespace: such a plan keeps the host's network stack, held by the
+ * enforcer's port rules and socket filter.
+ */
+bool netns_wanted(const struct netns_plugin_state *st, const struct nono_plan *plan);
 
 /* What the parent decides before the fork. */
 struct netns_plan {

@@ -7,9 +7,10 @@ written, except a uniquely named probe in /etc that the test removes.
 """
 import os
 import shutil
+import socket
 import subprocess
-import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -128,6 +129,41 @@ class SandboxTestCase(unittest.TestCase):
         """The payload printed its marker: the sandbox started and the command ran."""
         self.assertIn(marker, proc.stdout,
                       f"payload did not run: rc={proc.returncode} stderr={proc.stderr!r}")
+
+
+class Listener:
+    """A loopback listener (TCP or UDP) that records whether anything reached it."""
+
+    def __init__(self, kind=socket.SOCK_STREAM, family=socket.AF_INET, addr="127.0.0.1"):
+        self.sock = socket.socket(family, kind)
+        self.sock.bind((addr, 0))
+        self.port = self.sock.getsockname()[1]
+        self.kind = kind
+        self.hits = 0
+        if kind == socket.SOCK_STREAM:
+            self.sock.listen(16)
+        self.sock.settimeout(0.1)
+        self.stop = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        deadline = time.monotonic() + 60
+        while not self.stop and time.monotonic() < deadline:
+            try:
+                if self.kind == socket.SOCK_STREAM:
+                    conn, _ = self.sock.accept()
+                    conn.close()
+                else:
+                    self.sock.recvfrom(4096)
+                self.hits += 1
+            except OSError:
+                pass
+
+    def close(self):
+        self.stop = True
+        self.thread.join(5)
+        self.sock.close()
 
 
 def main():

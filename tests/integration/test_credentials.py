@@ -9,6 +9,7 @@ import pty
 import select
 import socket
 import subprocess
+import termios
 import threading
 import time
 
@@ -187,16 +188,25 @@ class SecretService(CredentialTestCase):
         self.assertIsNone(self.keyring_holds("empty"))
 
     def test_prompt_without_echo_on_a_terminal(self):
-        out, code = self.set_on_terminal("ttykey", SECRET)
+        out, code, echo = self.set_on_terminal("ttykey", SECRET)
         self.assertEqual(code, 0, out)
+        self.assertTrue(echo)
         self.assertIn(b"Secret for ttykey: ", out)
         self.assertIn(b"ttykey: stored in libsecret", out)
         self.assertNotIn(SECRET.encode(), out)
         self.assertEqual(self.keyring_holds("ttykey"), SECRET)
 
-    def set_on_terminal(self, name, secret, timeout=30):
-        """`nono credential set NAME` on a fresh pty: types the secret once the prompt is
-        shown (typed earlier, it would have been echoed), returns (output, exit code)."""
+    def test_interrupted_prompt_restores_the_echo(self):
+        out, code, echo = self.set_on_terminal("ttykey", "\x03", newline=False)
+        self.assertEqual(code, 1, out)
+        self.assertIn(b"nono: cancelled", out)
+        self.assertTrue(echo, "the terminal was left without echo")
+        self.assertIsNone(self.keyring_holds("ttykey"))
+
+    def set_on_terminal(self, name, keys, newline=True, timeout=30):
+        """`nono credential set NAME` on a fresh pty: types `keys` once the prompt is
+        shown (typed earlier, they would have been echoed).  Returns the output, the exit
+        code and whether the terminal echoes again afterwards."""
         self.give_to_test_user()
         pid, fd = pty.fork()
         if pid == 0:
@@ -220,11 +230,12 @@ class SecretService(CredentialTestCase):
                 break
             out += chunk
             if not typed and b"Secret for" in out:
-                os.write(fd, secret.encode() + b"\n")
+                os.write(fd, keys.encode() + (b"\n" if newline else b""))
                 typed = True
         _, status = os.waitpid(pid, 0)
+        echo = bool(termios.tcgetattr(fd)[3] & termios.ECHO)
         os.close(fd)
-        return out, os.waitstatus_to_exitcode(status)
+        return out, os.waitstatus_to_exitcode(status), echo
 
 
 class NoSecretService(CredentialTestCase):

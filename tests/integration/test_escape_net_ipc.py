@@ -8,10 +8,9 @@ import signal
 import socket
 import subprocess
 import textwrap
-import threading
 import time
 
-from nonotest import SYSTEM_PYTHON, SandboxTestCase, as_test_user, main
+from nonotest import SYSTEM_PYTHON, Listener, SandboxTestCase, as_test_user, main
 
 # Shared by every payload: try(label, fn) prints "label OK" or "label DENIED errno".
 PRELUDE = textwrap.dedent("""
@@ -29,41 +28,6 @@ PRELUDE = textwrap.dedent("""
         except OSError as e:
             print(label, "DENIED", e.errno, flush=True)
 """)
-
-
-class Listener:
-    """A loopback listener (TCP or UDP) that records whether anything reached it."""
-
-    def __init__(self, kind=socket.SOCK_STREAM, family=socket.AF_INET, addr="127.0.0.1"):
-        self.sock = socket.socket(family, kind)
-        self.sock.bind((addr, 0))
-        self.port = self.sock.getsockname()[1]
-        self.kind = kind
-        self.hits = 0
-        if kind == socket.SOCK_STREAM:
-            self.sock.listen(16)
-        self.sock.settimeout(0.1)
-        self.stop = False
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
-
-    def run(self):
-        deadline = time.monotonic() + 60
-        while not self.stop and time.monotonic() < deadline:
-            try:
-                if self.kind == socket.SOCK_STREAM:
-                    conn, _ = self.sock.accept()
-                    conn.close()
-                else:
-                    self.sock.recvfrom(4096)
-                self.hits += 1
-            except OSError:
-                pass
-
-    def close(self):
-        self.stop = True
-        self.thread.join(5)
-        self.sock.close()
 
 
 class EscapeCase(SandboxTestCase):

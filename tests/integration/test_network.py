@@ -17,7 +17,7 @@ import textwrap
 import threading
 import time
 
-from nonotest import SYSTEM_PYTHON, TEST_UID, SandboxTestCase, main
+from nonotest import NONO, SYSTEM_PYTHON, Listener, SandboxTestCase, as_test_user, main
 
 UPSTREAM_ADDR = "127.0.0.2"
 REAL_KEY = "sk-real-" + os.urandom(12).hex()
@@ -75,40 +75,6 @@ class Upstream:
         return any(text in json.dumps(r) for r in self.requests)
 
 
-class CountingListener:
-    """TCP or UDP on a loopback address; counts what arrives."""
-
-    def __init__(self, kind=socket.SOCK_STREAM, addr="127.0.0.1"):
-        self.sock = socket.socket(socket.AF_INET, kind)
-        self.sock.bind((addr, 0))
-        self.port = self.sock.getsockname()[1]
-        self.kind = kind
-        self.hits = 0
-        if kind == socket.SOCK_STREAM:
-            self.sock.listen(8)
-        self.sock.settimeout(0.1)
-        self.stop = False
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
-
-    def run(self):
-        deadline = time.monotonic() + 60
-        while not self.stop and time.monotonic() < deadline:
-            try:
-                if self.kind == socket.SOCK_STREAM:
-                    self.sock.accept()[0].close()
-                else:
-                    self.sock.recvfrom(4096)
-                self.hits += 1
-            except OSError:
-                pass
-
-    def close(self):
-        self.stop = True
-        self.thread.join()
-        self.sock.close()
-
-
 def make_test_ca(directory):
     """A CA and a server certificate for 127.0.0.2, made with the openssl CLI."""
     def openssl(*args):
@@ -151,7 +117,7 @@ class NetworkTestCase(SandboxTestCase):
 
 class BlockMode(NetworkTestCase):
     def test_block_net_leaves_only_loopback_and_socketpair(self):
-        udp = CountingListener(socket.SOCK_DGRAM)
+        udp = Listener(socket.SOCK_DGRAM)
         self.addCleanup(udp.close)
         p = self.run_py(f"""
             import socket
@@ -189,6 +155,20 @@ class ProxyMode(NetworkTestCase):
         self.assertEqual(denied.stdout, "403", denied.stderr)
         self.assertEqual(len(self.upstream.requests), 1, "a denied host got a request")
 
+    def test_proxy_decisions_are_in_the_session_audit_log(self):
+        url = f"http://{UPSTREAM_ADDR}:{self.upstream.port}/logged"
+        self.assertEqual(self.run_curl("--allow-domain", UPSTREAM_ADDR, "--", url).stdout, "200")
+        denied = self.run_curl("--allow-domain", UPSTREAM_ADDR, "--", "http://example.org/")
+        self.assertEqual(denied.stdout, "403", denied.stderr)
+        decisions = []
+        for session in json.loads(self.nono("audit", "list", "--json").stdout)[-2:]:
+            events = json.loads(self.nono("audit", "show", session["id"], "--json").stdout)
+            decisions += [e for e in events if e["type"] == "proxy.decision"]
+            self.assertEqual(self.nono("audit", "verify", session["id"]).returncode, 0)
+        self.assertEqual([(d["host"], d["decision"]) for d in decisions],
+                         [(UPSTREAM_ADDR, "allow"), ("example.org", "deny")])
+        self.assertTrue(all(d["session"] for d in decisions))
+
     def test_python_urllib_through_the_proxy(self):
         p = self.run_py(f"""
             import urllib.request
@@ -218,8 +198,8 @@ class ProxyMode(NetworkTestCase):
             self.assertEqual(f.read(), "from upstream\n")
 
     def test_d01_d03_d06_direct_connections_skip_nothing(self):
-        tcp = CountingListener()
-        udp = CountingListener(socket.SOCK_DGRAM)
+        tcp = Listener()
+        udp = Listener(socket.SOCK_DGRAM)
         self.addCleanup(tcp.close)
         self.addCleanup(udp.close)
         p = self.run_py(f"""
@@ -286,7 +266,6 @@ class ProxyMode(NetworkTestCase):
 
     def test_standalone_proxy_prints_its_environment(self):
         self.give_to_test_user()
-        from nonotest import NONO, as_test_user
         proc = subprocess.Popen(as_test_user([NONO, "proxy", "--allow-domain", UPSTREAM_ADDR]),
                                 env=self.env(), stdout=subprocess.PIPE, text=True)
         try:
@@ -302,10 +281,110 @@ class ProxyMode(NetworkTestCase):
                                   url], capture_output=True, text=True)
             self.assertEqual(out.stdout, "200", out.stderr)
             self.assertEqual(self.upstream.requests[-1]["path"], "/standalone")
+            # The proxy process confined itself (Landlock needs no_new_privs first).
+            children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
+                                      text=True).stdout.split()
+            self.assertEqual(len(children), 1, children)
+            with open(f"/proc/{children[0]}/status") as f:
+                self.assertIn("NoNewPrivs:\t1", f.read())
         finally:
             proc.terminate()
             self.assertEqual(proc.wait(timeout=10), 0)
             proc.stdout.close()
+
+
+class ConnectProxy:
+    """A corporate proxy stand-in on 127.0.0.3: CONNECT only; records the targets and
+    relays the bytes."""
+
+    def __init__(self):
+        self.targets = []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.3", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.stop = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        deadline = time.monotonic() + 60
+        while not self.stop and time.monotonic() < deadline:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self.tunnel, args=(conn,), daemon=True).start()
+
+    def tunnel(self, conn):
+        conn.settimeout(10)
+        head = b""
+        while b"\r\n\r\n" not in head and len(head) < 8192:
+            chunk = conn.recv(1024)
+            if not chunk:
+                return conn.close()
+            head += chunk
+        target = head.split(b" ")[1].decode()
+        self.targets.append(target)
+        host, port = target.rsplit(":", 1)
+        upstream = socket.create_connection((host, int(port)), 10)
+        conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        for a, b in ((conn, upstream), (upstream, conn)):
+            threading.Thread(target=self.pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def pump(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.stop = True
+        self.thread.join()
+        self.sock.close()
+
+
+class UpstreamProxy(NetworkTestCase):
+    def test_requests_are_chained_through_the_upstream_proxy_unless_bypassed(self):
+        corp = ConnectProxy()
+        self.addCleanup(corp.close)
+        url = f"http://{UPSTREAM_ADDR}:{self.upstream.port}/chained"
+        p = self.run_curl("--allow-domain", UPSTREAM_ADDR, "--upstream-proxy",
+                          f"127.0.0.3:{corp.port}", "--", url)
+        self.assertEqual(p.stdout, "200", p.stderr)
+        self.assertEqual(corp.targets, [f"{UPSTREAM_ADDR}:{self.upstream.port}"])
+        p = self.run_curl("--allow-domain", UPSTREAM_ADDR, "--upstream-proxy",
+                          f"127.0.0.3:{corp.port}", "--upstream-bypass", UPSTREAM_ADDR, "--", url)
+        self.assertEqual(p.stdout, "200", p.stderr)
+        self.assertEqual(len(corp.targets), 1, "a bypassed host went through the upstream proxy")
+        self.assertEqual(len(self.upstream.requests), 2)
+
+    def test_built_in_credential_services_are_data(self):
+        for service, upstream, header in (("openai", "https://api.openai.com/v1", "Authorization"),
+                                          ("anthropic", "https://api.anthropic.com", "x-api-key"),
+                                          ("gemini", "https://generativelanguage.googleapis.com",
+                                           "x-goog-api-key"),
+                                          ("github", "https://api.github.com", "Authorization"),
+                                          ("gitlab", "https://gitlab.com/api/v4", "PRIVATE-TOKEN")):
+            p = self.nono("run", "--credential", service, "--dry-run", "--", "true")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn(f"credential {service}: /{service} -> {upstream} (header {header}",
+                          p.stdout)
+        bad = self.nono("run", "--credential", "nosuch", "--", "true")
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn('unknown credential service "nosuch"', bad.stderr)
 
 
 class ProxyModeWithoutNamespace(ProxyMode):
@@ -362,11 +441,11 @@ class Credentials(NetworkTestCase):
     def test_child_environ_checked_from_outside(self):
         prof = self.credential_profile(f"http://{UPSTREAM_ADDR}:{self.upstream.port}")
         self.give_to_test_user()
-        from nonotest import NONO, as_test_user
         marker = os.path.join(self.ws, "ready")
+        nap = f"30.{os.getpid()}{int(time.monotonic() * 1000) % 1000}"  # findable, ours only
         proc = subprocess.Popen(as_test_user([NONO, "run", "--allow-cwd", "-p", prof,
                                               "--credential", "test", "--", "/bin/sh", "-c",
-                                              f"touch {marker}; exec sleep 30"]),
+                                              f"touch {marker}; exec sleep {nap}"]),
                                 cwd=self.ws, env=self.env(TEST_REAL_KEY=REAL_KEY),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
@@ -374,7 +453,7 @@ class Credentials(NetworkTestCase):
             while not os.path.exists(marker) and time.monotonic() < deadline:
                 time.sleep(0.05)
             self.assertTrue(os.path.exists(marker), "the sandboxed command did not start")
-            sleeper = subprocess.run(["pgrep", "-f", "-x", "sleep 30"], capture_output=True,
+            sleeper = subprocess.run(["pgrep", "-f", "-x", f"sleep {nap}"], capture_output=True,
                                      text=True).stdout.split()
             self.assertTrue(sleeper)
             for pid in sleeper:

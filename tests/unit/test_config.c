@@ -237,6 +237,27 @@ static void test_plugin_sections(void)
         host_config_free(&c);
 }
 
+static void test_audit_settings(void)
+{
+        struct host_config c;
+
+        load_pair(&c, "", "", 0);
+        CU_ASSERT_FALSE(c.audit_disabled); /* on by default */
+        CU_ASSERT_FALSE(c.audit_syslog);
+        host_config_free(&c);
+        load_pair(&c, "", "audit = { enabled = false; syslog = true; };\n", 0);
+        CU_ASSERT_TRUE(c.audit_disabled);
+        CU_ASSERT_TRUE(c.audit_syslog);
+        host_config_free(&c);
+        /* What the system file switches on, the user file cannot switch off. */
+        load_pair(&c, "audit = { enabled = true; syslog = true; };\n",
+                  "audit = { enabled = false; syslog = false; };\n", 0);
+        CU_ASSERT_FALSE(c.audit_disabled);
+        CU_ASSERT_TRUE(c.audit_syslog);
+        host_config_free(&c);
+        load_pair(&c, "audit = { enabled = 1; };\n", "", -EINVAL);
+}
+
 int main(void)
 {
         static const struct test_case cases[] = {
@@ -250,6 +271,7 @@ int main(void)
              test_user_overrides_scalars_and_sources},
             {"the user file can only add policy modules", test_user_policy_modules_only_add},
             {"plugin sections: user first, then system", test_plugin_sections},
+            {"audit settings; the system file's bind the user", test_audit_settings},
         };
         int r;
 

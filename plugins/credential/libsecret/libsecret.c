@@ -35,6 +35,13 @@ static const SecretSchema nono_schema = {
 struct ls_state {
         const struct nono_host *host;
         unsigned timeout_s;
+        /*
+         * Every call's callbacks run here, and so do the sources GLib attaches for the
+         * D-Bus objects libsecret creates during a call (signal subscriptions and
+         * their clean-up): one context for the plugin's life, drained at fini, so that
+         * nothing is left on a context nobody runs any more.
+         */
+        GMainContext *context;
 };
 
 /* ---- setup ------------------------------------------------------------------------- */
@@ -74,6 +81,7 @@ static int ls_init(const struct nono_host *host, void **ret_state)
                 host->free(host->ctx, st);
                 return r;
         }
+        st->context = g_main_context_new();
         *ret_state = st;
         return 0;
 }
@@ -84,7 +92,12 @@ static void ls_fini(void *state)
 
         if (!st)
                 return;
+        g_main_context_push_thread_default(st->context);
         secret_service_disconnect();
+        while (g_main_context_pending(st->context))
+                g_main_context_iteration(st->context, FALSE);
+        g_main_context_pop_thread_default(st->context);
+        g_main_context_unref(st->context);
         st->host->free(st->host->ctx, st);
 }
 
@@ -114,7 +127,6 @@ static int check_session_bus(const struct ls_state *st)
 
 struct call {
         const struct ls_state *st;
-        GMainContext *context;
         GCancellable *cancellable;
         GAsyncResult *result;
         gboolean timed_out;
@@ -137,16 +149,10 @@ static gboolean call_timeout(gpointer data)
         return G_SOURCE_REMOVE;
 }
 
-/* The call's callbacks are dispatched on this private context, as in libsecret's own
- * synchronous functions. */
 static void call_begin(struct call *c, const struct ls_state *st)
 {
-        *c = (struct call){
-            .st = st,
-            .context = g_main_context_new(),
-            .cancellable = g_cancellable_new(),
-        };
-        g_main_context_push_thread_default(c->context);
+        *c = (struct call){.st = st, .cancellable = g_cancellable_new()};
+        g_main_context_push_thread_default(st->context);
 }
 
 static void call_wait(struct call *c)
@@ -154,19 +160,18 @@ static void call_wait(struct call *c)
         GSource *timer = g_timeout_source_new_seconds(c->st->timeout_s);
 
         g_source_set_callback(timer, call_timeout, c, NULL);
-        g_source_attach(timer, c->context);
+        g_source_attach(timer, c->st->context);
         while (!c->result)
-                g_main_context_iteration(c->context, TRUE);
+                g_main_context_iteration(c->st->context, TRUE);
         g_source_destroy(timer);
         g_source_unref(timer);
 }
 
 static void call_end(struct call *c)
 {
-        g_main_context_pop_thread_default(c->context);
+        g_main_context_pop_thread_default(c->st->context);
         g_clear_object(&c->result);
         g_object_unref(c->cancellable);
-        g_main_context_unref(c->context);
 }
 
 /* Sets the message for `error` (and frees it); returns the errno. */

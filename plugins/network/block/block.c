@@ -6,8 +6,7 @@
  * address of the host exists for the child — whatever a future kernel or an unfiltered
  * path lets a socket do, there is nothing to reach.
  *
- * Knob (nono.conf, plugins = { block = { network_namespace = 0; }; }): 1 (the default)
- * uses a namespace when the machine allows it; 0 never does.
+ * Knob (nono.conf): plugins = { block = { network_namespace = 0; }; } (see netns.h).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -19,62 +18,21 @@
 #include "errtext.h"
 #include "netns.h"
 
-struct block_state {
-        const struct nono_host *host;
-        bool use_netns;
-};
-
 struct block_prepared {
         bool enter;
         struct netns_plan netns;
 };
 
-static int block_init(const struct nono_host *host, void **ret_state)
-{
-        struct block_state *st = host->alloc(host->ctx, sizeof(*st));
-        long long knob = 1;
-
-        if (!st)
-                return -ENOMEM;
-        if (host->config_int &&
-            host->config_int(host->ctx, "network_namespace", &knob) == -EINVAL) {
-                host->set_error(host->ctx, "network_namespace must be 0 or 1");
-                host->free(host->ctx, st);
-                return -EINVAL;
-        }
-        st->host = host;
-        st->use_netns = knob != 0;
-        *ret_state = st;
-        return 0;
-}
-
-static void block_fini(void *state)
-{
-        struct block_state *st = state;
-
-        st->host->free(st->host->ctx, st);
-}
-
-/*
- * Ports the plan opens to host services (--allow-connect-port) or to the host
- * (--listen-port) would not exist inside a private namespace: such a plan keeps the
- * host's network stack, still closed by the enforcer's port rules and socket filter.
- */
-static bool plan_needs_host_stack(const struct nono_plan *plan)
-{
-        return plan->n_tcp_connect_ports > 0 || plan->n_tcp_bind_ports > 0;
-}
-
 static int block_prepare(void *state, const struct nono_plan *plan, void **ret_prepared)
 {
-        struct block_state *st = state;
+        struct netns_plugin_state *st = state;
         struct block_prepared *bp = st->host->alloc(st->host->ctx, sizeof(*bp));
         char why[160];
 
         if (!bp)
                 return -ENOMEM;
         memset(bp, 0, sizeof(*bp));
-        if (st->use_netns && !plan_needs_host_stack(plan)) {
+        if (netns_wanted(st, plan)) {
                 if (netns_plan_for_self(&bp->netns, why, sizeof(why)) == 0)
                         bp->enter = true;
                 else
@@ -89,7 +47,7 @@ static int block_prepare(void *state, const struct nono_plan *plan, void **ret_p
 
 static int block_child_setup(void *state, void *prepared)
 {
-        struct block_state *st = state;
+        struct netns_plugin_state *st = state;
         struct block_prepared *bp = prepared;
         const char *step;
         int r;
@@ -104,7 +62,7 @@ static int block_child_setup(void *state, void *prepared)
 
 static void block_release(void *state, void *prepared)
 {
-        struct block_state *st = state;
+        struct netns_plugin_state *st = state;
 
         st->host->free(st->host->ctx, prepared);
 }
@@ -118,4 +76,4 @@ static const struct nono_network_ops ops = {
 
 NONO_PLUGIN_DEFINE(block, NONO_PLUGIN_NETWORK, "block", "0.1.0",
                    "no network: a private network namespace on top of the enforcer's rules",
-                   block_init, block_fini, &ops)
+                   netns_plugin_init, netns_plugin_fini, &ops)

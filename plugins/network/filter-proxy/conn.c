@@ -167,9 +167,14 @@ static void on_client_write_closing(struct bufferevent *bev, void *arg)
 
 static void on_client_event(struct bufferevent *bev, short what, void *arg);
 
-/* Stops reading requests; closes once the client has everything written to it. */
+/*
+ * Stops reading requests; closes once the client has everything written to it, or when
+ * it stops reading for the idle timeout.
+ */
 static void finish(struct conn *c)
 {
+        struct timeval idle = {c->p->idle_timeout_s, 0};
+
         c->state = C_CLOSING;
         upstream_cancel(c->pending);
         c->pending = NULL;
@@ -178,6 +183,7 @@ static void finish(struct conn *c)
                 c->up = NULL;
         }
         bufferevent_setcb(c->client, NULL, on_client_write_closing, on_client_event, c);
+        bufferevent_set_timeouts(c->client, NULL, &idle);
         bufferevent_setwatermark(c->client, EV_WRITE, 0, 0);
         bufferevent_disable(c->client, EV_READ);
         bufferevent_enable(c->client, EV_WRITE);
@@ -404,8 +410,9 @@ static void start_forward(struct conn *c)
         bufferevent_write_buffer(c->up, c->head_out);
         evbuffer_free(c->head_out);
         c->head_out = NULL;
-        bufferevent_set_timeouts(c->client, &idle, NULL);
-        bufferevent_set_timeouts(c->up, &idle, NULL);
+        /* A client that stops reading the response holds it only so long. */
+        bufferevent_set_timeouts(c->client, &idle, &idle);
+        bufferevent_set_timeouts(c->up, &idle, &idle);
         bufferevent_enable(c->up, EV_READ | EV_WRITE);
         bufferevent_enable(c->client, EV_WRITE);
         if (!c->body_done)

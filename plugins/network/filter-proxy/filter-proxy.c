@@ -11,7 +11,7 @@
  * host's loopback and the enforcer's rules (TCP connect to that one port, no other
  * sockets) keep the child to it.
  *
- * Knob (nono.conf, plugins = { filter-proxy = { network_namespace = 0; }; }).
+ * Knob (nono.conf): plugins = { filter-proxy = { network_namespace = 0; }; } (see netns.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,11 +39,6 @@
 #define TOKEN_BYTES 32
 #define TOKEN_HEX   (TOKEN_BYTES * 2 + 1)
 
-struct fp_state {
-        const struct nono_host *host;
-        bool use_netns;
-};
-
 struct fp_prepared {
         pid_t proxy_pid;
         int stop_fd;    /* closing it stops the proxy */
@@ -56,32 +51,6 @@ struct fp_prepared {
         size_t n_routes;
         const struct nono_plan *plan;
 };
-
-static int fp_init(const struct nono_host *host, void **ret_state)
-{
-        struct fp_state *st = host->alloc(host->ctx, sizeof(*st));
-        long long knob = 1;
-
-        if (!st)
-                return -ENOMEM;
-        if (host->config_int &&
-            host->config_int(host->ctx, "network_namespace", &knob) == -EINVAL) {
-                host->set_error(host->ctx, "network_namespace must be 0 or 1");
-                host->free(host->ctx, st);
-                return -EINVAL;
-        }
-        st->host = host;
-        st->use_netns = knob != 0;
-        *ret_state = st;
-        return 0;
-}
-
-static void fp_fini(void *state)
-{
-        struct fp_state *st = state;
-
-        st->host->free(st->host->ctx, st);
-}
 
 /* 32 random bytes as hex: not guessable, and safe in URLs and headers. */
 static int random_token(char out[TOKEN_HEX])
@@ -117,7 +86,8 @@ static uint16_t pick_netns_port(const struct nono_plan *plan)
 }
 
 /* The host-side listener when there is no namespace: 127.0.0.1 only. */
-static int listen_on_host(const struct fp_state *st, uint16_t want, int *ret_fd, uint16_t *ret_port)
+static int listen_on_host(const struct netns_plugin_state *st, uint16_t want, int *ret_fd,
+                          uint16_t *ret_port)
 {
         struct sockaddr_in sin;
         socklen_t len = sizeof(sin);
@@ -143,7 +113,7 @@ static int listen_on_host(const struct fp_state *st, uint16_t want, int *ret_fd,
  * configuration): a Landlock domain that handles every write right and grants none.
  * Best effort — a kernel without Landlock leaves it unconfined, as before.
  */
-static void confine_proxy_process(const struct fp_state *st)
+static void confine_proxy_process(const struct netns_plugin_state *st)
 {
         struct ll_ruleset_attr attr = {0};
         long abi = syscall(LL_NR_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
@@ -209,9 +179,19 @@ static void report_status(int fd, int err, const char *message)
         (void)ignored;
 }
 
+static void announce_start(const struct netns_plugin_state *st, const struct fp_prepared *fp)
+{
+        char fields[160];
+
+        snprintf(fields, sizeof(fields),
+                 "{\"port\": %u, \"network_namespace\": %s, \"routes\": %zu}", (unsigned)fp->port,
+                 fp->netns ? "true" : "false", fp->n_routes);
+        st->host->audit_event(st->host->ctx, "proxy.start", fields);
+}
+
 /* The proxy process: serves until the parent closes the stop pipe (or dies). */
-static void proxy_process(const struct fp_state *st, const struct fp_prepared *fp, int listen_fd,
-                          int recv_sock, int stop_fd, int status_fd)
+static void proxy_process(const struct netns_plugin_state *st, const struct fp_prepared *fp,
+                          int listen_fd, int recv_sock, int stop_fd, int status_fd)
 {
         const char **phantoms = st->host->alloc(st->host->ctx, (fp->n_routes + 1) * sizeof(char *));
         struct nono_host host = *st->host;
@@ -229,6 +209,9 @@ static void proxy_process(const struct fp_state *st, const struct fp_prepared *f
         for (size_t i = 0; phantoms && i < fp->n_routes; i++)
                 phantoms[i] = fp->phantoms[i];
         set.phantoms = phantoms;
+        /* Before the confinement: the host's audit log opens its files for this process
+         * on the first event, which a domain without write rights could not do later. */
+        announce_start(st, fp);
         confine_proxy_process(st);
         if (r == 0)
                 r = proxy_new(&set, &proxy);
@@ -262,11 +245,15 @@ static void close_fd(int *fd)
 
 static void fp_release(void *state, void *prepared)
 {
-        struct fp_state *st = state;
+        struct netns_plugin_state *st = state;
         struct fp_prepared *fp = prepared;
 
         close_fd(&fp->child_sock);
         close_fd(&fp->stop_fd);
+        /* Closing the stop pipe is not enough when another process forked from the
+         * same parent holds a copy of it (a second proxy an SDK program started). */
+        if (fp->proxy_pid > 0)
+                kill(fp->proxy_pid, SIGTERM);
         if (fp->proxy_pid > 0)
                 while (waitpid(fp->proxy_pid, NULL, 0) < 0 && errno == EINTR)
                         ;
@@ -279,7 +266,7 @@ static void fp_release(void *state, void *prepared)
 }
 
 /* Token and phantoms: fresh for every run, never derived from the real secrets. */
-static int make_tokens(struct fp_state *st, struct fp_prepared *fp)
+static int make_tokens(struct netns_plugin_state *st, struct fp_prepared *fp)
 {
         int r = random_token(fp->token);
 
@@ -292,18 +279,7 @@ static int make_tokens(struct fp_state *st, struct fp_prepared *fp)
         return r;
 }
 
-/*
- * A private namespace unless the knob says no, the plan is the standalone proxy (no
- * child to make one), or the plan opens ports to host services, which would not exist
- * in it.
- */
-static bool want_netns(const struct fp_state *st, const struct nono_plan *plan)
-{
-        return st->use_netns && !(plan->flags & NONO_PLAN_NO_CHILD) &&
-               plan->n_tcp_connect_ports == 0 && plan->n_tcp_bind_ports == 0;
-}
-
-static int start_proxy_process(struct fp_state *st, struct fp_prepared *fp, int listen_fd)
+static int start_proxy_process(struct netns_plugin_state *st, struct fp_prepared *fp, int listen_fd)
 {
         struct fp_status status = {0};
         int stop[2], status_pipe[2], sock[2] = {-1, -1};
@@ -354,7 +330,7 @@ static int start_proxy_process(struct fp_state *st, struct fp_prepared *fp, int 
 
 static int fp_prepare(void *state, const struct nono_plan *plan, void **ret_prepared)
 {
-        struct fp_state *st = state;
+        struct netns_plugin_state *st = state;
         struct fp_prepared *fp = st->host->alloc(st->host->ctx, sizeof(*fp));
         char why[160];
         int listen_fd = -1, r;
@@ -363,7 +339,7 @@ static int fp_prepare(void *state, const struct nono_plan *plan, void **ret_prep
                 return -ENOMEM;
         *fp = (struct fp_prepared){.stop_fd = -1, .child_sock = -1, .plan = plan};
         r = make_tokens(st, fp);
-        if (r == 0 && want_netns(st, plan)) {
+        if (r == 0 && netns_wanted(st, plan)) {
                 fp->netns = netns_plan_for_self(&fp->netns_plan, why, sizeof(why)) == 0;
                 if (!fp->netns)
                         st->host->log(st->host->ctx, NONO_LOG_INFO,
@@ -414,7 +390,7 @@ static const char *const no_proxy_vars[] = {"NO_PROXY", "no_proxy"};
 
 static int fp_child_env(void *state, void *prepared, char ***ret_env)
 {
-        struct fp_state *st = state;
+        struct netns_plugin_state *st = state;
         struct fp_prepared *fp = prepared;
         const struct nono_host *h = st->host;
         size_t n = 0, max = N_OF(proxy_vars) + N_OF(no_proxy_vars) + 2 * fp->n_routes + 1;
@@ -469,7 +445,7 @@ static int fp_enforcer_rules(void *state, void *prepared, struct nono_network_ru
 /* Child, before the enforcers: the namespace, and the proxy's socket inside it. */
 static int fp_child_setup(void *state, void *prepared)
 {
-        struct fp_state *st = state;
+        struct netns_plugin_state *st = state;
         struct fp_prepared *fp = prepared;
         const char *step;
         int fd, r;
@@ -502,5 +478,5 @@ static const struct nono_network_ops ops = {
 };
 
 NONO_PLUGIN_DEFINE(filter_proxy, NONO_PLUGIN_NETWORK, "filter-proxy", "0.1.0",
-                   "only nono's filtering proxy: allow-listed hosts, credential injection", fp_init,
-                   fp_fini, &ops)
+                   "only nono's filtering proxy: allow-listed hosts, credential injection",
+                   netns_plugin_init, netns_plugin_fini, &ops)

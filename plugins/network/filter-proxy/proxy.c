@@ -290,7 +290,8 @@ int proxy_add_listener(struct proxy *p, int listen_fd)
         evutil_make_socket_nonblocking(listen_fd);
         evutil_make_socket_closeonexec(listen_fd);
         /* Backlog 0: the socket already listens. */
-        l = evconnlistener_new(p->base, on_accept, p, LEV_OPT_CLOSE_ON_FREE, 0, listen_fd);
+        l = evconnlistener_new(p->base, on_accept, p, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+                               0, listen_fd);
         if (!l) {
                 p->host->set_error(p->host->ctx, "cannot serve the proxy socket: %s",
                                    strerror(errno));

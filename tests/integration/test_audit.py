@@ -1,0 +1,262 @@
+"""The audit log and the denial report, with the real nono: one directory per session
+under $XDG_STATE_HOME/nono/audit, a SHA-256 chain that `nono audit verify` checks,
+secrets redacted, the log out of the sandbox's reach; the footer after a run."""
+import json
+import os
+import socket
+import stat
+
+from nonotest import SYSTEM_PYTHON, SandboxTestCase, main
+
+
+class AuditCase(SandboxTestCase):
+    def audit_root(self):
+        return os.path.join(self.home, ".local", "state", "nono", "audit")
+
+    def sessions(self):
+        root = self.audit_root()
+        return sorted(os.listdir(root)) if os.path.isdir(root) else []
+
+    def events(self, session):
+        with open(os.path.join(self.audit_root(), session, "events.jsonl")) as f:
+            return [json.loads(line) for line in f]
+
+    def lines(self, session):
+        with open(os.path.join(self.audit_root(), session, "events.jsonl")) as f:
+            return f.readlines()
+
+    def rewrite(self, session, lines):
+        with open(os.path.join(self.audit_root(), session, "events.jsonl"), "w") as f:
+            f.writelines(lines)
+
+    def run_one(self, *argv, flags=()):
+        p = self.nono("run", "--allow-cwd", *flags, "--", *argv)
+        sessions = self.sessions()
+        self.assertTrue(sessions, p.stderr)
+        return p, sessions[-1]
+
+
+class SessionLog(AuditCase):
+    def test_session_is_logged_and_verifies(self):
+        p, sid = self.run_one("/bin/sh", "-c", "echo PAYLOAD-RAN; exit 3")
+        self.assertRan(p)
+        self.assertEqual(p.returncode, 3)
+        d = os.path.join(self.audit_root(), sid)
+        self.assertEqual(stat.S_IMODE(os.stat(d).st_mode), 0o700)
+        ev = self.events(sid)
+        self.assertEqual([e["type"] for e in ev], ["session.start", "plan", "session.end"])
+        self.assertEqual(ev[0]["session"], sid)
+        self.assertEqual(ev[0]["workdir"], self.ws)
+        self.assertEqual(ev[0]["argv"][0], "/bin/sh")
+        self.assertTrue(any(g["origin"] == "--allow-cwd" for g in ev[1]["plan"]["grants"]))
+        self.assertEqual(ev[2]["exit_code"], 3)
+        self.assertEqual([e["seq"] for e in ev], [1, 2, 3])
+        v = self.nono("audit", "verify", sid)
+        self.assertEqual(v.returncode, 0, v.stderr)
+        self.assertIn("intact, 3 events", v.stdout)
+        lst = self.nono("audit", "list", "--json")
+        self.assertEqual(lst.returncode, 0, lst.stderr)
+        (entry,) = json.loads(lst.stdout)
+        self.assertEqual((entry["id"], entry["exit_code"]), (sid, 3))
+        show = self.nono("audit", "show", "last", "--json")
+        self.assertEqual([e["type"] for e in json.loads(show.stdout)],
+                         ["session.start", "plan", "session.end"])
+
+    def test_xdg_state_home_is_honoured(self):
+        state = self.mkdir("state")
+        p = self.nono("run", "--", "/bin/true", env=self.env(XDG_STATE_HOME=state))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(os.listdir(os.path.join(state, "nono", "audit"))), 1)
+        self.assertEqual(self.sessions(), [])
+
+    def test_disabled_in_nono_conf(self):
+        conf = os.path.join(self.root, "nono.conf")
+        self.write(conf, "audit = { enabled = false; };\n")
+        p = self.nono("run", "--", "/bin/sh", "-c", "echo PAYLOAD-RAN",
+                      env=self.env(NONO_CONFIG=conf))
+        self.assertRan(p)
+        self.assertEqual(self.sessions(), [])
+
+    def test_secret_arguments_are_redacted(self):
+        secrets = ["ghp_0123456789abcdefABCDEF", "hunter2-cli", "sk-proj-abcdefghijklmnop",
+                   "pa55word-in-url"]
+        p, sid = self.run_one("/bin/sh", "-c", "echo PAYLOAD-RAN", "sh",
+                              f"--token={secrets[0]}", "--password", secrets[1],
+                              f"OPENAI_API_KEY={secrets[2]}",
+                              f"https://me:{secrets[3]}@example.com/x")
+        self.assertRan(p)
+        text = "".join(self.lines(sid))
+        for s in secrets:
+            self.assertNotIn(s, text)
+        argv = self.events(sid)[0]["argv"]
+        self.assertIn("--token=[REDACTED]", argv)
+        self.assertIn("https://me:[REDACTED]@example.com/x", argv)
+        show = self.nono("audit", "show", sid)
+        for s in secrets:
+            self.assertNotIn(s, show.stdout)
+
+    def test_log_is_out_of_the_sandbox_reach(self):
+        _, first = self.run_one("/bin/true")
+        log = os.path.join(self.audit_root(), first, "events.jsonl")
+        p, _ = self.run_one("/bin/sh", "-c", f"""
+            echo PAYLOAD-RAN
+            cat {log} && echo READ-LOG
+            echo forged >> {log} && echo WROTE-LOG
+            ls {self.audit_root()} && echo LISTED
+        """)
+        self.assertRan(p)
+        for marker in ("READ-LOG", "WROTE-LOG", "LISTED"):
+            self.assertNotIn(marker, p.stdout)
+        self.assertEqual(self.nono("audit", "verify", first).returncode, 0)
+
+    def test_cleanup_keeps_the_newest(self):
+        for _ in range(3):
+            self.run_one("/bin/true")
+        sessions = self.sessions()
+        p = self.nono("audit", "cleanup", "--keep", "1")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("removed 2", p.stdout)
+        self.assertEqual(self.sessions(), sessions[-1:])
+
+    def test_bad_input(self):
+        for argv, needle in ((["audit", "verify", "../../etc"], "not an audit session id"),
+                             (["audit", "show", "1999"], "no audit session"),
+                             (["audit", "frob"], "unknown subcommand"),
+                             (["audit", "cleanup", "--keep", "x"], "not a number")):
+            p = self.nono(*argv)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn(needle, p.stderr)
+            self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+
+
+class Tampering(AuditCase):
+    """Each edit is found, and the message names the first bad line."""
+
+    def setUp(self):
+        super().setUp()
+        p, self.sid = self.run_one("/bin/sh", "-c", "echo PAYLOAD-RAN; exit 1")
+        self.assertRan(p)
+        self.orig = self.lines(self.sid)
+        self.assertEqual(len(self.orig), 3)
+
+    def assertBroken(self, needle):
+        v = self.nono("audit", "verify", self.sid)
+        self.assertEqual(v.returncode, 1, v.stdout)
+        self.assertIn(needle, v.stderr)
+
+    def test_edit(self):
+        self.rewrite(self.sid, [self.orig[0].replace("/bin/sh", "/bin/ls")] + self.orig[1:])
+        self.assertBroken("line 2: does not follow line 1")
+
+    def test_edit_of_the_exit_code(self):
+        self.rewrite(self.sid, self.orig[:2] + [self.orig[2].replace('"exit_code":1',
+                                                                    '"exit_code":0')])
+        self.assertBroken("line 3: the last line was edited")
+
+    def test_deletion(self):
+        self.rewrite(self.sid, [self.orig[0], self.orig[2]])
+        self.assertBroken("line 2: sequence number 3")
+
+    def test_reordering(self):
+        self.rewrite(self.sid, [self.orig[0], self.orig[2], self.orig[1]])
+        self.assertBroken("line 2: sequence number 3")
+
+    def test_truncation(self):
+        self.rewrite(self.sid, self.orig[:2])
+        self.assertBroken("ends at line 2 but its head records 3")
+
+
+class DenialReport(AuditCase):
+    def test_footer_after_a_failed_run(self):
+        p = self.sandboxed("echo PAYLOAD-RAN; exit 3")
+        self.assertRan(p)
+        self.assertIn("exited with status 3", p.stderr)
+        self.assertIn("nono why", p.stderr)
+        p = self.sandboxed("echo PAYLOAD-RAN; exit 3", "--no-diagnostics")
+        self.assertRan(p)
+        self.assertNotIn("nono why", p.stderr)
+        p = self.sandboxed("echo PAYLOAD-RAN")
+        self.assertRan(p)
+        self.assertNotIn("nono:", p.stderr)
+
+    def test_footer_as_json(self):
+        p = self.sandboxed("echo PAYLOAD-RAN; exit 4", "--diagnostics-json")
+        self.assertRan(p)
+        report = json.loads(p.stderr.strip().splitlines()[-1])
+        self.assertEqual(report["exit_code"], 4)
+        self.assertEqual(report["denials"], [])
+        self.assertIn("nono why", report["hint"])
+        p = self.sandboxed("echo PAYLOAD-RAN", "--diagnostics-json")
+        self.assertRan(p)
+        report = json.loads(p.stderr.strip().splitlines()[-1])
+        self.assertEqual((report["exit_code"], report["denied_total"]), (0, 0))
+
+    def test_unix_socket_refusal_is_reported_exactly(self):
+        path = os.path.join(self.out, "host.sock")
+        srv = socket.socket(socket.AF_UNIX)
+        srv.bind(path)
+        srv.listen(1)
+        self.addCleanup(srv.close)
+        os.chmod(self.out, 0o777)
+        os.chmod(path, 0o777)
+        script = ("import socket, sys\n"
+                  "print('PAYLOAD-RAN', flush=True)\n"
+                  f"try: socket.socket(socket.AF_UNIX).connect({path!r})\n"
+                  "except OSError: sys.exit(5)\n")
+        p = self.nono("run", "--allow-cwd", "--diagnostics-json", "--", SYSTEM_PYTHON, "-c",
+                      script)
+        self.assertRan(p)
+        self.assertEqual(p.returncode, 5, p.stderr)
+        report = json.loads(p.stderr.strip().splitlines()[-1])
+        (d,) = report["denials"]
+        self.assertEqual((d["kind"], d["op"], d["target"]), ("unix-socket", "connect", path))
+        self.assertEqual(d["allow_with"], f"--allow-unix-socket {path}")
+        ev = self.events(self.sessions()[-1])
+        denied = [e for e in ev if e["type"] == "denied"]
+        self.assertEqual(denied[0]["target"], path)
+        self.assertEqual(ev[-1]["denied_total"], 1)
+        p = self.nono("run", "--allow-cwd", "--", SYSTEM_PYTHON, "-c", script)
+        self.assertIn(f"refused connect to the Unix socket {path} (allow it with "
+                      f"--allow-unix-socket {path})", p.stderr)
+
+
+class SetupCheck(AuditCase):
+    """nono setup --check-only: each line says what nono does without the feature."""
+
+    def lines_of(self, p):
+        return {l[8:33].strip(): (l[2:7].strip(), l[33:].strip())
+                for l in p.stdout.splitlines()[1:]}
+
+    def test_secret_service_audit_and_plugins(self):
+        bus = os.path.join(self.root, "bus")
+        srv = socket.socket(socket.AF_UNIX)
+        srv.bind(bus)
+        srv.listen(1)
+        self.addCleanup(srv.close)
+        os.chmod(bus, 0o777)
+        p = self.nono("setup", "--check-only",
+                      env=self.env(DBUS_SESSION_BUS_ADDRESS=f"unix:path={bus}"))
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        got = self.lines_of(p)
+        self.assertEqual(got["Secret Service"][0], "ok")
+        self.assertEqual(got["audit log"], ("ok", "one directory per run in "
+                                            + self.audit_root()))
+        self.assertEqual(got["plugin directory"][0], "ok")
+        self.assertIn("kernel audit", got)
+        p = self.nono("setup", "--check-only")
+        got = self.lines_of(p)
+        self.assertEqual(got["Secret Service"][0], "no")
+        self.assertIn("env://", got["Secret Service"][1])
+
+    def test_empty_plugin_directory_fails(self):
+        conf = os.path.join(self.root, "nono.conf")
+        self.write(conf, f'plugin_dir = "{self.mkdir("plugins")}";\naudit = {{ enabled = false; }};\n')
+        p = self.nono("setup", "--check-only", env=self.env(NONO_CONFIG=conf))
+        self.assertEqual(p.returncode, 1, p.stdout)
+        got = self.lines_of(p)
+        self.assertEqual(got["enforcer"][0], "FAIL")
+        self.assertEqual(got["audit log"][0], "off")
+
+
+if __name__ == "__main__":
+    main()
