@@ -39,6 +39,13 @@ enum {
         OPT_ROLLBACK,
         OPT_NO_ROLLBACK_PROMPT,
         OPT_ROLLBACK_EXCLUDE,
+        OPT_SHARE_TMP,
+        OPT_CHECK_HARDLINKS,
+        OPT_MAX_PROCESSES,
+        OPT_MAX_MEMORY,
+        OPT_MAX_OPEN_FILES,
+        OPT_MAX_FILE_SIZE,
+        OPT_CPU_SECONDS,
 };
 
 /* run's own options, numbered above the sandbox options (see commands.h). */
@@ -78,6 +85,13 @@ const struct option sandbox_options[] = {
     {"rollback", no_argument, NULL, OPT_ROLLBACK},
     {"no-rollback-prompt", no_argument, NULL, OPT_NO_ROLLBACK_PROMPT},
     {"rollback-exclude", required_argument, NULL, OPT_ROLLBACK_EXCLUDE},
+    {"share-tmp", no_argument, NULL, OPT_SHARE_TMP},
+    {"check-hardlinks", no_argument, NULL, OPT_CHECK_HARDLINKS},
+    {"max-processes", required_argument, NULL, OPT_MAX_PROCESSES},
+    {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
+    {"max-open-files", required_argument, NULL, OPT_MAX_OPEN_FILES},
+    {"max-file-size", required_argument, NULL, OPT_MAX_FILE_SIZE},
+    {"cpu-seconds", required_argument, NULL, OPT_CPU_SECONDS},
     {"verbose", no_argument, NULL, 'v'},
     {"silent", no_argument, NULL, 's'},
     {"help", no_argument, NULL, 'h'},
@@ -122,6 +136,15 @@ void sandbox_options_usage(FILE *out)
                 "                          do not offer to undo (still snapshots)\n"
                 "      --rollback-exclude PATTERN\n"
                 "                          leave PATTERN (.gitignore syntax) out of snapshots\n"
+                "      --share-tmp         use the host's /tmp and /dev/shm (default: private, "
+                "empty ones)\n"
+                "      --check-hardlinks   warn about workspace files with other hard links\n"
+                "\nlimits (default: none; per process unless said):\n"
+                "      --max-processes N   processes of the sandbox in all\n"
+                "      --max-memory MB     private writable memory (RLIMIT_DATA)\n"
+                "      --max-open-files N  open descriptors\n"
+                "      --max-file-size MB  the largest file written\n"
+                "      --cpu-seconds N     CPU time\n"
                 "\nnetwork (default: unrestricted):\n"
                 "      --block-net         no network at all\n"
                 "      --network-profile NAME\n"
@@ -228,14 +251,48 @@ static struct strv *list_for(struct run_request *req, int opt)
         }
 }
 
+/* "--max-memory" for its option value, for messages. */
+static const char *option_name(int opt)
+{
+        static char name[40];
+
+        for (const struct option *o = sandbox_options; o->name; o++)
+                if (o->val == opt) {
+                        snprintf(name, sizeof(name), "--%s", o->name);
+                        return name;
+                }
+        return "option";
+}
+
+static long long *limit_for(struct run_request *req, int opt)
+{
+        switch (opt) {
+        case OPT_MAX_PROCESSES:
+                return &req->limits.max_processes;
+        case OPT_MAX_MEMORY:
+                return &req->limits.max_memory_mb;
+        case OPT_MAX_OPEN_FILES:
+                return &req->limits.max_open_files;
+        case OPT_MAX_FILE_SIZE:
+                return &req->limits.max_file_size_mb;
+        case OPT_CPU_SECONDS:
+                return &req->limits.cpu_seconds;
+        default:
+                return NULL;
+        }
+}
+
 /* Returns 0 to go on, or an exit code + 1 (so that --help can exit 0). */
 static int parse_one(struct run_request *req, int opt, const char *arg, int *verbosity,
                      const struct command_options *own)
 {
         struct strv *list = list_for(req, opt);
+        long long *limit = limit_for(req, opt);
 
         if (list)
                 return strv_push(list, arg) < 0 ? 2 : 0;
+        if (limit)
+                return limits_parse(option_name(opt), arg, limit) < 0 ? cli_fail() + 1 : 0;
         switch (opt) {
         case OPT_ALLOW_CWD:
                 req->allow_cwd = 1;
@@ -251,6 +308,12 @@ static int parse_one(struct run_request *req, int opt, const char *arg, int *ver
                 return 0;
         case OPT_BEST_EFFORT:
                 req->best_effort = 1;
+                return 0;
+        case OPT_SHARE_TMP:
+                req->share_tmp = 1;
+                return 0;
+        case OPT_CHECK_HARDLINKS:
+                req->check_hardlinks = 1;
                 return 0;
         case OPT_BLOCK_NET:
                 req->net.block = 1;

@@ -13,6 +13,7 @@ void plan_init(struct plan *p)
 {
         memset(p, 0, sizeof(*p));
         p->network_mode = NONO_NETWORK_ALLOW;
+        limits_init(&p->limits);
 }
 
 static void grant_free(struct nono_grant *g)
@@ -412,6 +413,9 @@ void plan_print(const struct plan *p, FILE *out)
                 fprintf(out, "read-only inside write grants:\n");
         for (size_t i = 0; i < p->readonly_paths.n; i++)
                 fprintf(out, "  %s\n", p->readonly_paths.items[i]);
+        if (p->flags & NONO_PLAN_SHARE_TMP)
+                fprintf(out, "tmp: the host's /tmp and /dev/shm (--share-tmp)\n");
+        limits_print(&p->limits, out);
         fprintf(out, "network: %s\n", network_mode_name(p->network_mode));
         for (size_t i = 0; i < p->allowed_hosts.n; i++)
                 fprintf(out, "  allow host: %s\n", p->allowed_hosts.items[i]);

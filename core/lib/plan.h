@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "reslimits.h"
 #include "strv.h"
 
 /* A credential route (--credential): the view plugins get, plus what the core keeps. */
@@ -64,6 +65,9 @@ struct plan {
         char *upstream_proxy;
         struct strv upstream_bypass;
         char *session_id;
+
+        /* Resource limits on the command (applied in the child before exec). */
+        struct limits limits;
 
         char *workdir;
         char *profile_name; /* the profile the plan was built from, for messages */

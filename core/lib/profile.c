@@ -34,6 +34,7 @@ enum field_kind {
         FIELD_PORTS,       /* TCP ports 1-65535, kept as decimal strings */
         FIELD_JSON_OBJECT, /* any object, kept as compact JSON text */
         FIELD_WORKDIR,     /* uint32_t: "none", "read", "write" or "readwrite" */
+        FIELD_COUNT,       /* long long: PROFILE_UNSET or a positive integer */
 };
 
 struct field {
@@ -83,6 +84,16 @@ static const struct field filesystem_fields[] = {
     FIELD("deny", FIELD_STRINGS, fs.deny),
     FIELD("bypass_protection", FIELD_STRINGS, fs.bypass_protection),
     FIELD("allow_unix_socket", FIELD_STRINGS, fs.allow_unix_socket),
+    FIELD("share_tmp", FIELD_BOOL, fs.share_tmp),
+    FIELDS_END,
+};
+
+static const struct field limits_fields[] = {
+    FIELD("max_processes", FIELD_COUNT, limits.max_processes),
+    FIELD("max_memory_mb", FIELD_COUNT, limits.max_memory_mb),
+    FIELD("max_open_files", FIELD_COUNT, limits.max_open_files),
+    FIELD("max_file_size_mb", FIELD_COUNT, limits.max_file_size_mb),
+    FIELD("cpu_seconds", FIELD_COUNT, limits.cpu_seconds),
     FIELDS_END,
 };
 
@@ -130,6 +141,7 @@ static const struct field profile_fields[] = {
     SECTION("workdir", workdir_fields),
     SECTION("rollback", rollback_fields),
     SECTION_ALIAS("undo", rollback_fields),
+    SECTION("limits", limits_fields),
     FIELD("interactive", FIELD_BOOL, interactive),
     FIELDS_END,
 };
@@ -354,6 +366,16 @@ static int parse_workdir(const struct jsonc_path *jp, const json_t *value, uint3
                                 jsonc_path_dotted(jp));
 }
 
+static int parse_count(const struct jsonc_path *jp, const json_t *value, long long *out)
+{
+        if (!json_is_integer(value) || json_integer_value(value) < 1 ||
+            json_integer_value(value) > (1LL << 40))
+                return jsonc_path_error(jp, "\"%s\" must be a positive integer",
+                                        jsonc_path_dotted(jp));
+        *out = json_integer_value(value);
+        return 0;
+}
+
 static int parse_field(struct jsonc_path *jp, const struct field *f, json_t *value,
                        struct profile *p)
 {
@@ -384,6 +406,8 @@ static int parse_field(struct jsonc_path *jp, const struct field *f, json_t *val
                 return parse_json_object(jp, value, dst);
         case FIELD_WORKDIR:
                 return parse_workdir(jp, value, dst);
+        case FIELD_COUNT:
+                return parse_count(jp, value, dst);
         }
         return -EINVAL;
 }
@@ -471,6 +495,8 @@ static void fields_init(struct profile *p, const struct field *fields)
                         fields_init(p, f->members);
                 else if (f->kind == FIELD_BOOL)
                         *(int *)field_ptr(p, f) = PROFILE_UNSET;
+                else if (f->kind == FIELD_COUNT)
+                        *(long long *)field_ptr(p, f) = PROFILE_UNSET;
         }
 }
 
@@ -504,6 +530,7 @@ static void fields_free(struct profile *p, const struct field *fields)
                 case FIELD_IGNORED:
                 case FIELD_BOOL:
                 case FIELD_WORKDIR:
+                case FIELD_COUNT:
                         break;
                 }
         }
@@ -591,6 +618,10 @@ static int merge_field(struct profile *base, const struct profile *derived, cons
         case FIELD_WORKDIR:
                 if (*(const uint32_t *)src)
                         *(uint32_t *)dst = *(const uint32_t *)src;
+                return 0;
+        case FIELD_COUNT:
+                if (*(const long long *)src != PROFILE_UNSET)
+                        *(long long *)dst = *(const long long *)src;
                 return 0;
         case FIELD_ENV_SET:
                 return merge_env_set(dst, src);
@@ -1052,6 +1083,9 @@ int profile_apply(const struct profile *prof, const struct groups *groups, const
                 r = apply_network(prof, plan);
         if (r == 0)
                 r = apply_environment(prof, plan);
+        if (prof->fs.share_tmp == 1)
+                plan->flags |= NONO_PLAN_SHARE_TMP;
+        limits_override(&plan->limits, &prof->limits);
         free(origin);
         return r;
 }
@@ -1073,6 +1107,8 @@ static int field_is_set(const struct profile *p, const struct field *f)
                 return *(const int *)src != PROFILE_UNSET;
         if (f->kind == FIELD_WORKDIR)
                 return *(const uint32_t *)src != 0;
+        if (f->kind == FIELD_COUNT)
+                return *(const long long *)src != PROFILE_UNSET;
         if (f->kind == FIELD_SECTION)
                 return 1; /* decided by its members */
         return ((const struct strv *)src)->n > 0;
@@ -1134,6 +1170,8 @@ static json_t *value_to_json(const struct profile *p, const struct field *f)
                 return json_boolean(*(const int *)src);
         case FIELD_WORKDIR:
                 return workdir_to_json(*(const uint32_t *)src);
+        case FIELD_COUNT:
+                return json_integer(*(const long long *)src);
         case FIELD_ENV_SET:
                 return env_set_to_json(src);
         case FIELD_PORTS:

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "groups.h"
+#include "reslimits.h"
 #include "plan.h"
 #include "strv.h"
 #include "vars.h"
@@ -38,6 +39,7 @@ struct profile {
                 struct strv allow_file, read_file, write_file;
                 struct strv deny, bypass_protection;
                 struct strv allow_unix_socket; /* sockets the child may connect to */
+                int share_tmp;                 /* PROFILE_UNSET, 0 or 1: the host's /tmp */
         } fs;
 
         struct {
@@ -57,6 +59,8 @@ struct profile {
         /* workdir.access: 0 unset, else NONO_ACCESS_* or PROFILE_WORKDIR_NONE */
         uint32_t workdir_access;
         int interactive; /* PROFILE_UNSET, 0 or 1 */
+
+        struct limits limits; /* LIMIT_UNSET (== PROFILE_UNSET) or a positive count */
 
         struct {
                 struct strv exclude_patterns, exclude_globs;

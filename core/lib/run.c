@@ -17,6 +17,7 @@
 #include "diagnostics.h"
 #include "error.h"
 #include "groups.h"
+#include "hardlinks.h"
 #include "hygiene.h"
 #include "layout.h"
 #include "loader.h"
@@ -37,6 +38,7 @@ extern char **environ;
 void run_request_init(struct run_request *req)
 {
         memset(req, 0, sizeof(*req));
+        limits_init(&req->limits);
 }
 
 void run_request_free(struct run_request *req)
@@ -298,6 +300,9 @@ int run_build_plan(const struct run_request *req, struct plan *ret, struct profi
                 r = plan_check_protected(ret, 1);
         if (req->best_effort)
                 ret->flags |= NONO_PLAN_BEST_EFFORT;
+        if (req->share_tmp)
+                ret->flags |= NONO_PLAN_SHARE_TMP;
+        limits_override(&ret->limits, &req->limits);
         groups_free(&groups);
         vars_free(&v);
         if (r >= 0 && ret_profile)
@@ -385,6 +390,7 @@ struct session {
         void *prepared;
         struct network_session net;
         struct unixmed *unix_mediator; /* run only: wrap has no supervisor */
+        struct limits_cgroup cgroup;   /* run as root with max_processes: pids.max */
         char *exec_path;
         struct strv env;
         json_t *plan_json;            /* what the child may read (planfd) and the audit log */
@@ -550,6 +556,7 @@ static int resolve_credentials(struct session *s)
 
 static void session_free(struct session *s)
 {
+        limits_cgroup_remove(&s->cgroup);
         if (s->plan_fd > 2)
                 close(s->plan_fd);
         json_decref(s->plan_json);
@@ -719,6 +726,15 @@ static int child_failed(const struct plugin *pl, int r, struct child_error *err)
         return r;
 }
 
+/* Async-signal-safe: a static message. */
+static int limits_failed(int r, struct child_error *err)
+{
+        static const char msg[] = "cannot apply the resource limits";
+
+        memcpy(err->message, msg, sizeof(msg));
+        return r;
+}
+
 /*
  * Child side: the network plugin first (a network namespace must be made while the
  * process still may), then the enforcer.  Async-signal-safe: the plugins promise it.
@@ -726,14 +742,20 @@ static int child_failed(const struct plugin *pl, int r, struct child_error *err)
 static int apply_sandbox(void *userdata, struct child_error *err)
 {
         struct session *s = userdata;
-        int r = network_child_setup(&s->net);
+        int r = limits_cgroup_join(&s->cgroup);
 
+        if (r < 0)
+                return limits_failed(r, err);
+        r = network_child_setup(&s->net);
         if (r < 0)
                 return child_failed(s->net.plugin, r, err);
         r = s->enforcer->ops.enforcer.apply(s->enforcer->state, s->prepared);
         if (r < 0)
                 return child_failed(s->enforcer, r, err);
-        return 0;
+        /* Last: inside the user namespace the enforcer may have made, RLIMIT_NPROC counts
+         * the sandbox's processes only (see reslimits.h). */
+        r = limits_apply(&s->plan.limits);
+        return r < 0 ? limits_failed(r, err) : 0;
 }
 
 /*
@@ -857,6 +879,8 @@ static int session_ready(struct session *s, const struct run_request *req, struc
         if (r >= 0 && !supervised && s->plan.network_mode == NONO_NETWORK_PROXY)
                 r = nono_error(-EINVAL, "nono wrap cannot run the filtering proxy (it needs a "
                                         "supervisor); use nono run");
+        if (r >= 0 && req->check_hardlinks)
+                hardlinks_check_plan(&s->plan);
         if (r >= 0)
                 r = build_child_env(&s->plan, &s->env);
         /* The audit log opens before the proxy process forks, so that its decisions
@@ -873,6 +897,12 @@ static int session_ready(struct session *s, const struct run_request *req, struc
                 r = network_child_env(&s->net, &s->env);
         if (r >= 0)
                 r = prepare_enforcer(s);
+        if (r >= 0 && supervised)
+                r = limits_cgroup_prepare(&s->plan.limits, &s->cgroup);
+        else if (r >= 0 && s->plan.limits.max_processes != LIMIT_UNSET && geteuid() == 0)
+                nono_warn("nono wrap as root cannot limit processes (root is exempt from "
+                          "RLIMIT_NPROC, and without a supervisor no cgroup can be removed "
+                          "afterwards); use nono run");
         if (r >= 0 && supervised)
                 r = prepare_unix_mediator(s);
         else if (r >= 0)

@@ -11,6 +11,7 @@
 #include "host.h"
 #include "netplan.h"
 #include "plan.h"
+#include "reslimits.h"
 #include "profile.h"
 #include "strv.h"
 #include "supervisor.h"
@@ -37,11 +38,14 @@ struct run_request {
         const char *backend;           /* --backend; NULL: nono.conf, else "landlock" */
         int best_effort;               /* missing kernel features warn instead of failing */
         int dry_run;
-        struct net_request net;       /* --block-net, --allow-domain, --credential, ports... */
-        int no_diagnostics;           /* --no-diagnostics: no denial report after the run */
-        int diagnostics_json;         /* --diagnostics-json: the report as one JSON object */
-        int rollback;                 /* --rollback: snapshot the workdir before and after */
-        int no_rollback_prompt;       /* --no-rollback-prompt: never offer to restore */
+        int share_tmp;          /* --share-tmp: the host's /tmp and /dev/shm, not private */
+        int check_hardlinks;    /* --check-hardlinks: warn about hard-linked workspace files */
+        struct limits limits;   /* --max-processes, --max-memory...: override the profile's */
+        struct net_request net; /* --block-net, --allow-domain, --credential, ports... */
+        int no_diagnostics;     /* --no-diagnostics: no denial report after the run */
+        int diagnostics_json;   /* --diagnostics-json: the report as one JSON object */
+        int rollback;           /* --rollback: snapshot the workdir before and after */
+        int no_rollback_prompt; /* --no-rollback-prompt: never offer to restore */
         struct strv rollback_exclude; /* --rollback-exclude: .gitignore-syntax patterns */
         char *const *argv;            /* the command; NULL-terminated */
 };

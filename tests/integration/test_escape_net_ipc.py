@@ -208,8 +208,55 @@ class Processes(EscapeCase):
         self.assertEqual(left, [], "sandboxed processes outlived a SIGKILLed nono")
         self.assertIsNone(bystander.poll(), "the teardown reached a process outside")
 
-    def test_c12_resource_exhaustion(self):
-        self.skipTest("not in scope yet: no rlimits or cgroup limits on the sandbox")
+    FORK_BOMB = """
+        import time
+        kids, refused = [], 0
+        for i in range(200):
+            try:
+                pid = os.fork()
+            except OSError:
+                refused += 1
+                continue
+            if pid == 0:
+                time.sleep(5)
+                os._exit(0)
+            kids.append(pid)
+        print("forked", len(kids), flush=True)
+        print("refused", refused, flush=True)
+        for pid in kids:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+    """
+
+    def test_c12_fork_bomb(self):
+        prof = os.path.join(self.root, "limits.json")
+        self.write(prof, '{"limits": {"max_processes": 50}}')
+        v = self.payload(self.FORK_BOMB, "--profile", prof)
+        self.assertLessEqual(int(v["forked"]), 50, v)
+        self.assertGreater(int(v["refused"]), 100, v)
+        # The payload can fail: without the limit every fork succeeds.
+        v = self.payload(self.FORK_BOMB)
+        self.assertEqual(v, {"forked": "200", "refused": "0"})
+        # The host is unaffected: the test user can still start processes outside.
+        out = subprocess.run(as_test_user(["/bin/sh", "-c", "/bin/true & wait; echo HOST-OK"]),
+                             capture_output=True, text=True)
+        self.assertIn("HOST-OK", out.stdout)
+
+    def test_c12_memory_balloon(self):
+        balloon = """
+            try:
+                b = bytearray(400 * 1024 * 1024)
+                print("balloon", "GREW", flush=True)
+            except MemoryError:
+                print("balloon", "STOPPED", flush=True)
+        """
+        self.assertEqual(self.payload(balloon, "--max-memory", "100")["balloon"], "STOPPED")
+        self.assertEqual(self.payload(balloon)["balloon"], "GREW")
+
+    def test_c12_bad_limit(self):
+        p = self.nono("run", "--max-processes", "0", "--", "/bin/true")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("--max-processes", p.stderr)
 
 
 class Network(EscapeCase):
@@ -376,9 +423,38 @@ class Ipc(EscapeCase):
         """, *self.block)
         self.assertAllowed(v, "own-socket", "socketpair")
 
-    def test_e05_e07_documented(self):
-        self.skipTest("documented: a socket fd passed in from outside keeps working, and "
-                      "SysV/POSIX IPC is shared with the host (no IPC namespace)")
+    def test_e05_documented(self):
+        self.skipTest("documented: a socket fd passed in from outside keeps working")
+
+    def test_e07_sysv_ipc_is_private(self):
+        made = subprocess.run(["ipcmk", "-M", "4096", "-p", "0666"], capture_output=True,
+                              text=True, check=True).stdout
+        shmid = int(made.split(":")[1])
+        self.addCleanup(subprocess.run, ["ipcrm", "-m", str(shmid)], capture_output=True)
+        key = next(int(line.split()[0], 16) for line in
+                   subprocess.run(["ipcs", "-m"], capture_output=True, text=True).stdout
+                   .splitlines() if line.split()[1:2] == [str(shmid)])
+        body = f"""
+            libc.shmat.restype = ctypes.c_void_p
+            def by_key():
+                return libc.shmget({key}, 0, 0)
+            def attach():
+                r = libc.shmat({shmid}, None, 0)
+                return -1 if r in (None, ctypes.c_void_p(-1).value) else 0
+            attempt("shmget-key", by_key)
+            attempt("shmat-id", attach)
+            import subprocess
+            listed = subprocess.run(["ipcs", "-m"], capture_output=True, text=True).stdout
+            print("ipcs", "HOST-SEGMENT" if "{key:#010x}" in listed else "EMPTY", flush=True)
+        """
+        # The same payload reaches the segment from outside: the test can fail.
+        outside = subprocess.run(as_test_user([SYSTEM_PYTHON, "-c", PRELUDE +
+                                               textwrap.dedent(body)]),
+                                 capture_output=True, text=True)
+        self.assertIn("shmat-id OK", outside.stdout, outside.stderr)
+        v = self.payload(body)
+        self.assertDenied(v, "shmget-key", "shmat-id")
+        self.assertEqual(v.get("ipcs"), "EMPTY", v)
 
 
 if __name__ == "__main__":

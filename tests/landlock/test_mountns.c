@@ -1024,6 +1024,38 @@ static void test_render(void)
         tree_remove();
 }
 
+/* /tmp and /dev/shm as write grants become private tmpfs; a user's grant below is carried. */
+static void test_render_private_tmp(void)
+{
+        struct test_plan tp;
+        char *text;
+
+        plan_init(&tp, NONO_NETWORK_ALLOW, NULL);
+        plan_grant(&tp, "/tmp", NONO_ACCESS_READWRITE, 0);
+        plan_grant(&tp, "/dev/shm", NONO_ACCESS_READWRITE, 0);
+        plan_grant(&tp, "/dev", NONO_ACCESS_READ, 0);
+        text = render(&tp.plan, KNOB_ON, false);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+        CU_ASSERT(has_line(text, "  private /tmp: an empty tmpfs of the sandbox's own"));
+        CU_ASSERT(has_line(text, "  private /dev/shm: an empty tmpfs of the sandbox's own"));
+        free(text);
+
+        /* The working directory itself is /tmp: the user asked for the host's. */
+        tp.plan.workdir = "/tmp";
+        text = render(&tp.plan, KNOB_ON, false);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+        CU_ASSERT_PTR_NULL(strstr(text, "private /tmp"));
+        CU_ASSERT(has_line(text, "  private /dev/shm"));
+        free(text);
+
+        tp.plan.workdir = NULL;
+        tp.plan.flags |= NONO_PLAN_SHARE_TMP;
+        text = render(&tp.plan, KNOB_ON, false);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+        CU_ASSERT_PTR_NULL(strstr(text, "private /"));
+        free(text);
+}
+
 int main(void)
 {
         static const struct test_case tests[] = {
@@ -1038,6 +1070,7 @@ int main(void)
             {"escapes after apply: umount, mount_setattr, mount, userns (B01-B03)", test_escapes},
             {"apply inside an applied sandbox", test_apply_twice},
             {"render", test_render},
+            {"render: private /tmp and /dev/shm, --share-tmp", test_render_private_tmp},
         };
         return RUN_CUNIT("landlock mount namespace", suite_init, NULL, tests);
 }

@@ -94,7 +94,7 @@ static const char full_profile[] =
     "  \"filesystem\": {\n"
     "    \"allow\": [\"~/a\"], \"read\": [\"~/r\"], \"write\": [\"~/w\"],\n"
     "    \"allow_file\": [\"~/af\"], \"read_file\": [\"~/rf\"], \"write_file\": [\"~/wf\"],\n"
-    "    \"deny\": [\"~/d\"], \"bypass_protection\": [\"~/.docker\"]\n"
+    "    \"deny\": [\"~/d\"], \"bypass_protection\": [\"~/.docker\"], \"share_tmp\": true\n"
     "  },\n"
     "  \"network\": {\n"
     "    \"block\": false, \"network_profile\": \"developer\",\n"
@@ -109,7 +109,9 @@ static const char full_profile[] =
     "                  \"set_vars\": {\"PAGER\": \"cat\", \"EMPTY\": \"\"}},\n"
     "  \"workdir\": {\"access\": \"read\"},\n"
     "  \"rollback\": {\"exclude_patterns\": [\"node_modules\"], \"exclude_globs\": [\"*.tmp\"]},\n"
-    "  \"interactive\": true\n"
+    "  \"interactive\": true,\n"
+    "  \"limits\": {\"max_processes\": 50, \"max_memory_mb\": 512, \"max_open_files\": 256,\n"
+    "             \"max_file_size_mb\": 100, \"cpu_seconds\": 60}\n"
     "}\n";
 
 static void check_full(const struct profile *p)
@@ -124,6 +126,12 @@ static void check_full(const struct profile *p)
         assert_strv(&p->fs.read, "~/r", NULL);
         assert_strv(&p->fs.write, "~/w", NULL);
         assert_strv(&p->fs.allow_file, "~/af", NULL);
+        CU_ASSERT_EQUAL(p->fs.share_tmp, 1);
+        CU_ASSERT_EQUAL(p->limits.max_processes, 50);
+        CU_ASSERT_EQUAL(p->limits.max_memory_mb, 512);
+        CU_ASSERT_EQUAL(p->limits.max_open_files, 256);
+        CU_ASSERT_EQUAL(p->limits.max_file_size_mb, 100);
+        CU_ASSERT_EQUAL(p->limits.cpu_seconds, 60);
         assert_strv(&p->fs.read_file, "~/rf", NULL);
         assert_strv(&p->fs.write_file, "~/wf", NULL);
         assert_strv(&p->fs.deny, "~/d", NULL);
@@ -179,6 +187,8 @@ static void test_unset_and_legacy_keys(void)
         CU_ASSERT_EQUAL(p.workdir_access, PROFILE_WORKDIR_NONE);
         CU_ASSERT_EQUAL(p.net.block, PROFILE_UNSET);
         CU_ASSERT_EQUAL(p.interactive, PROFILE_UNSET);
+        CU_ASSERT_EQUAL(p.fs.share_tmp, PROFILE_UNSET);
+        CU_ASSERT_EQUAL(p.limits.max_processes, LIMIT_UNSET);
         CU_ASSERT_PTR_NULL(p.description);
         profile_free(&p);
         teardown();
@@ -225,6 +235,10 @@ static void test_schema_errors(void)
         check_error(
             "{\"workdir\": {\"access\": \"rw\"}}",
             "line 1: \"workdir.access\" must be \"none\", \"read\", \"write\" or \"readwrite\"");
+        check_error("{\"limits\": {\"max_processes\": 0}}",
+                    "line 1: \"limits.max_processes\" must be a positive integer");
+        check_error("{\"limits\": {\"max_memory_mb\": \"1G\"}}",
+                    "line 1: \"limits.max_memory_mb\" must be a positive integer");
         check_error("{\"extends\": 3}",
                     "line 1: \"extends\" must be a profile name or an array of them");
         check_error("{\"meta\": []}", "line 1: \"meta\" must be an object");

@@ -508,7 +508,7 @@ static int add_open_dir_rules(const struct ll_state *st, int ruleset_fd, const s
 }
 
 static int add_rules(const struct ll_state *st, int ruleset_fd, const struct nono_plan *plan,
-                     const struct mntns *mntns)
+                     struct mntns *mntns)
 {
         int r = 0;
 
@@ -516,6 +516,11 @@ static int add_rules(const struct ll_state *st, int ruleset_fd, const struct non
                 r = add_grant_rule(st, ruleset_fd, plan->grants[i], mntns);
         if (r == 0)
                 r = add_open_dir_rules(st, ruleset_fd, mntns);
+        /* The child adds these rules itself, on the tmpfs it makes (mntns_apply). */
+        for (size_t i = 0; r == 0 && i < mntns_n_private_tmp(mntns); i++)
+                mntns_set_private_tmp_rights(
+                    mntns, i,
+                    ll_access_to_rights(mntns_private_tmp_access(mntns, i), false, st->abi));
         /* Without handled TCP rights (network allowed, or best effort below ABI 4) the
          * kernel would refuse port rules, and they would mean nothing anyway. */
         if (!handled_net(st, plan))
@@ -622,7 +627,7 @@ static int ll_apply(void *state, void *prepared)
          * denies) and capabilities.  Landlock's rules hold on the inodes prepare opened,
          * which the namespace's bind mounts still show.
          */
-        r = mntns_apply(st->host, p->mntns);
+        r = mntns_apply(st->host, p->mntns, p->ruleset_fd);
         if (r < 0)
                 return r;
         /*

@@ -5,8 +5,8 @@
  * Child-side sequence (mntns_apply), every step on paths computed in prepare:
  *
  *   1. enter: unshare(CLONE_NEWNS), or unshare(CLONE_NEWUSER | CLONE_NEWNS) and map the
- *      caller's uid and gid to themselves; then make every mount private so that
- *      nothing propagates back to the host;
+ *      caller's uid and gid to themselves (with CLONE_NEWIPC either way); then make
+ *      every mount private so that nothing propagates back to the host;
  *   2. bind: each write grant that is not a mount of its own, and each pinned parent
  *      directory, gets a recursive bind mount of itself (open_tree + move_mount);
  *   3. freeze: MOUNT_ATTR_RDONLY on every mount (mount_setattr(AT_RECURSIVE) on "/");
@@ -19,7 +19,11 @@
  *      (mode 000, mount read-only, nosuid, nodev, noexec); it is attached for a moment
  *      to a directory no mask touches, each mask is a bind of d or f from it, and it
  *      is detached again;
- *   7. the working directory is entered again, so that it is seen through the new
+ *   7. private tmp dirs: the grants below /tmp (and /dev/shm) are copied (open_tree,
+ *      recursive: their masks and read-only paths come along), a fresh tmpfs goes on
+ *      top, the copies are attached again at their paths, and the tmpfs root gets a
+ *      Landlock rule (it is an inode the parent's rules do not cover);
+ *   8. the working directory is entered again, so that it is seen through the new
  *      mounts rather than the frozen one underneath.
  *
  * nosuid, nodev and noexec are never changed: mount_setattr only touches RDONLY.
@@ -144,19 +148,24 @@ static int sys_fsmount(int fd, unsigned flags, unsigned attrs)
 /* ---- the prepared namespace ------------------------------------------------------------ */
 
 enum op_kind {
-        OP_BIND,      /* a write grant: recursive bind of itself, thawed if it was writable */
-        OP_PIN,       /* a parent of a mask or read-only path: the same, so it cannot move */
-        OP_THAW,      /* a write grant that is a mount root: thawed (must work) */
-        OP_SUBMOUNT,  /* a writable mount below a write grant: thawed (best effort) */
-        OP_READONLY,  /* a persistence path: read-only recursive bind of itself */
-        OP_MASK_DIR,  /* a protected directory: an empty read-only directory on top */
-        OP_MASK_FILE, /* a protected file (or other non-directory): an empty file on top */
+        OP_BIND,        /* a write grant: recursive bind of itself, thawed if it was writable */
+        OP_PIN,         /* a parent of a mask or read-only path: the same, so it cannot move */
+        OP_THAW,        /* a write grant that is a mount root: thawed (must work) */
+        OP_SUBMOUNT,    /* a writable mount below a write grant: thawed (best effort) */
+        OP_READONLY,    /* a persistence path: read-only recursive bind of itself */
+        OP_MASK_DIR,    /* a protected directory: an empty read-only directory on top */
+        OP_MASK_FILE,   /* a protected file (or other non-directory): an empty file on top */
+        OP_PRIVATE_TMP, /* /tmp or /dev/shm: a fresh tmpfs of the child's own on top */
+        OP_CARRY,       /* a grant below a private tmp dir: bound into the new tmpfs */
+        OP_TMP_DIR,     /* a group's grant below it ($TMPDIR): an empty directory there */
 };
 
 struct mntns_op {
-        int kind;  /* enum op_kind */
-        bool thaw; /* OP_BIND, OP_PIN: clear RDONLY after the freeze */
-        dev_t dev; /* what the path was in prepare; the child checks it again */
+        int kind;    /* enum op_kind */
+        bool thaw;   /* OP_BIND, OP_PIN: clear RDONLY after the freeze */
+        bool rdonly; /* OP_CARRY: a grant without write access, carried read-only */
+        bool dir;    /* OP_CARRY: a directory (else a file is made to mount it on) */
+        dev_t dev;   /* what the path was in prepare; the child checks it again */
         ino_t ino;
         char *path;
         char *within; /* the grant it lies in, for messages and --dry-run */
@@ -188,6 +197,13 @@ struct mntns {
         size_t n_ops;
         size_t cap_ops;
         char *staging; /* where the mask source is attached for a moment */
+        /* The private tmp dirs (OP_PRIVATE_TMP ops), with their grant's Landlock rights. */
+        struct mntns_tmp {
+                const char *path; /* the op's */
+                uint32_t access;  /* NONO_ACCESS_* of the grant on it */
+                uint64_t rights;  /* set by the enforcer: mntns_set_private_tmp_rights */
+        } tmps[2];
+        size_t n_tmps;
 };
 
 /* ---- small helpers ---------------------------------------------------------------------- */
@@ -305,7 +321,9 @@ int mntns_init(const struct nono_host *host, struct mntns_state *ms)
  */
 static int enter_namespace(const struct nono_host *h, int mode, const struct userns_maps *maps)
 {
-        int flags = mode == MNTNS_USERNS ? CLONE_NEWUSER | CLONE_NEWNS : CLONE_NEWNS;
+        /* A private IPC namespace too: SysV IPC and POSIX queues are not the host's (E07). */
+        int flags =
+            (mode == MNTNS_USERNS ? CLONE_NEWUSER | CLONE_NEWNS : CLONE_NEWNS) | CLONE_NEWIPC;
         int r;
 
         if (unshare(flags) < 0) {
@@ -1149,6 +1167,134 @@ static void mntns_free(const struct nono_host *h, struct mntns *m)
         h->free(h->ctx, m);
 }
 
+/* ---- private /tmp and /dev/shm ------------------------------------------------------------- */
+
+/* Directories every sandbox and the host would otherwise share (A35); see mntns->tmps. */
+static const char *const shared_tmp_dirs[2] = {"/tmp", "/dev/shm"};
+
+/* The most grants below one private tmp dir: the child keeps their mounts on its stack. */
+#define MAX_CARRIED 32
+
+/* A group's grant ($TMPDIR from system_write_linux) is replaced, not carried over. */
+static bool origin_is_group(const char *origin)
+{
+        return origin && strncmp(origin, "group ", 6) == 0;
+}
+
+/*
+ * Whether `dir` gets a private tmpfs: it is a write grant (so the host's would be
+ * shared), the plan does not ask to share it, and it is not the working directory
+ * (`cd /tmp && nono run --allow-cwd` works in the host's /tmp, as asked).
+ */
+static const struct nono_grant *wants_private_tmp(const struct nono_plan *plan, const char *dir)
+{
+        struct stat sb;
+
+        if (plan->flags & (NONO_PLAN_SHARE_TMP | NONO_PLAN_NO_CHILD))
+                return NULL;
+        if (plan->workdir && strcmp(plan->workdir, dir) == 0)
+                return NULL;
+        if (lstat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode))
+                return NULL;
+        for (size_t i = 0; i < plan->n_grants; i++)
+                if ((plan->grants[i]->access & NONO_ACCESS_WRITE) &&
+                    strcmp(plan->grants[i]->path, dir) == 0)
+                        return plan->grants[i];
+        return NULL;
+}
+
+/* A grant below `dir` that lies inside another one below it is carried with that one. */
+static bool carried_by_another(const struct nono_plan *plan, size_t i, const char *dir)
+{
+        const char *path = plan->grants[i]->path;
+
+        for (size_t j = 0; j < plan->n_grants; j++) {
+                const struct nono_grant *o = plan->grants[j];
+
+                if (j == i || origin_is_group(o->origin) || !path_below(o->path, dir))
+                        continue;
+                if (path_below(path, o->path) || (strcmp(path, o->path) == 0 && j < i))
+                        return true;
+        }
+        return false;
+}
+
+/* The grants below a private tmp dir: carried over (the user's) or recreated empty. */
+static int plan_carried(struct analysis *a, const char *dir)
+{
+        const struct nono_plan *plan = a->plan;
+        size_t n = 0;
+        int r = 0;
+
+        for (size_t i = 0; r == 0 && i < plan->n_grants; i++) {
+                const struct nono_grant *g = plan->grants[i];
+                struct stat sb;
+
+                if (g->path[0] != '/' || !path_below(g->path, dir) || lstat(g->path, &sb) < 0)
+                        continue;
+                if (origin_is_group(g->origin)) {
+                        if (S_ISDIR(sb.st_mode))
+                                r = add_op(a, OP_TMP_DIR, g->path, dir, &sb, false);
+                        continue;
+                }
+                if (carried_by_another(plan, i, dir))
+                        continue;
+                if (++n > MAX_CARRIED)
+                        return refuse(a, -E2BIG,
+                                      "more than %d grants below %s: pass --share-tmp to use the "
+                                      "host's %s",
+                                      MAX_CARRIED, dir, dir);
+                r = add_op(a, OP_CARRY, g->path, dir, &sb, false);
+                if (r == 0) {
+                        a->m->ops[a->m->n_ops - 1].rdonly = !(g->access & NONO_ACCESS_WRITE);
+                        a->m->ops[a->m->n_ops - 1].dir = S_ISDIR(sb.st_mode);
+                }
+        }
+        return r;
+}
+
+/* /tmp and /dev/shm of the child's own, with the user's grants below them carried in. */
+static int plan_private_tmp(struct analysis *a)
+{
+        int r = 0;
+
+        if (a->m->mode == MNTNS_UNAVAILABLE)
+                return 0;
+
+        for (size_t i = 0; r == 0 && i < sizeof(shared_tmp_dirs) / sizeof(shared_tmp_dirs[0]);
+             i++) {
+                const char *dir = shared_tmp_dirs[i];
+                const struct nono_grant *g = wants_private_tmp(a->plan, dir);
+                struct stat sb;
+
+                if (!g || lstat(dir, &sb) < 0)
+                        continue;
+                r = add_op(a, OP_PRIVATE_TMP, dir, NULL, &sb, false);
+                if (r == 0) {
+                        a->m->tmps[a->m->n_tmps].path = a->m->ops[a->m->n_ops - 1].path;
+                        a->m->tmps[a->m->n_tmps++].access = g->access;
+                        r = plan_carried(a, dir);
+                }
+        }
+        return r;
+}
+
+/* Without a namespace the host's /tmp stays shared: say so, once. */
+static void note_shared_tmp(const struct nono_host *host, const struct mntns_state *ms,
+                            const struct nono_plan *plan)
+{
+        if (!host->log)
+                return;
+        for (size_t i = 0; i < sizeof(shared_tmp_dirs) / sizeof(shared_tmp_dirs[0]); i++)
+                if (wants_private_tmp(plan, shared_tmp_dirs[i])) {
+                        host->log(host->ctx, NONO_LOG_INFO,
+                                  "landlock: /tmp and /dev/shm are shared with the host and "
+                                  "other sandboxes (no mount namespace: %s)",
+                                  ms->reason);
+                        return;
+                }
+}
+
 /* The first path that needs the namespace, in words, for the refusal without one. */
 static int refuse_unavailable(struct analysis *a, const struct mntns_state *ms)
 {
@@ -1183,8 +1329,9 @@ static int mark_needed(struct analysis *a)
 
 /* The steps of the analysis, in order; each returns 0 or what analyse returns. */
 static int (*const analysis_steps[])(struct analysis *a) = {
-    find_writable,  plan_write_mounts, plan_masks, plan_readonly,  check_all_missing,
-    plan_open_dirs, mark_needed,       plan_pins,  plan_submounts, plan_staging,
+    find_writable,     plan_write_mounts, plan_masks,       plan_readonly,
+    check_all_missing, plan_open_dirs,    mark_needed,      plan_pins,
+    plan_submounts,    plan_staging,      plan_private_tmp,
 };
 
 /* An analysis of `plan`, its refusal to be written into `why`. */
@@ -1272,6 +1419,8 @@ int mntns_prepare(const struct nono_host *host, struct mntns_state *ms,
                 return r;
         }
         warn_seals(host, a.m);
+        if (a.m->mode == MNTNS_UNAVAILABLE)
+                note_shared_tmp(host, ms, plan);
         /* Without a namespace only the seals (Landlock's part) remain. */
         *ret = a.m;
         return 0;
@@ -1280,6 +1429,21 @@ int mntns_prepare(const struct nono_host *host, struct mntns_state *ms,
 void mntns_release(const struct nono_host *host, struct mntns *m)
 {
         mntns_free(host, m);
+}
+
+size_t mntns_n_private_tmp(const struct mntns *m)
+{
+        return m ? m->n_tmps : 0;
+}
+
+uint32_t mntns_private_tmp_access(const struct mntns *m, size_t i)
+{
+        return m->tmps[i].access;
+}
+
+void mntns_set_private_tmp_rights(struct mntns *m, size_t i, uint64_t rights)
+{
+        m->tmps[i].rights = rights;
 }
 
 bool mntns_sealed(const struct mntns *m, const char *path)
@@ -1466,7 +1630,184 @@ static int mask_all(const struct nono_host *h, const struct mntns *m)
         return r;
 }
 
-int mntns_apply(const struct nono_host *h, const struct mntns *m)
+/* A fresh tmpfs like the host's /tmp: empty, world-writable and sticky, nosuid, nodev. */
+static int make_private_tmpfs(const struct nono_host *h, const char *path)
+{
+        int fs = sys_fsopen("tmpfs", MNS_FSOPEN_CLOEXEC), mnt = -1, err = 0;
+
+        if (fs < 0)
+                return child_fail(h, "cannot create a private tmpfs for", path, errno);
+        /* size=50%: the kernel's default, said aloud; the page cache is charged as usual. */
+        if (sys_fsconfig(fs, MNS_FSCONFIG_SET_STRING, "size", "50%") < 0 ||
+            sys_fsconfig(fs, MNS_FSCONFIG_SET_STRING, "mode", "1777") < 0 ||
+            sys_fsconfig(fs, MNS_FSCONFIG_CMD_CREATE, NULL, NULL) < 0)
+                err = errno;
+        else if ((mnt = sys_fsmount(fs, MNS_FSMOUNT_CLOEXEC,
+                                    MNS_MOUNT_ATTR_NOSUID | MNS_MOUNT_ATTR_NODEV)) < 0)
+                err = errno;
+        close(fs);
+        return err ? child_fail(h, "cannot create a private tmpfs for", path, err) : mnt;
+}
+
+/* One component below `dirfd`, made if missing; an O_PATH descriptor or a negative errno. */
+static int make_one(int dirfd, const char *name, bool is_dir, mode_t mode)
+{
+        int fd;
+
+        if (is_dir) {
+                if (mkdirat(dirfd, name, mode) < 0 && errno != EEXIST)
+                        return -errno;
+        } else {
+                fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode);
+                if (fd < 0)
+                        return -errno;
+                close(fd);
+        }
+        fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Makes the directories of `rel` below `dirfd` (the tmpfs is new and only ours: no
+ * symlink can be in the way), the last component a directory or an empty file.
+ * Returns an O_PATH descriptor of it, or a negative errno.
+ */
+static int make_below(int dirfd, const char *rel, bool last_is_dir, mode_t last_mode)
+{
+        char part[NAME_MAX + 1];
+        int fd = dup(dirfd);
+
+        if (fd < 0)
+                return -errno;
+        while (fd >= 0 && *rel) {
+                size_t n = strcspn(rel, "/");
+                bool last = rel[n] == '\0';
+                int next;
+
+                if (n == 0 || n >= sizeof(part)) {
+                        close(fd);
+                        return -EINVAL;
+                }
+                memcpy(part, rel, n);
+                part[n] = '\0';
+                next = make_one(fd, part, !last || last_is_dir, last ? last_mode : 0755);
+                close(fd);
+                fd = next;
+                rel += last ? n : n + 1;
+        }
+        return fd;
+}
+
+/* A recursive copy of a carried grant's mounts (its masks and read-only paths too). */
+static int copy_carried(const struct nono_host *h, const struct mntns_op *op)
+{
+        int fd = open_op(op), tree;
+
+        if (fd < 0)
+                return child_fail(h, "cannot open", op->path, -fd);
+        tree = sys_open_tree(
+            fd, "", MNS_AT_EMPTY_PATH | MNS_OPEN_TREE_CLONE | MNS_AT_RECURSIVE | O_CLOEXEC);
+        close(fd);
+        if (tree < 0)
+                return child_fail(h, "cannot copy the mount at", op->path, errno);
+        if (op->rdonly && sys_mount_setattr(tree, "", MNS_AT_EMPTY_PATH | MNS_AT_RECURSIVE,
+                                            MNS_MOUNT_ATTR_RDONLY, 0) < 0) {
+                close(tree);
+                return child_fail(h, "cannot make read-only", op->path, errno);
+        }
+        return tree;
+}
+
+/* Puts a carried grant's copy (or an empty $TMPDIR) at its path in the new tmpfs. */
+static int place_below(const struct nono_host *h, int tmpfs, const struct mntns_op *op, int tree)
+{
+        const char *rel = op->path + strlen(op->within) + 1;
+        int target = make_below(tmpfs, rel, op->kind == OP_TMP_DIR || op->dir,
+                                op->kind == OP_TMP_DIR ? 0700 : 0755);
+
+        if (target < 0)
+                return child_fail(h, "cannot make", op->path, -target);
+        if (tree >= 0 && attach(tree, target) < 0) {
+                int err = errno;
+
+                close(target);
+                return child_fail(h, "cannot carry into the private tmpfs:", op->path, err);
+        }
+        close(target);
+        return 0;
+}
+
+/*
+ * The new tmpfs root is an inode no rule of the parent's covers (Landlock does not look
+ * at the directory it is mounted on): it gets the rights of the grant it replaces.
+ */
+static int allow_private_tmp(const struct nono_host *h, const struct mntns *m,
+                             const struct mntns_op *tmp, int mnt, int ruleset_fd)
+{
+        struct ll_path_beneath_attr attr = {.parent_fd = mnt};
+
+        for (size_t i = 0; i < m->n_tmps; i++)
+                if (m->tmps[i].path == tmp->path)
+                        attr.allowed_access = m->tmps[i].rights;
+        if (!attr.allowed_access)
+                return child_fail(h, "no Landlock rights for the private", tmp->path, EINVAL);
+        if (syscall(LL_NR_add_rule, ruleset_fd, LL_RULE_PATH_BENEATH, &attr, 0u) < 0)
+                return child_fail(h, "cannot allow the private", tmp->path, errno);
+        return 0;
+}
+
+/* Step 7: one private tmp dir, with the grants below it carried over. */
+static int private_tmp(const struct nono_host *h, const struct mntns *m, const struct mntns_op *tmp,
+                       int ruleset_fd)
+{
+        int trees[MAX_CARRIED], mnt = -1, target, r = 0;
+        size_t n = 0;
+
+        for (size_t i = 0; r == 0 && i < m->n_ops; i++)
+                if (m->ops[i].kind == OP_CARRY && strcmp(m->ops[i].within, tmp->path) == 0 &&
+                    n < MAX_CARRIED) {
+                        r = trees[n] = copy_carried(h, &m->ops[i]);
+                        r = r < 0 ? r : (n++, 0);
+                }
+        if (r == 0)
+                r = mnt = make_private_tmpfs(h, tmp->path);
+        if (r >= 0) {
+                target = open_op(tmp);
+                r = target < 0 ? child_fail(h, "cannot open", tmp->path, -target)
+                    : attach(mnt, target) < 0
+                        ? child_fail(h, "cannot mount a private tmpfs on", tmp->path, errno)
+                        : 0;
+                if (target >= 0)
+                        close(target);
+        }
+        if (r == 0)
+                r = allow_private_tmp(h, m, tmp, mnt, ruleset_fd);
+        for (size_t i = 0, k = 0; r == 0 && i < m->n_ops; i++) {
+                const struct mntns_op *op = &m->ops[i];
+
+                if ((op->kind != OP_CARRY && op->kind != OP_TMP_DIR) ||
+                    strcmp(op->within, tmp->path) != 0 || (op->kind == OP_CARRY && k >= n))
+                        continue;
+                r = place_below(h, mnt, op, op->kind == OP_CARRY ? trees[k++] : -1);
+        }
+        for (size_t i = 0; i < n; i++)
+                close(trees[i]);
+        if (mnt >= 0)
+                close(mnt);
+        return r;
+}
+
+static int private_tmp_all(const struct nono_host *h, const struct mntns *m, int ruleset_fd)
+{
+        int r = 0;
+
+        for (size_t i = 0; r == 0 && i < m->n_ops; i++)
+                if (m->ops[i].kind == OP_PRIVATE_TMP)
+                        r = private_tmp(h, m, &m->ops[i], ruleset_fd);
+        return r;
+}
+
+int mntns_apply(const struct nono_host *h, const struct mntns *m, int ruleset_fd)
 {
         char cwd[PATH_MAX];
         bool have_cwd;
@@ -1500,6 +1841,8 @@ int mntns_apply(const struct nono_host *h, const struct mntns *m)
                 if (m->ops[i].kind == OP_READONLY && (r = bind_self(h, &m->ops[i], true)) < 0)
                         return r;
         r = mask_all(h, m);
+        if (r == 0)
+                r = private_tmp_all(h, m, ruleset_fd);
         if (r < 0)
                 return r;
         if (have_cwd && chdir(cwd) < 0)
@@ -1552,6 +1895,20 @@ static void render_op(const struct mntns_op *op, void (*emit)(void *, const char
         case OP_MASK_FILE:
                 emitf(emit, ctx, "  masked %s: an empty read-only file, inside grant %s\n",
                       op->path, op->within);
+                break;
+        case OP_PRIVATE_TMP:
+                emitf(emit, ctx,
+                      "  private %s: an empty tmpfs of the sandbox's own (--share-tmp: the "
+                      "host's)\n",
+                      op->path);
+                break;
+        case OP_CARRY:
+                emitf(emit, ctx, "  %s %s (the host's, inside the private %s)\n",
+                      op->rdonly ? "read-only" : "writable", op->path, op->within);
+                break;
+        case OP_TMP_DIR:
+                emitf(emit, ctx, "  empty directory %s inside the private %s\n", op->path,
+                      op->within);
                 break;
         default:
                 break;

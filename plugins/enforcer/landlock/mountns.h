@@ -12,7 +12,11 @@
  *   - each of plan->readonly_paths (persistence paths inside write grants) gets a
  *     read-only bind mount of itself;
  *   - the directories between a write grant and such a path are pinned (bind-mounted
- *     onto themselves) so that renaming a parent away (`mv .git g2`) fails.
+ *     onto themselves) so that renaming a parent away (`mv .git g2`) fails;
+ *   - /tmp and /dev/shm, when they are write grants, are fresh tmpfs of the child's own
+ *     (not shared with the host or other sandboxes; NONO_PLAN_SHARE_TMP keeps the
+ *     host's), the user's grants below them bound in at the same paths, a group's
+ *     ($TMPDIR) made again empty; and the child gets a private IPC namespace.
  *
  * A protected path that does not exist inside a writable grant cannot be covered by a
  * mount, and the child could create it: the plan is refused, or with seal_missing = 1
@@ -69,8 +73,20 @@ struct mntns;
 int mntns_prepare(const struct nono_host *host, struct mntns_state *ms,
                   const struct nono_plan *plan, struct mntns **ret);
 
-/* Child side, async-signal-safe: builds the namespace.  0 or a negative errno. */
-int mntns_apply(const struct nono_host *host, const struct mntns *m);
+/*
+ * Child side, async-signal-safe: builds the namespace.  0 or a negative errno.  A
+ * private /tmp or /dev/shm is a new inode: its rule is added to `ruleset_fd` here (the
+ * ruleset the parent built, before the child enforces it).
+ */
+int mntns_apply(const struct nono_host *host, const struct mntns *m, int ruleset_fd);
+
+/*
+ * The private tmp dirs (/tmp, /dev/shm as write grants, unless NONO_PLAN_SHARE_TMP):
+ * the enforcer turns each one's grant access into Landlock rights for mntns_apply.
+ */
+size_t mntns_n_private_tmp(const struct mntns *m);
+uint32_t mntns_private_tmp_access(const struct mntns *m, size_t i);
+void mntns_set_private_tmp_rights(struct mntns *m, size_t i, uint64_t rights);
 
 /* Frees what prepare made; NULL is fine.  Closes nothing the child opened. */
 void mntns_release(const struct nono_host *host, struct mntns *m);

@@ -77,6 +77,9 @@ struct nono_credential_route {
 /* Plan flags. */
 #define NONO_PLAN_BEST_EFFORT (1u << 0) /* missing kernel features warn instead of failing */
 #define NONO_PLAN_NO_CHILD    (1u << 1) /* no sandboxed child: `nono proxy` standalone */
+/* /tmp and /dev/shm stay the host's (--share-tmp); else enforcers that can give the
+ * child private, empty ones do. */
+#define NONO_PLAN_SHARE_TMP (1u << 2)
 
 struct nono_plan {
         uint32_t size;
