@@ -84,7 +84,8 @@ static void why_usage(const char *cmd, FILE *out)
                 "      --path PATH         a file or directory\n"
                 "      --op read|write     what to do with it (default: read)\n"
                 "      --host HOST         a host name or IP address to connect to\n"
-                "      --port N            the port (shown; the proxy filters by host)\n"
+                "      --port N            the port (an allow-list entry without one covers 443 "
+                "and 80)\n"
                 "      --json              one JSON object\n"
                 "      --self              the plan of the sandbox this runs in\n\n",
                 WHY_EXIT_DENIED);

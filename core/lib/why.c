@@ -212,20 +212,50 @@ static int is_metadata(const char *host)
 }
 
 /* Exact (any case), or "*.suffix" for names below suffix -- not the suffix itself. */
-static int host_matches(const char *host, const char *pattern)
+static int name_matches(const char *host, const char *pattern, size_t plen)
 {
         size_t hl = strlen(host), sl;
 
-        if (strncmp(pattern, "*.", 2) != 0)
-                return strcasecmp(host, pattern) == 0;
-        sl = strlen(pattern + 1); /* ".suffix" */
-        return hl > sl && strcasecmp(host + hl - sl, pattern + 1) == 0;
+        if (plen < 2 || strncmp(pattern, "*.", 2) != 0)
+                return hl == plen && strncasecmp(host, pattern, plen) == 0;
+        sl = plen - 1; /* ".suffix" */
+        return hl > sl && strncasecmp(host + hl - sl, pattern + 1, sl) == 0;
 }
 
-static const char *allowed_by(const struct plan *p, const char *host)
+/*
+ * An allow-list entry is HOST, *.SUFFIX, [V6] or V4, with an optional :PORT; without a
+ * port it covers 443 and 80, as the proxy does.  `port` 0 (not asked): those defaults.
+ */
+static int entry_matches(const char *entry, const char *host, int port)
+{
+        const char *end = entry + strlen(entry), *colon = NULL;
+        int entry_port = 0;
+
+        if (entry[0] == '[') {
+                const char *close = strchr(entry, ']');
+
+                if (!close)
+                        return 0;
+                colon = close[1] == ':' ? close + 1 : NULL;
+                entry++;
+                end = close;
+        } else if (strchr(entry, ':') == strrchr(entry, ':')) {
+                colon = strchr(entry, ':'); /* one colon: a port; several: a bare IPv6 */
+                end = colon ? colon : end;
+        }
+        if (colon)
+                entry_port = atoi(colon + 1);
+        if (!name_matches(host, entry, (size_t)(end - entry)))
+                return 0;
+        if (entry_port)
+                return port == entry_port || (port == 0 && entry_port == 443);
+        return port == 0 || port == 443 || port == 80;
+}
+
+static const char *allowed_by(const struct plan *p, const char *host, int port)
 {
         for (size_t i = 0; i < p->allowed_hosts.n; i++)
-                if (host_matches(host, p->allowed_hosts.items[i]))
+                if (entry_matches(p->allowed_hosts.items[i], host, port))
                         return p->allowed_hosts.items[i];
         return NULL;
 }
@@ -251,11 +281,17 @@ static int decide_host(const struct plan *p, const struct why_query *q, struct w
                                              "which the proxy always refuses",
                                              q->host),
                                NULL);
-        pattern = allowed_by(p, q->host);
+        pattern = allowed_by(p, q->host, q->port);
         if (pattern)
                 return verdict(v, 1, WHY_RULE_HOST, pattern, NULL,
                                nono_asprintf("the proxy allows %s", pattern),
                                nono_asprintf("drop --allow-domain %s (to deny it)", pattern));
+        if (q->port && q->port != 443 && q->port != 80)
+                return verdict(v, 0, WHY_RULE_NONE, NULL, NULL,
+                               nono_asprintf("%s port %d is not on the proxy's allow list "
+                                             "(an entry without a port covers 443 and 80)",
+                                             q->host, q->port),
+                               nono_asprintf("--allow-domain %s:%d", q->host, q->port));
         return verdict(v, 0, WHY_RULE_NONE, NULL, NULL,
                        nono_asprintf("%s is not on the proxy's allow list", q->host),
                        nono_asprintf("--allow-domain %s", q->host));

@@ -85,9 +85,10 @@ static void test_persistence_paths_stay_read_only(void)
         plan_free(&p);
 }
 
-static void host_verdict(const struct plan *p, const char *host, int allowed, enum why_rule rule)
+static void port_verdict(const struct plan *p, const char *host, int port, int allowed,
+                         enum why_rule rule)
 {
-        struct why_query q = {NULL, 0, 0, host, 443};
+        struct why_query q = {NULL, 0, 0, host, port};
         struct why_verdict v;
 
         CU_ASSERT_EQUAL_FATAL(why_decide(p, &q, &v), 0);
@@ -96,6 +97,11 @@ static void host_verdict(const struct plan *p, const char *host, int allowed, en
         CU_ASSERT_EQUAL(v.allowed, allowed);
         CU_ASSERT_EQUAL(v.rule, rule);
         why_verdict_free(&v);
+}
+
+static void host_verdict(const struct plan *p, const char *host, int allowed, enum why_rule rule)
+{
+        port_verdict(p, host, 443, allowed, rule);
 }
 
 static void test_hosts(void)
@@ -117,6 +123,14 @@ static void test_hosts(void)
         host_verdict(&p, "fe80::1", 0, WHY_RULE_METADATA);
         host_verdict(&p, "metadata.google.internal", 0, WHY_RULE_METADATA);
         host_verdict(&p, "10.0.0.1", 0, WHY_RULE_NONE);
+        /* Ports as the proxy scopes them: 443 and 80 without one in the entry. */
+        strv_push(&p.allowed_hosts, "db.example.com:5432");
+        strv_push(&p.allowed_hosts, "[::1]:8080");
+        port_verdict(&p, "api.openai.com", 80, 1, WHY_RULE_HOST);
+        port_verdict(&p, "api.openai.com", 22, 0, WHY_RULE_NONE);
+        port_verdict(&p, "db.example.com", 5432, 1, WHY_RULE_HOST);
+        port_verdict(&p, "db.example.com", 443, 0, WHY_RULE_NONE);
+        port_verdict(&p, "::1", 8080, 1, WHY_RULE_HOST);
         plan_free(&p);
 }
 
