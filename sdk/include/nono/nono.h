@@ -2,7 +2,8 @@
 /*
  * nono.h — embedding nono: a capability set, applied to the calling process
  * (nono_apply) or to a child (nono_sandboxed_exec), and asked what it allows
- * (nono_query_path, nono_query_host).  Link with libnono (pkg-config nono).
+ * (nono_query_path, nono_query_host); the filtering proxy (nono_proxy_*); snapshots
+ * of a directory tree (nono_snapshot_*).  Link with libnono (pkg-config nono).
  *
  * Conventions for every function below:
  *   - Errors: a negative errno; nono_last_error() then holds one human line and
