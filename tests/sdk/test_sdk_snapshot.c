@@ -293,6 +293,60 @@ static void test_second_baseline(void)
         nono_snapshot_manager_free(m);
 }
 
+/* A store that cannot be created: the baseline fails with a message, nothing changes. */
+static void test_store_error(void)
+{
+        nono_snapshot_manager *m;
+        char state[256], blocker[128];
+
+        fill_tree();
+        m = new_manager();
+        snprintf(blocker, sizeof(blocker), "%s/file", home);
+        snprintf(state, sizeof(state), "%s/state", blocker);
+        CU_ASSERT_FATAL(close(open(blocker, O_WRONLY | O_CREAT, 0600)) == 0);
+        setenv("XDG_STATE_HOME", state, 1);
+        assert_error(nono_snapshot_create_baseline(m, NULL), ENOTDIR, NONO_ERROR_SNAPSHOT);
+        CU_ASSERT(strstr(nono_last_error(), blocker) != NULL);
+        CU_ASSERT_PTR_NULL(nono_snapshot_session_id(m));
+        snprintf(state, sizeof(state), "%s/state", home);
+        setenv("XDG_STATE_HOME", state, 1);
+        CU_ASSERT_EQUAL(nono_snapshot_create_baseline(m, NULL), 0);
+        nono_snapshot_manager_free(m);
+}
+
+/* A symlink retargeted and a directory removed come back. */
+static void test_symlink_and_directory(void)
+{
+        struct nono_snapshot_change *c = NULL;
+        nono_snapshot_manager *m;
+        char link[256], target[256], cmd[300];
+        size_t n = 0;
+        ssize_t len;
+
+        fill_tree();
+        path_of(link, sizeof(link), "link");
+        CU_ASSERT_FATAL(symlink("kept.txt", link) == 0);
+        m = new_manager();
+        CU_ASSERT_EQUAL_FATAL(nono_snapshot_create_baseline(m, NULL), 0);
+        CU_ASSERT(unlink(link) == 0 && symlink("/etc/passwd", link) == 0);
+        snprintf(cmd, sizeof(cmd), "rm -r '%s/sub'", tree);
+        CU_ASSERT_FATAL(system(cmd) == 0);
+        CU_ASSERT_EQUAL(nono_snapshot_restore_diff(m, 0, &c, &n), 0);
+        CU_ASSERT_EQUAL(n, 3);
+        CU_ASSERT(find(c, n, "link") && find(c, n, "link")->change_type == NONO_CHANGE_MODIFIED);
+        CU_ASSERT(find(c, n, "sub") && find(c, n, "sub")->change_type == NONO_CHANGE_CREATED);
+        CU_ASSERT(find(c, n, "sub/deep.txt") &&
+                  find(c, n, "sub/deep.txt")->change_type == NONO_CHANGE_CREATED);
+        nono_snapshot_changes_free(c, n);
+        CU_ASSERT_EQUAL(nono_snapshot_restore_to(m, 0, NULL, NULL), 0);
+        len = readlink(link, target, sizeof(target) - 1);
+        CU_ASSERT_FATAL(len > 0);
+        target[len] = '\0';
+        CU_ASSERT_STRING_EQUAL(target, "kept.txt");
+        CU_ASSERT_STRING_EQUAL(read_file("sub/deep.txt"), "deep\n");
+        nono_snapshot_manager_free(m);
+}
+
 int main(void)
 {
         static const struct test_case cases[] = {
@@ -300,6 +354,8 @@ int main(void)
             {"root and exclusion errors", test_root_errors},
             {"state and number errors", test_state_errors},
             {"second baseline", test_second_baseline},
+            {"store error", test_store_error},
+            {"symlink and directory", test_symlink_and_directory},
         };
 
         return RUN_CUNIT("sdk-snapshot", setup, teardown, cases);

@@ -189,6 +189,20 @@ def test_state_and_number_errors(snaptree):
         _ = m.session_id
 
 
+def test_store_error(snaptree, monkeypatch):
+    home = os.environ["HOME"]
+    blocker = os.path.join(home, "file")
+    open(blocker, "w").close()
+    monkeypatch.setenv("XDG_STATE_HOME", os.path.join(blocker, "state"))
+    m = manager(snaptree)
+    with pytest.raises(nono.SnapshotError) as e:
+        m.create_baseline()
+    assert e.value.errno == 20 and blocker in str(e.value)
+    assert m.session_id is None
+    monkeypatch.setenv("XDG_STATE_HOME", os.path.join(home, "state"))
+    assert m.create_baseline() == 0
+
+
 def test_threads_share_a_manager(snaptree):
     m = manager(snaptree)
     m.create_baseline()
