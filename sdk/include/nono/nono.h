@@ -2,7 +2,8 @@
 /*
  * nono.h — embedding nono: a capability set, applied to the calling process
  * (nono_apply) or to a child (nono_sandboxed_exec), and asked what it allows
- * (nono_query_path, nono_query_host).  Link with libnono (pkg-config nono).
+ * (nono_query_path, nono_query_host); the filtering proxy (nono_proxy_*); snapshots
+ * of a directory tree (nono_snapshot_*).  Link with libnono (pkg-config nono).
  *
  * Conventions for every function below:
  *   - Errors: a negative errno; nono_last_error() then holds one human line and
@@ -66,6 +67,7 @@ enum nono_error_kind {
         NONO_ERROR_EXEC = 6,       /* the command cannot be found or started */
         NONO_ERROR_SYSTEM = 7,     /* out of memory, fork or pipe failed */
         NONO_ERROR_CREDENTIAL = 8, /* a credential cannot be found in its sources */
+        NONO_ERROR_SNAPSHOT = 9,   /* the snapshot store or the tree cannot be read or written */
 };
 
 /*
@@ -371,6 +373,106 @@ void nono_proxy_free(nono_proxy *proxy);
 
 /* Frees a NULL-terminated array of strings returned by nono_proxy_*; NULL is fine. */
 void nono_strings_free(char **strings);
+
+/* ---- snapshots ---------------------------------------------------------------------------- */
+
+/*
+ * Snapshots of a directory tree (docs/snapshots.md), as `nono run --rollback` takes
+ * them: snapshot 0 is the baseline, 1, 2, ... incremental ones, all kept in the user's
+ * store ($XDG_STATE_HOME/nono/store, or nono.conf's store.path) as one session that
+ * `nono rollback` also sees.  A restore makes the tree what it was at a snapshot.
+ * Excluded paths (VCS directories, git's ignore rules, explicit patterns) are neither
+ * saved nor touched by a restore.
+ */
+typedef struct nono_snapshot_manager nono_snapshot_manager;
+
+/* What snapshots leave out.  Zero every field you do not set. */
+struct nono_exclusions {
+        uint32_t size; /* sizeof(struct nono_exclusions) */
+        /* Non-zero: git's ignore rules apply (every .gitignore, the global excludes,
+         * .git/info/exclude), as `git check-ignore --no-index` reads them. */
+        int use_gitignore;
+        /* .gitignore-syntax patterns read as a .gitignore at the root that wins over
+         * the others ("*.tmp", "/cache", "build/", "!keep.log"); NULL-terminated, NULL
+         * for none.  No pattern may be empty or hold a newline. */
+        const char *const *patterns;
+};
+
+enum nono_change_type {
+        NONO_CHANGE_CREATED = 1,  /* the path will be (was) created */
+        NONO_CHANGE_MODIFIED = 2, /* its content, mode or target will be (was) rewritten */
+        NONO_CHANGE_DELETED = 3,  /* the path will be (was) removed */
+};
+
+/* One path a restore changes.  A fixed layout: it never grows. */
+struct nono_snapshot_change {
+        int change_type; /* enum nono_change_type */
+        char *path;      /* relative to the root, e.g. "src/main.c" */
+};
+
+/*
+ * A manager of snapshots of `root`, an absolute path to an existing directory
+ * (symlinks are resolved now).  `exclusions` may be NULL: no gitignore rules, no
+ * patterns.  Nothing is read or written before nono_snapshot_create_baseline.
+ * -EINVAL for a relative root or a bad exclusion, -ENOENT or -ENOTDIR for the root
+ * (NONO_ERROR_INVALID).  Ownership: everything is copied; *ret is the caller's, free
+ * it with nono_snapshot_manager_free.  Thread-safe.
+ */
+int nono_snapshot_manager_new(const char *root, const struct nono_exclusions *exclusions,
+                              nono_snapshot_manager **ret);
+
+/*
+ * Takes snapshot 0 of a new session (a manager that had one starts another; the old
+ * session stays in the store).  *ret_index (may be NULL) is 0.  A store that cannot be
+ * opened or written, or a tree that cannot be read: NONO_ERROR_SNAPSHOT.
+ * Threads: modifies the manager (one thread at a time); managers of different roots,
+ * or other processes, may snapshot concurrently.
+ */
+int nono_snapshot_create_baseline(nono_snapshot_manager *manager, unsigned *ret_index);
+
+/*
+ * Takes the session's next snapshot; *ret_index (may be NULL) is its number (1, 2,
+ * ...).  Only files whose size, times or inode changed are read again.  -ENOENT
+ * (NONO_ERROR_SNAPSHOT) before a baseline.  Threads: as nono_snapshot_create_baseline.
+ */
+int nono_snapshot_create_incremental(nono_snapshot_manager *manager, unsigned *ret_index);
+
+/*
+ * What restoring snapshot `snapshot_number` would change in the tree as it is now,
+ * without touching it: CREATED for paths it would bring back, MODIFIED for those it
+ * would rewrite, DELETED for those it would remove, sorted by path (directories
+ * included).  *ret (NULL when there are none) and *ret_n are the caller's: free with
+ * nono_snapshot_changes_free.  -ENOENT (NONO_ERROR_SNAPSHOT) before a baseline,
+ * -ERANGE (NONO_ERROR_INVALID) for a number the session does not have.
+ * Threads: as nono_snapshot_create_baseline.
+ */
+int nono_snapshot_restore_diff(nono_snapshot_manager *manager, unsigned snapshot_number,
+                               struct nono_snapshot_change **ret, size_t *ret_n);
+
+/*
+ * Makes the tree what it was at snapshot `snapshot_number` (0: the baseline): content,
+ * modes, symlinks and directories; paths created since are removed; excluded paths are
+ * left alone.  Every object is checked before anything is written (a damaged store
+ * changes nothing) and each file is replaced atomically.  The session gets no new
+ * snapshot.  ret and ret_n may both be NULL; otherwise they receive what was changed,
+ * as nono_snapshot_restore_diff.  Errors as nono_snapshot_restore_diff.
+ * Threads: as nono_snapshot_create_baseline.
+ */
+int nono_snapshot_restore_to(nono_snapshot_manager *manager, unsigned snapshot_number,
+                             struct nono_snapshot_change **ret, size_t *ret_n);
+
+/* The session's id (as `nono rollback list` shows it), NULL before a baseline or for a
+ * NULL manager.  Owned by the manager: valid until its next baseline or its free.
+ * Threads: as nono_snapshot_create_baseline. */
+const char *nono_snapshot_session_id(const nono_snapshot_manager *manager);
+
+/* Frees `n` changes returned by nono_snapshot_restore_diff / _restore_to; NULL is
+ * fine.  Any thread. */
+void nono_snapshot_changes_free(struct nono_snapshot_change *changes, size_t n);
+
+/* Frees the manager; NULL is fine.  The session stays in the store.  No other thread
+ * may use it any more. */
+void nono_snapshot_manager_free(nono_snapshot_manager *manager);
 
 #ifdef __cplusplus
 }

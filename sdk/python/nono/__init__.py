@@ -17,6 +17,14 @@
         env = p.env_vars()             # HTTP_PROXY=..., OPENAI_BASE_URL, OPENAI_API_KEY (phantom)
         events = p.drain_audit_events()
 
+    snaps = nono.SnapshotManager("/work/project", nono.ExclusionConfig(exclude_patterns=["*.tmp"]))
+    snaps.create_baseline()
+    ...                                # the agent works
+    snaps.create_incremental()
+    for change in snaps.compute_restore_diff(0):
+        print(change.change_type.name, change.path)
+    snaps.restore_to(0)                # the tree as it was at the baseline
+
 A thin binding over libnono (<nono/nono.h>) with ctypes: every call validates its
 arguments and raises a NonoError subclass on failure; nothing aborts the interpreter.
 """
@@ -34,14 +42,24 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence, Union
 
-from ._lib import ExecOptions, ExecResultC, RouteC, VerdictC, lib as _c
+from ._lib import (
+    ExclusionsC,
+    ExecOptions,
+    ExecResultC,
+    RouteC,
+    SnapshotChangeC,
+    VerdictC,
+    lib as _c,
+)
 
 __all__ = [
     "AccessMode",
     "CapabilitySet",
+    "ChangeType",
     "ConfigError",
     "CredentialError",
     "ExecError",
+    "ExclusionConfig",
     "ExecResult",
     "InjectMode",
     "InvalidArgumentError",
@@ -52,6 +70,9 @@ __all__ = [
     "ProxyHandle",
     "RouteConfig",
     "SandboxError",
+    "SnapshotChange",
+    "SnapshotError",
+    "SnapshotManager",
     "Verdict",
     "VerdictReason",
     "apply",
@@ -119,6 +140,11 @@ class CredentialError(NonoError):
     """A credential (a proxy route's credential_key) is not in any of its sources."""
 
 
+class SnapshotError(NonoError):
+    """A snapshot cannot be taken or restored: no baseline yet, a store or a tree that
+    cannot be read or written."""
+
+
 # enum nono_error_kind -> exception class
 _KINDS: dict[int, type[NonoError]] = {
     1: InvalidArgumentError,
@@ -129,6 +155,7 @@ _KINDS: dict[int, type[NonoError]] = {
     6: ExecError,
     7: NonoError,
     8: CredentialError,
+    9: SnapshotError,
 }
 
 
@@ -612,3 +639,164 @@ def start_proxy(config: ProxyConfig) -> ProxyHandle:
     except BaseException:
         _c.nono_proxy_free(handle.value)
         raise
+
+
+# ---- snapshots ----------------------------------------------------------------------
+
+
+class ChangeType(enum.IntEnum):
+    """What a restore does to a path (enum nono_change_type)."""
+
+    CREATED = 1  # brings it back (it was deleted since the snapshot)
+    MODIFIED = 2  # rewrites its content, mode or symlink target
+    DELETED = 3  # removes it (it was created since the snapshot)
+
+
+@dataclass(frozen=True)
+class SnapshotChange:
+    """One path a restore changes; `path` is relative to the manager's root."""
+
+    change_type: ChangeType
+    path: str
+
+
+@dataclass(frozen=True)
+class ExclusionConfig:
+    """What snapshots leave out (and restores never touch), besides VCS directories.
+
+    use_gitignore: git's ignore rules apply (every .gitignore, the global excludes,
+    .git/info/exclude).  exclude_patterns: .gitignore-syntax patterns that win over
+    them ("*.tmp", "/cache", "build/", "!keep.log")."""
+
+    use_gitignore: bool = True
+    exclude_patterns: Sequence[str] = ()
+
+
+def _exclusions(config: ExclusionConfig | None) -> tuple[ExclusionsC, object]:
+    """The C struct, and what keeps its strings alive."""
+    if config is None:
+        config = ExclusionConfig()
+    if not isinstance(config, ExclusionConfig):
+        raise InvalidArgumentError(
+            f"exclusions must be an ExclusionConfig, not {type(config).__name__}", _errno.EINVAL
+        )
+    if not isinstance(config.use_gitignore, bool):
+        raise InvalidArgumentError("use_gitignore must be a bool", _errno.EINVAL)
+    patterns = _sequence(config.exclude_patterns, "exclude_patterns")
+    c_patterns = (ctypes.c_char_p * (len(patterns) + 1))(
+        *[_text(p, "exclude pattern") for p in patterns], None
+    )
+    c = ExclusionsC(
+        size=ctypes.sizeof(ExclusionsC),
+        use_gitignore=int(config.use_gitignore),
+        patterns=ctypes.cast(c_patterns, ctypes.POINTER(ctypes.c_char_p)),
+    )
+    return c, c_patterns
+
+
+def _snapshot_number(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentError(
+            f"snapshot_number must be an int, not {type(value).__name__}", _errno.EINVAL
+        )
+    if not 0 <= value < 2**32:
+        raise InvalidArgumentError(f"no snapshot {value}", _errno.ERANGE)
+    return value
+
+
+class SnapshotManager:
+    """Snapshots of the directory tree `root` (absolute, existing) in the user's store
+    ($XDG_STATE_HOME/nono/store), as `nono run --rollback` takes them: snapshot 0 is
+    the baseline, 1, 2, ... incremental ones; `nono rollback` sees the session too.
+
+    Methods may be called from any thread; they run one at a time.  close(),
+    leaving a `with` block or garbage collection releases the manager (the session
+    stays in the store)."""
+
+    def __init__(self, root: PathLike, exclusions: ExclusionConfig | None = None) -> None:
+        self._handle: int | None = None
+        self._lock = threading.Lock()
+        c_exclusions, _keep = _exclusions(exclusions)
+        handle = ctypes.c_void_p()
+        _check(
+            _c.nono_snapshot_manager_new(
+                _path(root, "root"), ctypes.byref(c_exclusions), ctypes.byref(handle)
+            )
+        )
+        self._handle = handle.value
+
+    def _live(self) -> int:
+        if not self._handle:
+            raise InvalidArgumentError("the snapshot manager was closed", _errno.EINVAL)
+        return self._handle
+
+    def _take(self, fn: Callable[..., int]) -> int:
+        index = ctypes.c_uint()
+        with self._lock:
+            _check(fn(self._live(), ctypes.byref(index)))
+        return index.value
+
+    def create_baseline(self) -> int:
+        """Takes snapshot 0 of a new session and returns 0.  Called again, it starts
+        another session (the earlier one stays in the store).  Raises SnapshotError
+        when the store or the tree cannot be read or written."""
+        return self._take(_c.nono_snapshot_create_baseline)
+
+    def create_incremental(self) -> int:
+        """Takes the session's next snapshot and returns its number (1, 2, ...).
+        Raises SnapshotError before create_baseline()."""
+        return self._take(_c.nono_snapshot_create_incremental)
+
+    def _restore(self, fn: Callable[..., int], snapshot_number: int) -> list[SnapshotChange]:
+        number = _snapshot_number(snapshot_number)
+        out = ctypes.POINTER(SnapshotChangeC)()
+        n = ctypes.c_size_t()
+        with self._lock:
+            _check(fn(self._live(), number, ctypes.byref(out), ctypes.byref(n)))
+        try:
+            return [
+                SnapshotChange(ChangeType(out[i].change_type), os.fsdecode(out[i].path))
+                for i in range(n.value)
+            ]
+        finally:
+            _c.nono_snapshot_changes_free(out, n)
+
+    def compute_restore_diff(self, snapshot_number: int = 0) -> list[SnapshotChange]:
+        """What restore_to(snapshot_number) would change in the tree as it is now,
+        sorted by path; touches nothing.  CREATED: brought back, MODIFIED: rewritten,
+        DELETED: removed.  Raises SnapshotError before create_baseline(),
+        InvalidArgumentError for a number the session does not have."""
+        return self._restore(_c.nono_snapshot_restore_diff, snapshot_number)
+
+    def restore_to(self, snapshot_number: int = 0) -> list[SnapshotChange]:
+        """Makes the tree what it was at snapshot_number (content, modes, symlinks,
+        directories; paths created since are removed; excluded paths left alone) and
+        returns what it changed.  A damaged store changes nothing.  Errors as
+        compute_restore_diff."""
+        return self._restore(_c.nono_snapshot_restore_to, snapshot_number)
+
+    @property
+    def session_id(self) -> str | None:
+        """The session's id as `nono rollback list` shows it; None before a baseline."""
+        with self._lock:
+            raw = _c.nono_snapshot_session_id(self._live())
+        return raw.decode() if raw is not None else None
+
+    def close(self) -> None:
+        """Releases the manager now; the session stays in the store."""
+        lock = getattr(self, "_lock", None)
+        if lock is None:
+            return
+        with lock:
+            handle, self._handle = self._handle, None
+        if handle:
+            _c.nono_snapshot_manager_free(handle)
+
+    def __del__(self) -> None:
+        self.close()
+
+    def __enter__(self) -> SnapshotManager:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

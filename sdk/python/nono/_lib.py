@@ -63,6 +63,21 @@ class RouteC(ctypes.Structure):
     ]
 
 
+class ExclusionsC(ctypes.Structure):
+    _fields_ = [
+        ("size", ctypes.c_uint32),
+        ("use_gitignore", ctypes.c_int),
+        ("patterns", ctypes.POINTER(ctypes.c_char_p)),
+    ]
+
+
+class SnapshotChangeC(ctypes.Structure):
+    _fields_ = [
+        ("change_type", ctypes.c_int),
+        ("path", ctypes.c_char_p),
+    ]
+
+
 def _build_tree_library() -> Path | None:
     """libnono of the checkout this package sits in (sdk/python/nono), built by
     scripts/bootstrap into ./build."""
@@ -102,6 +117,8 @@ def _declare(lib: ctypes.CDLL) -> None:
     caps = ctypes.c_void_p
     u32, cstr, cint = ctypes.c_uint32, ctypes.c_char_p, ctypes.c_int
     handle, strings = ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p)
+    changes = ctypes.POINTER(ctypes.POINTER(SnapshotChangeC))
+    sizes = ctypes.POINTER(ctypes.c_size_t)
     signatures = {
         "nono_version": (cstr, []),
         "nono_last_error": (cstr, []),
@@ -137,6 +154,17 @@ def _declare(lib: ctypes.CDLL) -> None:
         "nono_proxy_free": (None, [handle]),
         "nono_strings_free": (None, [strings]),
         "nono_caps_use_proxy": (cint, [caps, handle]),
+        "nono_snapshot_manager_new": (
+            cint,
+            [cstr, ctypes.POINTER(ExclusionsC), ctypes.POINTER(handle)],
+        ),
+        "nono_snapshot_create_baseline": (cint, [handle, ctypes.POINTER(ctypes.c_uint)]),
+        "nono_snapshot_create_incremental": (cint, [handle, ctypes.POINTER(ctypes.c_uint)]),
+        "nono_snapshot_restore_diff": (cint, [handle, ctypes.c_uint, changes, sizes]),
+        "nono_snapshot_restore_to": (cint, [handle, ctypes.c_uint, changes, sizes]),
+        "nono_snapshot_session_id": (cstr, [handle]),
+        "nono_snapshot_changes_free": (None, [ctypes.POINTER(SnapshotChangeC), ctypes.c_size_t]),
+        "nono_snapshot_manager_free": (None, [handle]),
     }
     for name, (restype, argtypes) in signatures.items():
         fn = getattr(lib, name)
