@@ -257,5 +257,8 @@ int engine_restore(const char *id, int index, int dry_run, struct snapshot_chang
         manifest_free(&rs->target);
         manifest_free(&rs->current);
         free(rs);
+        /* A refused restore returns no list: the caller frees only after success. */
+        if (r < 0)
+                snapshot_changes_free(ret);
         return r;
 }

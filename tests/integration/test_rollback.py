@@ -312,12 +312,12 @@ class Integrity(RollbackCase):
         with open(data, "r+b") as f:
             f.write(blob)
         r = self.rollback("verify", sid)
-        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("damaged", r.stderr)
         self.assertIn("victim.bin", r.stderr)
         before = self.tree()
         r = self.rollback("restore", sid)
-        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("restore refused", r.stderr)
         self.assertEqual(self.tree(), before, "a refused restore changed the tree")
 
