@@ -1141,8 +1141,9 @@ int run_proxy(const struct run_request *req)
         return r < 0 ? fail() : 0;
 }
 
-int run_proxy_open(struct plan *plan, host_audit_sink_fn sink, void *userdata, struct session **ret,
-                   enum run_stage *ret_stage)
+/* A session of the SDK: it takes the caller's plan (left empty, also on failure) and
+ * reads nono.conf. */
+static int session_from_plan(struct plan *plan, struct session **ret, enum run_stage *ret_stage)
 {
         struct session *s = calloc(1, sizeof(*s));
         int r;
@@ -1154,9 +1155,24 @@ int run_proxy_open(struct plan *plan, host_audit_sink_fn sink, void *userdata, s
         }
         s->plan = *plan;
         plan_init(plan);
+        *ret = s;
         r = session_load_config(s);
-        if (r >= 0)
-                r = start_proxy(s, sink, userdata, ret_stage);
+        if (r < 0) {
+                run_session_free(s);
+                *ret = NULL;
+        }
+        return r;
+}
+
+int run_proxy_open(struct plan *plan, host_audit_sink_fn sink, void *userdata, struct session **ret,
+                   enum run_stage *ret_stage)
+{
+        struct session *s;
+        int r = session_from_plan(plan, &s, ret_stage);
+
+        if (r < 0)
+                return r;
+        r = start_proxy(s, sink, userdata, ret_stage);
         if (r < 0) {
                 run_session_free(s);
                 return r;
@@ -1175,19 +1191,12 @@ int run_session_network_env(struct session *s, struct strv *env)
 int run_session_open(struct plan *plan, const char *backend, struct session **ret,
                      enum run_stage *ret_stage)
 {
-        struct session *s = calloc(1, sizeof(*s));
-        int r;
+        struct session *s;
+        int r = session_from_plan(plan, &s, ret_stage);
 
-        *ret_stage = RUN_STAGE_CONFIG;
-        if (!s) {
-                plan_free(plan);
-                return -ENOMEM;
-        }
-        s->plan = *plan;
-        plan_init(plan);
-        r = session_load_config(s);
-        if (r >= 0)
-                r = session_review(s, backend_of(backend, &s->config), 0, ret_stage);
+        if (r < 0)
+                return r;
+        r = session_review(s, backend_of(backend, &s->config), 0, ret_stage);
         if (r >= 0) {
                 *ret_stage = RUN_STAGE_PREPARE;
                 r = network_prepare(&s->net, &s->plan);
