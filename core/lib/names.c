@@ -2,6 +2,7 @@
 #include "names.h"
 
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 
 int name_is_alnum(char c)
@@ -63,31 +64,42 @@ static int copy_host(const char *s, size_t len, char *out, size_t size)
         return 1;
 }
 
-int name_is_host_pattern(const char *s)
+int name_split_host_pattern(const char *s, char *host, size_t size, uint16_t *ret_port)
 {
         struct in6_addr a6;
-        char host[256];
-        const char *colon;
+        const char *colon, *name;
 
+        *ret_port = 0;
         if (inet_pton(AF_INET6, s, &a6) == 1)
-                return 1; /* a bare IPv6 literal names no port */
+                return copy_host(s, strlen(s), host, size); /* a bare IPv6 literal: no port */
         if (s[0] == '[') {
                 /* "[v6]:port": brackets only where a port follows. */
                 const char *close = strchr(s, ']');
 
-                return close && close[1] == ':' && is_port(close + 2) &&
-                       copy_host(s + 1, (size_t)(close - s - 1), host, sizeof(host)) &&
-                       inet_pton(AF_INET6, host, &a6) == 1;
+                if (!close || close[1] != ':' || !is_port(close + 2) ||
+                    !copy_host(s + 1, (size_t)(close - s - 1), host, size) ||
+                    inet_pton(AF_INET6, host, &a6) != 1)
+                        return 0;
+                *ret_port = (uint16_t)strtoul(close + 2, NULL, 10);
+                return 1;
         }
         colon = strchr(s, ':');
-        if (colon) {
-                if (!is_port(colon + 1) || !copy_host(s, (size_t)(colon - s), host, sizeof(host)))
-                        return 0;
-                s = host;
-        }
-        if (strncmp(s, "*.", 2) == 0)
-                s += 2;
-        return name_is_dns(s);
+        if (colon && !is_port(colon + 1))
+                return 0;
+        if (!copy_host(s, colon ? (size_t)(colon - s) : strlen(s), host, size))
+                return 0;
+        if (colon)
+                *ret_port = (uint16_t)strtoul(colon + 1, NULL, 10);
+        name = strncmp(host, "*.", 2) == 0 ? host + 2 : host;
+        return name_is_dns(name);
+}
+
+int name_is_host_pattern(const char *s)
+{
+        char host[256];
+        uint16_t port;
+
+        return name_split_host_pattern(s, host, sizeof(host), &port);
 }
 
 void name_lower(char *s)

@@ -3,6 +3,9 @@
 #ifndef NONO_CORE_NAMES_H
 #define NONO_CORE_NAMES_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 /* ASCII letters and digits (no locale). */
 int name_is_alnum(char c);
 
@@ -18,6 +21,13 @@ int name_is_dns(const char *s);
  * Without a port the proxy allows ports 443 and 80 only.
  */
 int name_is_host_pattern(const char *s);
+
+/*
+ * Splits a host pattern as name_is_host_pattern accepts it: `host` gets the name,
+ * "*.suffix" or IP literal (without brackets), *ret_port the port or 0 when none is
+ * given.  1 when valid, 0 when not.
+ */
+int name_split_host_pattern(const char *s, char *host, size_t size, uint16_t *ret_port);
 
 /* Lower-cases ASCII letters in place (host names are case-insensitive). */
 void name_lower(char *s);

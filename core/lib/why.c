@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "error.h"
+#include "names.h"
 #include "strv.h"
 
 static const char *const rule_names[] = {
@@ -212,40 +213,27 @@ static int is_metadata(const char *host)
 }
 
 /* Exact (any case), or "*.suffix" for names below suffix -- not the suffix itself. */
-static int name_matches(const char *host, const char *pattern, size_t plen)
+static int name_matches(const char *host, const char *pattern)
 {
         size_t hl = strlen(host), sl;
 
-        if (plen < 2 || strncmp(pattern, "*.", 2) != 0)
-                return hl == plen && strncasecmp(host, pattern, plen) == 0;
-        sl = plen - 1; /* ".suffix" */
-        return hl > sl && strncasecmp(host + hl - sl, pattern + 1, sl) == 0;
+        if (strncmp(pattern, "*.", 2) != 0)
+                return strcasecmp(host, pattern) == 0;
+        sl = strlen(pattern + 1); /* ".suffix" */
+        return hl > sl && strcasecmp(host + hl - sl, pattern + 1) == 0;
 }
 
 /*
- * An allow-list entry is HOST, *.SUFFIX, [V6] or V4, with an optional :PORT; without a
- * port it covers 443 and 80, as the proxy does.  `port` 0 (not asked): those defaults.
+ * An allow-list entry (names.h syntax) without a port covers 443 and 80, as the proxy
+ * scopes it.  `port` 0 (not asked): those defaults.
  */
 static int entry_matches(const char *entry, const char *host, int port)
 {
-        const char *end = entry + strlen(entry), *colon = NULL;
-        int entry_port = 0;
+        char pattern[256];
+        uint16_t entry_port;
 
-        if (entry[0] == '[') {
-                const char *close = strchr(entry, ']');
-
-                if (!close)
-                        return 0;
-                colon = close[1] == ':' ? close + 1 : NULL;
-                entry++;
-                end = close;
-        } else if (strchr(entry, ':') == strrchr(entry, ':')) {
-                colon = strchr(entry, ':'); /* one colon: a port; several: a bare IPv6 */
-                end = colon ? colon : end;
-        }
-        if (colon)
-                entry_port = atoi(colon + 1);
-        if (!name_matches(host, entry, (size_t)(end - entry)))
+        if (!name_split_host_pattern(entry, pattern, sizeof(pattern), &entry_port) ||
+            !name_matches(host, pattern))
                 return 0;
         if (entry_port)
                 return port == entry_port || (port == 0 && entry_port == 443);
