@@ -90,6 +90,42 @@ def make_test_ca(directory):
     return os.path.join(directory, "ca.pem")
 
 
+class SshServer:
+    """A stand-in SSH server on loopback: sends a banner and records the client banners it
+    reads, so a test can tell that an ssh client really reached it."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind((UPSTREAM_ADDR, 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.banners = []
+        self.stop = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        deadline = time.monotonic() + 60
+        while not self.stop and time.monotonic() < deadline:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                try:
+                    conn.sendall(b"SSH-2.0-nono-test\r\n")
+                    self.banners.append(conn.recv(256).split(b"\r\n")[0].decode(errors="replace"))
+                except OSError:
+                    self.banners.append("")
+
+    def close(self):
+        self.stop = True
+        self.thread.join(5)
+        self.sock.close()
+
+
 class NetworkTestCase(SandboxTestCase):
     def setUp(self):
         super().setUp()
@@ -313,6 +349,78 @@ class ProxyMode(NetworkTestCase):
             self.assertIn(f"{label} DENIED", p.stdout, p.stdout + p.stderr)
         time.sleep(0.3)
         self.assertEqual((tcp.hits, udp.hits), (0, 0))
+
+
+    def test_d20_ssh_only_through_the_proxy_and_only_to_a_listed_port(self):
+        server = SshServer()
+        self.addCleanup(server.close)
+        # ssh's ProxyCommand: a CONNECT through nono's proxy, then a byte relay.
+        self.write(os.path.join(self.ws, "connect.py"), textwrap.dedent("""
+            import base64, os, select, socket, sys
+            url = os.environ["HTTP_PROXY"]
+            user = url.split("//")[1].split("@")[0]
+            s = socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), 10)
+            s.sendall(("CONNECT %s:%s HTTP/1.1\\r\\nProxy-Authorization: Basic %s\\r\\n\\r\\n"
+                       % (sys.argv[1], sys.argv[2], base64.b64encode(user.encode()).decode())).encode())
+            head = b""
+            while b"\\r\\n\\r\\n" not in head:
+                more = s.recv(1)
+                if not more:
+                    break
+                head += more
+            sys.stderr.write("proxy answered: %s\\n" % head.split(b"\\r\\n")[0].decode())
+            if b" 200 " not in head.split(b"\\r\\n")[0] + b" ":
+                sys.exit(1)
+            while True:
+                ready, _, _ = select.select([0, s], [], [], 20)
+                if not ready:
+                    break
+                if 0 in ready:
+                    data = os.read(0, 65536)
+                    if not data:
+                        s.shutdown(socket.SHUT_WR)
+                    else:
+                        s.sendall(data)
+                if s in ready:
+                    data = s.recv(65536)
+                    if not data:
+                        break
+                    os.write(1, data)
+        """))
+        ssh = ["/usr/bin/ssh", "-F", "/dev/null", "-o", "BatchMode=yes",
+               "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+               "-o", "ConnectTimeout=5", "-p", str(server.port)]
+        via_proxy = ["-o", f"ProxyCommand={SYSTEM_PYTHON} {self.ws}/connect.py %h %p"]
+        target = f"nobody@{UPSTREAM_ADDR}"
+
+        def run(*flags, argv):
+            return self.nono("run", "--allow-cwd", *flags, "--", "/bin/sh", "-c",
+                             'echo PAYLOAD-RAN; exec "$@"', "sh", *argv)
+
+        # Directly: no route out, whatever is allowed.
+        p = run("--allow-domain", f"{UPSTREAM_ADDR}:{server.port}", argv=ssh + [target, "true"])
+        self.assertRan(p)
+        self.assertNotEqual(p.returncode, 0)
+        p = run("--allow-domain", f"{UPSTREAM_ADDR}:{server.port}",
+                argv=["git", "ls-remote", f"ssh://{target}:{server.port}/repo.git"])
+        self.assertRan(p)
+        self.assertNotEqual(p.returncode, 0)
+        # Through the proxy, with the host listed without that port (443 and 80 only).
+        p = run("--allow-domain", UPSTREAM_ADDR, argv=ssh + via_proxy + [target, "true"])
+        self.assertRan(p)
+        self.assertIn("proxy answered: HTTP/1.1 403", p.stderr)
+        time.sleep(0.3)
+        self.assertEqual(server.banners, [], "ssh reached the server without an allowed route")
+        # Through the proxy with host:port listed: the client's banner reaches the server.
+        p = run("--allow-domain", f"{UPSTREAM_ADDR}:{server.port}",
+                argv=ssh + via_proxy + [target, "true"])
+        self.assertRan(p)
+        self.assertIn("proxy answered: HTTP/1.1 200", p.stderr)
+        deadline = time.monotonic() + 5
+        while not server.banners and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(len(server.banners), 1, p.stderr)
+        self.assertTrue(server.banners[0].startswith("SSH-2.0-OpenSSH"), server.banners)
 
     def test_d18_proxy_refuses_requests_without_the_session_token(self):
         p = self.run_py(f"""
