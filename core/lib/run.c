@@ -23,6 +23,7 @@
 #include "loader.h"
 #include "network.h"
 #include "paths.h"
+#include "persistwatch.h"
 #include "planfd.h"
 #include "runlog.h"
 #include "snapshot.h"
@@ -194,8 +195,9 @@ static int is_denied(const struct plan *p, const char *path)
 
 /*
  * An existing persistence path is held read-only by a bind mount; one that does not
- * exist yet cannot be (nothing to mount over), so it is watched and reported if the
- * run creates it.  Lifted (--allow-persistence) and protected paths are left alone.
+ * exist yet cannot be (nothing to mount over), so it is watched and moved aside if the
+ * run creates it (persistwatch.h).  Lifted (--allow-persistence) and protected paths
+ * are left alone.
  */
 static int add_persistence_path(struct plan *p, const char *path, const struct strv *allowed)
 {
@@ -225,6 +227,14 @@ static int add_persistence_under(struct plan *p, const char *dir, const struct s
         return r;
 }
 
+/* The user's own write grants (the workspace, --allow): the system groups' ones (/tmp,
+ * /dev/shm) hold nothing a later program would run. */
+static int is_user_write_dir(const struct nono_grant *g)
+{
+        return (g->access & NONO_ACCESS_WRITE) && !(g->flags & NONO_GRANT_FILE) &&
+               !plan_origin_is_group(g->origin);
+}
+
 static int add_persistence_paths(const struct run_request *req, const struct vars *v,
                                  struct plan *p)
 {
@@ -238,15 +248,9 @@ static int add_persistence_paths(const struct run_request *req, const struct var
                 if (r >= 0)
                         r = strv_push_owned(&allowed, resolved);
         }
-        /* The user's own write grants (the workspace, --allow): the system groups'
-         * ones (/tmp, /dev/shm) hold nothing a later program would run. */
-        for (size_t i = 0; r >= 0 && i < p->n_grants; i++) {
-                const struct nono_grant *g = p->grants[i];
-
-                if ((g->access & NONO_ACCESS_WRITE) && !(g->flags & NONO_GRANT_FILE) &&
-                    !plan_origin_is_group(g->origin))
-                        r = add_persistence_under(p, g->path, &allowed);
-        }
+        for (size_t i = 0; r >= 0 && i < p->n_grants; i++)
+                if (is_user_write_dir(p->grants[i]))
+                        r = add_persistence_under(p, p->grants[i]->path, &allowed);
         strv_free(&allowed);
         return r;
 }
@@ -390,6 +394,7 @@ struct session {
         void *prepared;
         struct network_session net;
         struct unixmed *unix_mediator; /* run only: wrap has no supervisor */
+        struct persist_watch *persist; /* run only: missing persistence paths */
         struct limits_cgroup cgroup;   /* run as root with max_processes: pids.max */
         char *exec_path;
         struct strv env;
@@ -561,6 +566,7 @@ static void session_free(struct session *s)
                 close(s->plan_fd);
         json_decref(s->plan_json);
         unixmed_free(s->unix_mediator);
+        persist_watch_free(s->persist);
         network_release(&s->net);
         if (s->enforcer && s->prepared)
                 s->enforcer->ops.enforcer.release(s->enforcer->state, s->prepared);
@@ -781,20 +787,70 @@ static int prepare_unix_mediator(struct session *s)
 }
 
 /*
- * After the run: persistence paths that did not exist before and do now.  They could
- * not be held read-only (nothing to mount over), so the user hears about them before a
- * later, unsandboxed git, shell or editor runs what they say.
+ * Missing persistence paths, watched while the command runs (run only: it takes a
+ * supervisor).  What the sandbox creates there is renamed NAME.nono-blocked-TAG.
  */
-static void report_created_persistence(const struct plan *p)
+static int watch_persistence(struct session *s)
 {
-        struct stat st;
+        const char *id = audit_session_id(runlog_session(&s->log));
+        struct strv roots = STRV_INIT;
+        char tag[16];
+        int r = 0;
 
-        for (size_t i = 0; i < p->persistence_watch.n; i++)
-                if (lstat(p->persistence_watch.items[i], &st) == 0)
-                        nono_warn("the sandbox created %s, which git, a shell or an editor "
-                                  "may run code from; review it before using this directory "
-                                  "outside the sandbox",
-                                  p->persistence_watch.items[i]);
+        if (!s->plan.persistence_watch.n)
+                return 0;
+        /* The session id's random part (it starts with the date). */
+        if (id)
+                snprintf(tag, sizeof(tag), "%.8s", strrchr(id, '-') ? strrchr(id, '-') + 1 : id);
+        else
+                snprintf(tag, sizeof(tag), "%ld", (long)getpid());
+        for (size_t i = 0; r >= 0 && i < s->plan.n_grants; i++)
+                if (is_user_write_dir(s->plan.grants[i]))
+                        r = strv_push(&roots, s->plan.grants[i]->path);
+        if (r >= 0)
+                r = persist_watch_start(&s->persist, &s->plan.persistence_watch, &roots, tag);
+        else
+                r = nono_error(r, "out of memory");
+        strv_free(&roots);
+        return r;
+}
+
+static void audit_blocked(struct session *s, const struct persist_blocked *b)
+{
+        json_t *fields = json_pack("{s:s, s:s?, s:s?}", "path", b->path, "moved_to", b->moved_to,
+                                   "error", b->err ? strerror(b->err) : NULL);
+
+        if (fields)
+                audit_event(runlog_session(&s->log), "persistence.blocked", fields);
+        json_decref(fields);
+}
+
+/* After the run: what the sandbox created where git, a shell or an editor looks. */
+static void report_blocked_persistence(struct session *s)
+{
+        size_t n;
+
+        persist_watch_finish(s->persist);
+        n = persist_watch_n_blocked(s->persist);
+        for (size_t i = 0; i < n; i++) {
+                const struct persist_blocked *b = persist_watch_blocked(s->persist, i);
+
+                if (!b) {
+                        nono_warn("... and %zu more", n - i);
+                        break;
+                }
+                if (b->moved_to)
+                        nono_warn("the sandbox created %s, which git, a shell or an editor may "
+                                  "run code from; moved it to %s (--allow-persistence %s lets "
+                                  "the sandbox keep it)",
+                                  b->path, b->moved_to, b->path);
+                else
+                        nono_warn("the sandbox created %s, which git, a shell or an editor may "
+                                  "run code from, and it cannot be moved aside: %s; review it "
+                                  "before using this directory outside the sandbox",
+                                  b->path, strerror(b->err));
+                audit_blocked(s, b);
+        }
 }
 
 /* Names the run in the network plugin's audit events (proxy decisions). */
@@ -847,6 +903,7 @@ static void fill_spec(struct session *s, const struct run_request *req, struct c
 {
         memset(spec, 0, sizeof(*spec));
         spec->unix_mediator = s->unix_mediator;
+        spec->persist_watch = s->persist;
         spec->exec_path = s->exec_path;
         spec->argv = req->argv;
         spec->envp = s->env.items;
@@ -905,6 +962,8 @@ static int session_ready(struct session *s, const struct run_request *req, struc
                           "afterwards); use nono run");
         if (r >= 0 && supervised)
                 r = prepare_unix_mediator(s);
+        if (r >= 0 && supervised)
+                r = watch_persistence(s);
         else if (r >= 0)
                 nono_warn("nono wrap has no supervisor to mediate Unix sockets: pathname "
                           "sockets outside the grants stay reachable; use nono run");
@@ -1019,10 +1078,11 @@ int run_command(const struct run_request *req)
                 r = supervisor_run(&spec);
                 if (r < 0)
                         r = fail();
-                /* Before the log closes, which records the snapshot. */
+                /* Before the snapshot, which then holds what was moved aside, and before
+                 * the log closes, which records both. */
+                report_blocked_persistence(&s);
                 rollback_end(&s, req);
                 finish_run(&s, req, r);
-                report_created_persistence(&s.plan);
         } else {
                 if (r < 0)
                         r = fail();

@@ -20,6 +20,7 @@
 
 #include "error.h"
 #include "hygiene.h"
+#include "persistwatch.h"
 #include "ptyrelay.h"
 #include "unixmed.h"
 #include "run.h"
@@ -334,12 +335,12 @@ static int remaining_ms(const struct timespec *deadline)
  * Returns 1 when the command was killed because `deadline` (NULL: none) passed.
  */
 static int supervise(pid_t pid, struct pty_relay *pty, struct unixmed *med,
-                     const struct timespec *deadline)
+                     struct persist_watch *watch, const struct timespec *deadline)
 {
         int stdin_open = pty != NULL;
         int timed_out = 0;
 
-        if (!pty && !med && !deadline)
+        if (!pty && !med && persist_watch_fd(watch) < 0 && !deadline)
                 return 0;
         /* Without the loop nobody relays the pty or answers the mediator, and the
          * child would block for ever: end it rather than hang. */
@@ -350,13 +351,14 @@ static int supervise(pid_t pid, struct pty_relay *pty, struct unixmed *med,
         if (pty)
                 pty_relay_begin(pty);
         while (!child_exited(pid)) {
-                struct pollfd fds[4] = {
+                struct pollfd fds[5] = {
                     {wake_pipe[0], POLLIN, 0},
                     {pty ? pty->master : -1, POLLIN, 0},
                     {stdin_open ? STDIN_FILENO : -1, POLLIN, 0},
                     {med ? unixmed_fd(med) : -1, POLLIN, 0},
+                    {persist_watch_fd(watch), POLLIN, 0},
                 };
-                int n = poll(fds, 4, remaining_ms(deadline));
+                int n = poll(fds, 5, remaining_ms(deadline));
 
                 if (n < 0 && errno != EINTR) {
                         kill(pid, SIGKILL);
@@ -385,6 +387,8 @@ static int supervise(pid_t pid, struct pty_relay *pty, struct unixmed *med,
                         stdin_open = pty_relay_to_child(pty);
                 if (fds[3].revents & POLLIN)
                         unixmed_handle(med);
+                if (fds[4].revents & POLLIN)
+                        persist_watch_handle(watch);
         }
         if (pty)
                 pty_relay_end(pty);
@@ -549,7 +553,7 @@ int supervisor_run(const struct child_spec *spec)
                                   "the command may not create any (socketpair still works)");
                         med = NULL;
                 }
-                supervise(pid, interactive ? &pty : NULL, med, NULL);
+                supervise(pid, interactive ? &pty : NULL, med, spec->persist_watch, NULL);
         }
         if (interactive)
                 pty_relay_close(&pty);
@@ -705,7 +709,8 @@ static void reaper_run(const struct child_spec *spec, const struct capture_optio
         if (med && (rep->failed || unixmed_parent_attach(med) < 0))
                 med = NULL;
         if (!rep->failed)
-                rep->timed_out = supervise(pid, NULL, med, opts->timeout_ms > 0 ? &deadline : NULL);
+                rep->timed_out = supervise(pid, NULL, med, spec->persist_watch,
+                                           opts->timeout_ms > 0 ? &deadline : NULL);
         rep->wait_error = -wait_child(pid, &rep->status);
         /* Whatever the command left behind, and the mediator's helper. */
         kill_leftovers(0);

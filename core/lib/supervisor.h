@@ -42,6 +42,9 @@ struct child_spec {
         /* Mediates the child's Unix-socket connects (run only: it needs a supervisor);
          * owned by the caller.  NULL: none. */
         struct unixmed *unix_mediator;
+        /* Moves aside persistence paths the child creates (run only); owned by the
+         * caller.  NULL: none. */
+        struct persist_watch *persist_watch;
         /* One descriptor the command inherits on purpose (the sealed plan for
          * `nono why --self`); every other one above 2 is closed at exec.  0: none. */
         int keep_fd;

@@ -383,18 +383,68 @@ except OSError as e:
         with open(os.path.join(self.ws, ".bashrc")) as f:
             self.assertEqual(f.read(), "ORIGINAL\n")
 
-    def test_a30_a31_missing_persistence_paths_are_reported(self):
-        # Not prevented (nothing exists to mount over): detected and reported after the
-        # run, so the user hears of it before an unsandboxed git or editor runs it.
+    def test_a30_a31_missing_persistence_paths_are_moved_aside(self):
+        # Nothing exists to mount over: nono watches for them and renames what the
+        # sandbox creates to NAME.nono-blocked-TAG, while the command still runs.
         self.mkdir("ws", ".git", "objects")
         self.mkdir("ws", "decoy")
-        p = self.run_payload("mkdir -p .git/hooks && echo evil > .git/hooks/pre-commit; "
-                             "echo ../evil > .git/commondir; echo {} > .mcp.json; "
-                             "ln -s decoy .codex; mkdir -p .vscode && echo {} > .vscode/tasks.json")
+        p = self.run_payload("mkdir -p .git/hooks; echo ../evil > .git/commondir; "
+                             "echo {} > .mcp.json; ln -s decoy .codex; "
+                             "mkdir staged && echo {} > staged/tasks.json && mv staged .vscode; "
+                             "mkdir -p .claude && echo {} > .claude/settings.json; "
+                             "echo ok > ordinary.txt; "
+                             # The live watch: gone while the command still runs.
+                             "for i in $(seq 50); do [ -e .mcp.json ] || break; sleep 0.1; done; "
+                             "[ -e .mcp.json ] || echo MCP-GONE-WHILE-RUNNING")
         self.assertRan(p)
-        for name in (".git/hooks", ".git/commondir", ".mcp.json", ".codex", ".vscode"):
-            self.assertIn(os.path.join(self.ws, name), p.stderr)
-        self.assertEqual(p.stderr.count("the sandbox created"), 5, p.stderr)
+        self.assertIn("MCP-GONE-WHILE-RUNNING", p.stdout, p.stderr)
+        self.assertTrue(os.path.exists(os.path.join(self.ws, "ordinary.txt")))
+        moved = [".git/hooks", ".git/commondir", ".mcp.json", ".codex", ".vscode",
+                 ".claude/settings.json"]
+        for name in moved:
+            path = os.path.join(self.ws, name)
+            self.assertFalse(os.path.lexists(path), name)
+            aside = [f for f in os.listdir(os.path.dirname(path))
+                     if f.startswith(os.path.basename(path) + ".nono-blocked-")]
+            self.assertEqual(len(aside), 1, (name, os.listdir(os.path.dirname(path))))
+            self.assertIn(path, p.stderr)
+        self.assertEqual(p.stderr.count("the sandbox created"), len(moved), p.stderr)
+        # Nothing lost: the content is there, under the new name.
+        vscode = [f for f in os.listdir(self.ws) if f.startswith(".vscode.nono-blocked-")][0]
+        with open(os.path.join(self.ws, vscode, "tasks.json")) as f:
+            self.assertEqual(f.read(), "{}\n")
+        # The audit log names each one.
+        p = self.nono("audit", "show", "last", "--json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.count("persistence.blocked"), len(moved), p.stdout)
+
+    def test_a30_missing_git_redirected_by_symlink_or_gitdir_file(self):
+        # No .git at the start: a .git that is a symlink, or a `gitdir:` file, would
+        # lead a later git to hooks the sandbox wrote.  Either is moved aside.
+        self.mkdir("ws", "elsewhere", "hooks")
+        p = self.run_payload("ln -s elsewhere .git")
+        self.assertRan(p)
+        self.assertFalse(os.path.lexists(os.path.join(self.ws, ".git")), p.stderr)
+        p = self.run_payload("echo 'gitdir: elsewhere' > .git")
+        self.assertRan(p)
+        self.assertFalse(os.path.lexists(os.path.join(self.ws, ".git")), p.stderr)
+        self.assertIn(os.path.join(self.ws, ".git"), p.stderr)
+        # A real repository made inside is kept; only what runs code is moved aside.
+        p = self.run_payload("git init -q . && echo x > f && git add f && "
+                             "git -c user.name=a -c user.email=b commit -qm m && echo COMMITTED")
+        self.assertRan(p)
+        self.assertIn("COMMITTED", p.stdout, p.stderr)
+        self.assertTrue(os.path.isdir(os.path.join(self.ws, ".git", "objects")))
+        self.assertFalse(os.path.exists(os.path.join(self.ws, ".git", "hooks")))
+        self.assertFalse(os.path.exists(os.path.join(self.ws, ".git", "config")))
+
+    def test_a30_allow_persistence_lifts_a_missing_path(self):
+        p = self.run_payload("echo mine > .envrc; echo x > .mcp.json",
+                             "--allow-persistence", os.path.join(self.ws, ".envrc"))
+        self.assertRan(p)
+        with open(os.path.join(self.ws, ".envrc")) as f:
+            self.assertEqual(f.read(), "mine\n")
+        self.assertFalse(os.path.exists(os.path.join(self.ws, ".mcp.json")))
 
     def test_a32_symlink_planted_by_earlier_session(self):
         agent = os.path.join(self.root, "agent")
