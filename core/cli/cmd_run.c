@@ -25,6 +25,7 @@ enum {
         OPT_ALLOW_ENV,
         OPT_ALLOW_PERSISTENCE,
         OPT_ALLOW_UNIX_SOCKET,
+        OPT_ALLOW_UNIX_DATAGRAMS,
         OPT_BLOCK_NET,
         OPT_NETWORK_PROFILE,
         OPT_ALLOW_DOMAIN,
@@ -70,6 +71,7 @@ const struct option sandbox_options[] = {
     {"allow-env", required_argument, NULL, OPT_ALLOW_ENV},
     {"allow-persistence", required_argument, NULL, OPT_ALLOW_PERSISTENCE},
     {"allow-unix-socket", required_argument, NULL, OPT_ALLOW_UNIX_SOCKET},
+    {"allow-unix-datagrams", no_argument, NULL, OPT_ALLOW_UNIX_DATAGRAMS},
     {"block-net", no_argument, NULL, OPT_BLOCK_NET},
     {"network-profile", required_argument, NULL, OPT_NETWORK_PROFILE},
     {"allow-domain", required_argument, NULL, OPT_ALLOW_DOMAIN},
@@ -130,6 +132,12 @@ void sandbox_options_usage(FILE *out)
                 "\n"
                 "      --allow-unix-socket PATH\n"
                 "                          let the sandbox connect to the Unix socket PATH\n"
+                "      --allow-unix-datagrams\n"
+                "                          let the sandbox create Unix datagram sockets "
+                "(default: EPERM);\n"
+                "                          gives up the grants for them: they can send to any "
+                "datagram\n"
+                "                          socket on the host (/dev/log, the journal, daemons)\n"
                 "      --rollback          snapshot the working directory before and after, "
                 "list\n"
                 "                          the changes and offer to undo them (nono rollback)\n"
@@ -314,6 +322,9 @@ static int parse_one(struct run_request *req, int opt, const char *arg, int *ver
                 return 0;
         case OPT_SHARE_TMP:
                 req->share_tmp = 1;
+                return 0;
+        case OPT_ALLOW_UNIX_DATAGRAMS:
+                req->allow_unix_datagrams = 1;
                 return 0;
         case OPT_CHECK_HARDLINKS:
                 req->check_hardlinks = 1;

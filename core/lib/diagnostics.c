@@ -24,17 +24,36 @@ static char *printable(const char *s)
         return out;
 }
 
-static int add_unix_denial(struct diagnostics *d, const struct unixmed_denial *u)
+/* socket() or socketpair() of a Unix datagram socket: no path, one flag. */
+static void describe_dgram(struct diag_denial *x, const struct unixmed_denial *u)
 {
-        struct diag_denial *x = &d->denials[d->n_denials];
+        x->kind = "unix-datagram";
+        x->op = u->op == UNIXMED_OP_SOCKETPAIR ? "socketpair" : "socket";
+        x->target = nono_strdup("AF_UNIX SOCK_DGRAM");
+        x->flag = nono_strdup("--allow-unix-datagrams");
+}
+
+static void describe_connect(struct diag_denial *x, const struct unixmed_denial *u)
+{
         const char *path = u->resolved[0] ? u->resolved : u->requested;
 
         x->kind = "unix-socket";
         x->op = u->op == UNIXMED_OP_SENDTO ? "sendto" : "connect";
         x->target = printable(path);
         x->flag = x->target ? nono_asprintf("--allow-unix-socket %s", x->target) : NULL;
-        if (!x->flag) {
+}
+
+static int add_unix_denial(struct diagnostics *d, const struct unixmed_denial *u)
+{
+        struct diag_denial *x = &d->denials[d->n_denials];
+
+        if (u->op == UNIXMED_OP_SOCKET || u->op == UNIXMED_OP_SOCKETPAIR)
+                describe_dgram(x, u);
+        else
+                describe_connect(x, u);
+        if (!x->target || !x->flag) {
                 free(x->target);
+                free(x->flag);
                 return -ENOMEM;
         }
         d->n_denials++;
@@ -97,6 +116,20 @@ static void print_json(const struct diagnostics *d, FILE *out)
         json_decref(o);
 }
 
+static void print_denial(const struct diag_denial *x, FILE *out)
+{
+        if (strcmp(x->kind, "unix-datagram") == 0)
+                fprintf(out,
+                        "nono: the sandbox refused %s(AF_UNIX, SOCK_DGRAM): a Unix datagram "
+                        "socket could send to any datagram socket on the host (allow it with "
+                        "%s)\n",
+                        x->op, x->flag);
+        else
+                fprintf(out,
+                        "nono: the sandbox refused %s to the Unix socket %s (allow it with %s)\n",
+                        x->op, x->target, x->flag);
+}
+
 static void print_text(const struct diagnostics *d, FILE *out)
 {
         if (d->n_denials == 0) {
@@ -107,9 +140,7 @@ static void print_text(const struct diagnostics *d, FILE *out)
                 return;
         }
         for (size_t i = 0; i < d->n_denials; i++)
-                fprintf(out,
-                        "nono: the sandbox refused %s to the Unix socket %s (allow it with %s)\n",
-                        d->denials[i].op, d->denials[i].target, d->denials[i].flag);
+                print_denial(&d->denials[i], out);
         if (d->denied_total > d->n_denials)
                 fprintf(out, "nono: ... %llu refusals in all\n",
                         (unsigned long long)d->denied_total);

@@ -22,8 +22,8 @@
 struct unixmed;
 
 struct diag_denial {
-        const char *kind; /* "unix-socket" */
-        const char *op;   /* "connect", "sendto" */
+        const char *kind; /* "unix-socket", "unix-datagram" */
+        const char *op;   /* "connect", "sendto"; "socket", "socketpair" */
         char *target;     /* printable: control and non-ASCII bytes replaced */
         char *flag;       /* what would allow it */
 };

@@ -409,6 +409,12 @@ void plan_print(const struct plan *p, FILE *out)
                 fprintf(out, "  %s  (%s)\n", p->denies[i]->path, p->denies[i]->origin);
         for (size_t i = 0; i < p->unix_sockets.n; i++)
                 fprintf(out, "unix socket: %s\n", p->unix_sockets.items[i]);
+        if (p->allow_unix_datagrams)
+                fprintf(out, "unix datagrams: allowed: they reach any datagram socket on the "
+                             "host, grants or not\n");
+        else
+                fprintf(out, "unix datagrams: refused: socket() and socketpair() of AF_UNIX "
+                             "SOCK_DGRAM fail with EPERM (--allow-unix-datagrams)\n");
         if (p->readonly_paths.n)
                 fprintf(out, "read-only inside write grants:\n");
         for (size_t i = 0; i < p->readonly_paths.n; i++)
@@ -512,6 +518,7 @@ json_t *plan_json_value(const struct plan *p)
         json_object_set_new(root, "protected", denies);
         json_object_set_new(root, "readonly", strv_to_json(&p->readonly_paths));
         json_object_set_new(root, "unix_sockets", strv_to_json(&p->unix_sockets));
+        json_object_set_new(root, "allow_unix_datagrams", json_boolean(p->allow_unix_datagrams));
         json_object_set_new(
             root, "network",
             json_pack("{s:s, s:o, s:o, s:o, s:o}", "mode", network_mode_name(p->network_mode),
@@ -675,6 +682,8 @@ int plan_from_json(const char *text, struct plan *ret)
                 r = strv_from_json(json_object_get(root, "readonly"), &ret->readonly_paths);
         if (r >= 0)
                 r = strv_from_json(json_object_get(root, "unix_sockets"), &ret->unix_sockets);
+        /* Absent in plans written before the key existed: refused, as they ran. */
+        ret->allow_unix_datagrams = json_is_true(json_object_get(root, "allow_unix_datagrams"));
         if (r >= 0)
                 r = network_from_json(ret, json_object_get(root, "network"));
         json_decref(root);

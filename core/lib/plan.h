@@ -49,6 +49,9 @@ struct plan {
 
         /* Unix sockets outside the write grants that the child may connect to. */
         struct strv unix_sockets;
+        /* The child may create AF_UNIX SOCK_DGRAM sockets (--allow-unix-datagrams), which
+         * can send to any pathname datagram socket: sendmsg() is not mediated. */
+        int allow_unix_datagrams;
 
         /* Persistence paths inside write grants kept read-only (plan->view.readonly_paths). */
         struct strv readonly_paths;

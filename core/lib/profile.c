@@ -84,6 +84,7 @@ static const struct field filesystem_fields[] = {
     FIELD("deny", FIELD_STRINGS, fs.deny),
     FIELD("bypass_protection", FIELD_STRINGS, fs.bypass_protection),
     FIELD("allow_unix_socket", FIELD_STRINGS, fs.allow_unix_socket),
+    FIELD("allow_unix_datagrams", FIELD_BOOL, fs.allow_unix_datagrams),
     FIELD("share_tmp", FIELD_BOOL, fs.share_tmp),
     FIELDS_END,
 };
@@ -1085,6 +1086,8 @@ int profile_apply(const struct profile *prof, const struct groups *groups, const
                 r = apply_environment(prof, plan);
         if (prof->fs.share_tmp == 1)
                 plan->flags |= NONO_PLAN_SHARE_TMP;
+        if (prof->fs.allow_unix_datagrams == 1)
+                plan->allow_unix_datagrams = 1;
         limits_override(&plan->limits, &prof->limits);
         free(origin);
         return r;

@@ -39,6 +39,7 @@ struct profile {
                 struct strv allow_file, read_file, write_file;
                 struct strv deny, bypass_protection;
                 struct strv allow_unix_socket; /* sockets the child may connect to */
+                int allow_unix_datagrams;      /* PROFILE_UNSET, 0 or 1: AF_UNIX SOCK_DGRAM */
                 int share_tmp;                 /* PROFILE_UNSET, 0 or 1: the host's /tmp */
         } fs;
 

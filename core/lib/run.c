@@ -306,6 +306,8 @@ int run_build_plan(const struct run_request *req, struct plan *ret, struct profi
                 ret->flags |= NONO_PLAN_BEST_EFFORT;
         if (req->share_tmp)
                 ret->flags |= NONO_PLAN_SHARE_TMP;
+        if (req->allow_unix_datagrams)
+                ret->allow_unix_datagrams = 1;
         limits_override(&ret->limits, &req->limits);
         groups_free(&groups);
         vars_free(&v);
@@ -766,7 +768,8 @@ static int apply_sandbox(void *userdata, struct child_error *err)
 
 /*
  * Unix sockets: the child may connect to sockets under its write grants (its own) and
- * to those the plan names; every other pathname connect is refused by the mediator.
+ * to those the plan names; every other pathname connect is refused by the mediator, and
+ * so, unless the plan allows them, is creating a Unix datagram socket.
  */
 static int prepare_unix_mediator(struct session *s)
 {
@@ -781,7 +784,7 @@ static int prepare_unix_mediator(struct session *s)
         if (r >= 0)
                 r = unixmed_prepare(&s->unix_mediator, (const char *const *)dirs.items, dirs.n,
                                     (const char *const *)p->unix_sockets.items, p->unix_sockets.n,
-                                    0);
+                                    p->allow_unix_datagrams ? 0 : UNIXMED_DENY_UNIX_DGRAM);
         strv_free(&dirs);
         return r;
 }

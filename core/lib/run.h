@@ -33,6 +33,7 @@ struct run_request {
         struct strv allow_env;         /* --allow-env: variables passed despite the scrub */
         struct strv allow_persistence; /* --allow-persistence: writable persistence paths */
         struct strv allow_unix_socket; /* --allow-unix-socket: connectable sockets */
+        int allow_unix_datagrams;      /* --allow-unix-datagrams: AF_UNIX SOCK_DGRAM allowed */
         int allow_cwd;                 /* grant the workdir (access from the profile, else rw) */
         const char *workdir;           /* --workdir; NULL: the current directory */
         const char *backend;           /* --backend; NULL: nono.conf, else "landlock" */

@@ -151,7 +151,8 @@ struct unixmed {
         struct replay replay[MAX_REPLAY];
         size_t replay_next;
         struct unixmed_denial denials[N_DENIALS];
-        uint64_t n_denied;
+        uint64_t n_kept;   /* entries written to denials[] (a ring) */
+        uint64_t n_denied; /* refusals, repeats included */
 };
 
 #define REQ_BUF_SIZE (sizeof(struct req_hdr) + MAX_DATA)
@@ -522,6 +523,29 @@ int unixmed_child_install(const struct unixmed *m, char *msg, size_t len)
 
 /* ---- prepare ---------------------------------------------------------------------------- */
 
+/*
+ * AF_UNIX SOCK_DGRAM from socket() or socketpair() (UNIXMED_DENY_UNIX_DGRAM), to `action`
+ * when the flag is set.  Family and type are ints: the low 32 bits are compared; of the
+ * type its low four bits (the kernel's SOCK_TYPE_MASK: SOCK_NONBLOCK and SOCK_CLOEXEC
+ * live above them).  Both are in registers, so what the filter matched is what the
+ * kernel would create: a refusal needs nothing from the child's memory.
+ */
+static int add_dgram_rules(const struct unixmed *m, scmp_filter_ctx ctx, uint32_t action)
+{
+        int r;
+
+        if (!(m->flags & UNIXMED_DENY_UNIX_DGRAM))
+                return 0;
+        r = seccomp_rule_add(ctx, action, SCMP_SYS(socket), 2,
+                             SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL, AF_UNIX),
+                             SCMP_A1(SCMP_CMP_MASKED_EQ, 0xfULL, SOCK_DGRAM));
+        if (r == 0)
+                r = seccomp_rule_add(ctx, action, SCMP_SYS(socketpair), 2,
+                                     SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL, AF_UNIX),
+                                     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xfULL, SOCK_DGRAM));
+        return r;
+}
+
 static int add_rules(struct unixmed *m, scmp_filter_ctx ctx)
 {
         int r;
@@ -534,17 +558,10 @@ static int add_rules(struct unixmed *m, scmp_filter_ctx ctx)
         if (r == 0)
                 r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendto), 1,
                                      SCMP_A4(SCMP_CMP_NE, 0));
-        if (r == 0 && (m->flags & UNIXMED_DENY_UNIX_DGRAM)) {
-                /* Family and type are ints: compare the low 32 bits; the type's low four
-                 * bits (SOCK_NONBLOCK/SOCK_CLOEXEC live above them). */
-                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 2,
-                                     SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL, AF_UNIX),
-                                     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xfULL, SOCK_DGRAM));
-                if (r == 0)
-                        r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socketpair), 2,
-                                             SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL, AF_UNIX),
-                                             SCMP_A1(SCMP_CMP_MASKED_EQ, 0xfULL, SOCK_DGRAM));
-        }
+        /* A notification rather than ERRNO: nono answers EPERM itself and so can name the
+         * refusal in the report after the run. */
+        if (r == 0)
+                r = add_dgram_rules(m, ctx, SCMP_ACT_NOTIFY);
         if (r < 0)
                 return nono_error(r, "unix sockets: cannot build the seccomp filter: %s",
                                   strerror(-r));
@@ -629,6 +646,9 @@ static int build_deny_filter(struct unixmed *m)
                 return nono_error(-ENOMEM, "unix sockets: cannot create the seccomp filter");
         r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
                              SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL, AF_UNIX));
+        /* A datagram socketpair can send to any pathname datagram socket (sendmsg). */
+        if (r == 0)
+                r = add_dgram_rules(m, ctx, SCMP_ACT_ERRNO(EPERM));
         if (r < 0)
                 r = nono_error(r, "unix sockets: cannot build the fallback filter: %s",
                                strerror(-r));
@@ -871,27 +891,54 @@ static int respond(struct unixmed *m, uint64_t id, int64_t val)
         return 0;
 }
 
+static const char *op_name(int op)
+{
+        static const char *const names[] = {
+            [UNIXMED_OP_CONNECT] = "connect",
+            [UNIXMED_OP_SENDTO] = "sendto",
+            [UNIXMED_OP_SOCKET] = "socket",
+            [UNIXMED_OP_SOCKETPAIR] = "socketpair",
+        };
+
+        return op > 0 && op <= UNIXMED_OP_SOCKETPAIR ? names[op] : "?";
+}
+
+/* The same refusal as the one before (a program retrying, syslog() on every message). */
+static bool repeats_last(const struct unixmed *m, int op, const char *requested,
+                         const char *resolved)
+{
+        const struct unixmed_denial *d = &m->denials[(m->n_kept - 1) % N_DENIALS];
+
+        return m->n_kept > 0 && d->op == op && strcmp(d->requested, requested) == 0 &&
+               strcmp(d->resolved, resolved) == 0;
+}
+
+/* Counts every refusal; a run of identical ones keeps one entry, so that a retry loop
+ * does not push the others out of the report. */
 static void record_denial(struct unixmed *m, pid_t pid, int op, const char *requested,
                           const char *resolved)
 {
-        struct unixmed_denial *d = &m->denials[m->n_denied % N_DENIALS];
+        struct unixmed_denial *d = &m->denials[m->n_kept % N_DENIALS];
 
+        nono_debug("unix sockets: refused %s to %s (%s) for pid %d", op_name(op), requested,
+                   resolved, (int)pid);
+        m->n_denied++;
+        if (repeats_last(m, op, requested, resolved))
+                return;
         d->pid = pid;
         d->op = op;
         snprintf(d->requested, sizeof(d->requested), "%s", requested);
         snprintf(d->resolved, sizeof(d->resolved), "%s", resolved);
-        m->n_denied++;
-        nono_debug("unix sockets: refused %s to %s (%s) for pid %d",
-                   op == UNIXMED_OP_CONNECT ? "connect" : "sendto", requested, resolved, (int)pid);
+        m->n_kept++;
 }
 
 size_t unixmed_denials(const struct unixmed *m, struct unixmed_denial *out, size_t max)
 {
-        uint64_t have = m->n_denied < N_DENIALS ? m->n_denied : N_DENIALS;
+        uint64_t have = m->n_kept < N_DENIALS ? m->n_kept : N_DENIALS;
         size_t n = have < max ? (size_t)have : max;
 
         for (size_t i = 0; i < n; i++)
-                out[i] = m->denials[(m->n_denied - n + i) % N_DENIALS];
+                out[i] = m->denials[(m->n_kept - n + i) % N_DENIALS];
         return n;
 }
 
@@ -1291,20 +1338,51 @@ out:
         return r;
 }
 
+/*
+ * socket() or socketpair() of an AF_UNIX datagram socket: refused.  The filter matched the
+ * arguments (registers, which the child cannot change); they are checked again only so
+ * that nothing else is ever refused in its name.
+ */
+static int64_t refuse_dgram(struct unixmed *m, const struct seccomp_notif *n, int op)
+{
+        if ((int)n->data.args[0] != AF_UNIX || ((int)n->data.args[1] & 0xf) != SOCK_DGRAM)
+                return -ENOSYS;
+        record_denial(m, (pid_t)n->pid, op, "", "");
+        return -EPERM;
+}
+
+static int op_of(const struct unixmed *m, const struct seccomp_notif *n)
+{
+        if (n->data.arch != m->arch)
+                return 0;
+        switch (n->data.nr) {
+        case __NR_connect:
+                return UNIXMED_OP_CONNECT;
+        case __NR_sendto:
+                return UNIXMED_OP_SENDTO;
+        case __NR_socket:
+                return UNIXMED_OP_SOCKET;
+        case __NR_socketpair:
+                return UNIXMED_OP_SOCKETPAIR;
+        default:
+                return 0;
+        }
+}
+
 static void handle_notification(struct unixmed *m)
 {
         struct seccomp_notif *n = m->notif;
         int64_t r;
-        int op = 0;
+        int op;
 
         memset(n, 0, m->sizes.seccomp_notif);
         if (ioctl(m->listener, SECCOMP_IOCTL_NOTIF_RECV, n) < 0)
                 return; /* ENOENT: withdrawn meanwhile */
-        if (n->data.arch == m->arch && n->data.nr == __NR_connect)
-                op = UNIXMED_OP_CONNECT;
-        else if (n->data.arch == m->arch && n->data.nr == __NR_sendto)
-                op = UNIXMED_OP_SENDTO;
-        r = op ? mediate(m, n, op) : -ENOSYS;
+        op = op_of(m, n);
+        if (op == UNIXMED_OP_CONNECT || op == UNIXMED_OP_SENDTO)
+                r = mediate(m, n, op);
+        else
+                r = op ? refuse_dgram(m, n, op) : -ENOSYS;
         if (r == 1 || r == 2)
                 return;
         respond(m, n->id, r);

@@ -28,8 +28,9 @@
  * it exits when nono closes its end or dies.
  *
  * Not mediated: sendmsg/sendmmsg (the address lies in memory seccomp cannot read), so an
- * AF_UNIX SOCK_DGRAM socket can still send datagrams to a pathname datagram socket
- * outside the grants; see UNIXMED_DENY_UNIX_DGRAM and docs/unix-sockets.md.
+ * AF_UNIX SOCK_DGRAM socket could send datagrams to any pathname datagram socket outside
+ * the grants (/dev/log, the journal, a daemon's control socket).  UNIXMED_DENY_UNIX_DGRAM
+ * (nono's default) refuses to create such sockets instead; see docs/unix-sockets.md.
  */
 #ifndef NONO_CORE_UNIXMED_H
 #define NONO_CORE_UNIXMED_H
@@ -46,7 +47,8 @@ enum {
         /*
          * Also refuse (EPERM) to create AF_UNIX SOCK_DGRAM sockets, with socket() and
          * socketpair(): closes the sendmsg() gap above at the cost of programs that use
-         * Unix datagram sockets.
+         * Unix datagram sockets.  The calls come to nono as notifications, answered at
+         * once and recorded as refusals (UNIXMED_OP_SOCKET, UNIXMED_OP_SOCKETPAIR).
          */
         UNIXMED_DENY_UNIX_DGRAM = 1u << 0,
 };
@@ -54,10 +56,12 @@ enum {
 enum unixmed_op {
         UNIXMED_OP_CONNECT = 1,
         UNIXMED_OP_SENDTO = 2,
+        UNIXMED_OP_SOCKET = 3,     /* socket(AF_UNIX, SOCK_DGRAM): no paths */
+        UNIXMED_OP_SOCKETPAIR = 4, /* socketpair(AF_UNIX, SOCK_DGRAM): no paths */
 };
 
-/* One refused connect or sendto, for the report printed after the run.  `requested` is
- * whatever bytes the program passed: escape it before printing. */
+/* One refusal, for the report printed after the run.  `requested` is whatever bytes the
+ * program passed: escape it before printing.  Identical refusals in a row share one. */
 struct unixmed_denial {
         pid_t pid;               /* the thread that asked, in nono's pid namespace */
         int op;                  /* enum unixmed_op */
@@ -102,7 +106,7 @@ void unixmed_handle(struct unixmed *m);
 
 /* The most recent refusals (at most max, oldest first) into out; returns how many. */
 size_t unixmed_denials(const struct unixmed *m, struct unixmed_denial *out, size_t max);
-/* How many connects/sendtos were refused in total. */
+/* How many calls were refused in total. */
 uint64_t unixmed_denied_total(const struct unixmed *m);
 
 /* The helper's pid (0 before attach or when there is none). */

@@ -3,6 +3,7 @@ the proxy) and E (IPC) against the real nono binary.  Payloads are Python run in
 the sandbox; each prints PAYLOAD-RAN first and one verdict line per attempt, and the
 effect is checked from outside (the listener got nothing, the host process lives).
 Network targets are loopback listeners this test opens; nothing else is contacted."""
+import errno
 import os
 import signal
 import socket
@@ -422,6 +423,82 @@ class Ipc(EscapeCase):
             attempt("socketpair", pair)
         """, *self.block)
         self.assertAllowed(v, "own-socket", "socketpair")
+
+    def dgram_listener(self):
+        """A Unix datagram socket of the host's, outside every grant (like /dev/log)."""
+        path = os.path.join(self.out, "log.sock")
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        srv.bind(path)
+        srv.setblocking(False)
+        os.chmod(path, 0o777)
+        self.addCleanup(srv.close)
+        return srv, path
+
+    DGRAM_PAYLOAD = """
+        AF, DG = socket.AF_UNIX, socket.SOCK_DGRAM
+        def sendto():
+            socket.socket(AF, DG).sendto(b"sendto", {path!r})
+        def flags():
+            socket.socket(AF, DG | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC)
+        def sendmsg():
+            socket.socket(AF, DG).sendmsg([b"sendmsg"], [], 0, {path!r})
+        def pair_sendmsg():
+            a, b = socket.socketpair(AF, DG)
+            a.sendmsg([b"pair"], [], 0, {path!r})
+        def stream_pair():
+            a, b = socket.socketpair(AF, socket.SOCK_STREAM); a.send(b"x"); assert b.recv(1) == b"x"
+        attempt("dgram-sendto", sendto)
+        attempt("dgram-flags", flags)
+        attempt("dgram-sendmsg", sendmsg)
+        attempt("dgram-pair-sendmsg", pair_sendmsg)
+        attempt("stream-pair", stream_pair)
+    """
+
+    def dgram_attempts(self, path, *flags, command="run"):
+        """The payload's lines: label -> "OK" or "DENIED <errno>"; and nono's stderr."""
+        p = self.nono(command, "--allow-cwd", *flags, "--", SYSTEM_PYTHON, "-c",
+                      PRELUDE + textwrap.dedent(self.DGRAM_PAYLOAD.format(path=path)))
+        self.assertRan(p)
+        return {line.split()[0]: " ".join(line.split()[1:]) for line in p.stdout.splitlines()[1:]
+                if line.split()}, p.stderr
+
+    def received(self, srv):
+        got = []
+        time.sleep(0.2)
+        while True:
+            try:
+                got.append(srv.recv(64))
+            except BlockingIOError:
+                return got
+
+    def test_e03_e06_unix_datagram_sockets_refused(self):
+        """sendmsg() is not mediated: a Unix datagram socket could reach any datagram socket
+        on the host, so none can be created (EPERM, reported); stream pairs still work."""
+        srv, path = self.dgram_listener()
+        v, err = self.dgram_attempts(path)
+        eperm = f"DENIED {errno.EPERM}"
+        self.assertEqual(v, {"dgram-sendto": eperm, "dgram-flags": eperm, "dgram-sendmsg": eperm,
+                             "dgram-pair-sendmsg": eperm, "stream-pair": "OK"})
+        self.assertEqual(self.received(srv), [])
+        self.assertIn("refused socket(AF_UNIX, SOCK_DGRAM)", err)
+        self.assertIn("refused socketpair(AF_UNIX, SOCK_DGRAM)", err)
+        self.assertIn("--allow-unix-datagrams", err)
+
+    def test_e03_allow_unix_datagrams_gives_up_the_grants(self):
+        """The opt-in: sockets are created; sendto is still mediated (EACCES), but sendmsg
+        reaches the host's socket -- the documented trade-off."""
+        srv, path = self.dgram_listener()
+        for flags in (("--allow-unix-datagrams",), ("--profile", self.dgram_profile())):
+            v, _ = self.dgram_attempts(path, *flags)
+            self.assertEqual(v, {"dgram-sendto": f"DENIED {errno.EACCES}", "dgram-flags": "OK",
+                                 "dgram-sendmsg": "OK", "dgram-pair-sendmsg": "OK",
+                                 "stream-pair": "OK"})
+            self.assertEqual(sorted(self.received(srv)), [b"pair", b"sendmsg"])
+
+    def dgram_profile(self):
+        prof = os.path.join(self.root, "dgram.json")
+        self.write(prof, '{"filesystem": {"allow_unix_datagrams": true}}')
+        return prof
 
     def test_e05_documented(self):
         self.skipTest("documented: a socket fd passed in from outside keeps working")

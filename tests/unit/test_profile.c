@@ -94,7 +94,8 @@ static const char full_profile[] =
     "  \"filesystem\": {\n"
     "    \"allow\": [\"~/a\"], \"read\": [\"~/r\"], \"write\": [\"~/w\"],\n"
     "    \"allow_file\": [\"~/af\"], \"read_file\": [\"~/rf\"], \"write_file\": [\"~/wf\"],\n"
-    "    \"deny\": [\"~/d\"], \"bypass_protection\": [\"~/.docker\"], \"share_tmp\": true\n"
+    "    \"deny\": [\"~/d\"], \"bypass_protection\": [\"~/.docker\"], \"share_tmp\": true,\n"
+    "    \"allow_unix_datagrams\": true\n"
     "  },\n"
     "  \"network\": {\n"
     "    \"block\": false, \"network_profile\": \"developer\",\n"
@@ -127,6 +128,7 @@ static void check_full(const struct profile *p)
         assert_strv(&p->fs.write, "~/w", NULL);
         assert_strv(&p->fs.allow_file, "~/af", NULL);
         CU_ASSERT_EQUAL(p->fs.share_tmp, 1);
+        CU_ASSERT_EQUAL(p->fs.allow_unix_datagrams, 1);
         CU_ASSERT_EQUAL(p->limits.max_processes, 50);
         CU_ASSERT_EQUAL(p->limits.max_memory_mb, 512);
         CU_ASSERT_EQUAL(p->limits.max_open_files, 256);
@@ -188,6 +190,7 @@ static void test_unset_and_legacy_keys(void)
         CU_ASSERT_EQUAL(p.net.block, PROFILE_UNSET);
         CU_ASSERT_EQUAL(p.interactive, PROFILE_UNSET);
         CU_ASSERT_EQUAL(p.fs.share_tmp, PROFILE_UNSET);
+        CU_ASSERT_EQUAL(p.fs.allow_unix_datagrams, PROFILE_UNSET);
         CU_ASSERT_EQUAL(p.limits.max_processes, LIMIT_UNSET);
         CU_ASSERT_PTR_NULL(p.description);
         profile_free(&p);

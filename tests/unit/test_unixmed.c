@@ -648,6 +648,8 @@ static int child_no_dgram(void *arg)
         (void)arg;
         if (socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0) != -1 || errno != EPERM)
                 return 1;
+        if (socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0) != -1 || errno != EPERM)
+                return 5;
         if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) != -1 || errno != EPERM)
                 return 2;
         if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
@@ -658,12 +660,19 @@ static int child_no_dgram(void *arg)
         return 0;
 }
 
+/* Refused by nono itself and reported; the two socket() calls in a row share one entry. */
 static void test_deny_unix_dgram(void)
 {
         struct unixmed *m = prepare_default(NULL, UNIXMED_DENY_UNIX_DGRAM);
         struct spawn sp = {NULL, child_no_dgram, NULL, -1, NULL};
+        struct unixmed_denial d[4];
 
         CU_ASSERT_EQUAL(run_child(m, &sp), 0);
+        CU_ASSERT_EQUAL(unixmed_denied_total(m), 3);
+        CU_ASSERT_EQUAL_FATAL(unixmed_denials(m, d, 4), 2);
+        CU_ASSERT_EQUAL(d[0].op, UNIXMED_OP_SOCKET);
+        CU_ASSERT_EQUAL(d[1].op, UNIXMED_OP_SOCKETPAIR);
+        CU_ASSERT_STRING_EQUAL(d[1].requested, "");
         finish(m);
 }
 

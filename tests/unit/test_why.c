@@ -164,6 +164,7 @@ static void test_plan_json_round_trip(void)
         strv_push(&p.allowed_hosts, "*.github.com");
         plan_add_port(&p, 0, 8080);
         strv_push(&p.env_set, "TOKEN=secret-value");
+        p.allow_unix_datagrams = 1;
         a = plan_to_json(&p);
         CU_ASSERT_PTR_NULL(strstr(a, "secret-value"));
         CU_ASSERT_EQUAL_FATAL(plan_from_json(a, &back), 0);
@@ -176,6 +177,7 @@ static void test_plan_json_round_trip(void)
         CU_ASSERT_EQUAL(back.n_connect_ports, 1);
         CU_ASSERT_STRING_EQUAL(back.readonly_paths.items[0], "/home/u/proj/.git/hooks");
         CU_ASSERT_EQUAL(back.grants[3]->flags, NONO_GRANT_FILE);
+        CU_ASSERT_EQUAL(back.allow_unix_datagrams, 1);
         plan_free(&back);
         CU_ASSERT_EQUAL(plan_from_json("{\"grants\": 3}", &back) < 0, 1);
         CU_ASSERT_EQUAL(plan_from_json("not json", &back) < 0, 1);
