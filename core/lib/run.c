@@ -395,7 +395,7 @@ struct session {
         uint32_t enforcer_caps; /* NONO_ENFORCER_CAP_* from probe */
         void *prepared;
         struct network_session net;
-        struct unixmed *unix_mediator; /* run only: wrap has no supervisor */
+        struct unixmed *unix_mediator; /* wrap: served by a process of its own */
         struct persist_watch *persist; /* run only: missing persistence paths */
         struct limits_cgroup cgroup;   /* run as root with max_processes: pids.max */
         char *exec_path;
@@ -963,13 +963,10 @@ static int session_ready(struct session *s, const struct run_request *req, struc
                 nono_warn("nono wrap as root cannot limit processes (root is exempt from "
                           "RLIMIT_NPROC, and without a supervisor no cgroup can be removed "
                           "afterwards); use nono run");
-        if (r >= 0 && supervised)
+        if (r >= 0)
                 r = prepare_unix_mediator(s);
         if (r >= 0 && supervised)
                 r = watch_persistence(s);
-        else if (r >= 0)
-                nono_warn("nono wrap has no supervisor to mediate Unix sockets: pathname "
-                          "sockets outside the grants stay reachable; use nono run");
         if (r < 0)
                 return fail();
         fill_spec(s, req, spec);
@@ -1117,12 +1114,21 @@ int run_wrap(const struct run_request *req)
          * leader, e.g. wrap started by an interactive shell; seccomp still denies
          * TIOCSTI there). */
         setsid();
+        /* Outside the sandbox, so before it is applied: the Unix-socket mediator. */
+        if (unixmed_start_detached(s.unix_mediator) < 0) {
+                r = fail();
+                session_free(&s);
+                return r;
+        }
         /* Irrevocable from here on: nono itself becomes the sandboxed command. */
-        if (supervisor_prepare_self(&spec, &err) < 0) {
+        r = supervisor_prepare_self(&spec, &err);
+        if (r < 0) {
                 fprintf(stderr, "nono: sandbox setup failed: %s: %s\n", err.message,
                         strerror(err.err));
                 return NONO_EXIT_SETUP;
         }
+        if (r > 0)
+                nono_warn("%s", err.message);
         execve(spec.exec_path, spec.argv, spec.envp);
         fprintf(stderr, "nono: cannot execute %s: %s\n", spec.exec_path, strerror(errno));
         return NONO_EXIT_EXEC;

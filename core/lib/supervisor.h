@@ -39,7 +39,7 @@ struct child_spec {
         const char *workdir;
         child_setup_fn setup;
         void *setup_userdata;
-        /* Mediates the child's Unix-socket connects (run only: it needs a supervisor);
+        /* Mediates the child's Unix-socket connects (wrap: after unixmed_start_detached);
          * owned by the caller.  NULL: none. */
         struct unixmed *unix_mediator;
         /* Moves aside persistence paths the child creates (run only); owned by the
@@ -60,7 +60,9 @@ int supervisor_run(const struct child_spec *spec);
 /*
  * The parts of the child's preparation shared by `run` (in the forked child) and
  * `wrap` (in nono itself before exec): chdir, mark inherited fds close-on-exec, then
- * the setup callback.  Async-signal-safe.
+ * the setup callback, the hygiene and the Unix-socket filter.  Async-signal-safe.
+ * Returns 0, negative errno (err filled), or 1 when the Unix-socket mediator fell back
+ * to refusing Unix sockets (err->message says so; nono run warns on its own).
  */
 int supervisor_prepare_self(const struct child_spec *spec, struct child_error *err);
 

@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
@@ -127,6 +128,10 @@ struct unixmed {
         uint32_t arch; /* native AUDIT_ARCH_* */
         unsigned flags;
         pid_t supervisor; /* the process that prepared (the helper's parent) */
+        /* nono wrap: the mediator is a process of its own and the helper nobody's child
+         * (unixmed_start_detached); or, where that cannot work, no mediation at all:
+         * socket(AF_UNIX) is refused (deny_prog). */
+        bool detached, refuse_unix;
 
         int xfer[2]; /* [0] nono's end, [1] the child's: the listener arrives here */
         int chan[2]; /* [0] nono's end, [1] the helper's */
@@ -383,10 +388,11 @@ static void helper_main(const struct unixmed *m)
 
         /* Out of the child's process group, so that Ctrl-C or kill(0, ...) in the
          * sandbox do not reach it; gone with nono; no /proc/<pid>/mem or pidfd_getfd
-         * for the sandbox. */
+         * for the sandbox.  Detached (nono wrap) it has no supervisor parent to die
+         * with: it ends when the mediator closes the channel, or dies. */
         setpgid(0, 0);
         helper_signals();
-        if (arm_sandbox_teardown(m->supervisor) < 0 || getppid() != m->supervisor)
+        if (!m->detached && (arm_sandbox_teardown(m->supervisor) < 0 || getppid() != m->supervisor))
                 _exit(0);
         prctl(PR_SET_DUMPABLE, 0);
         if (chan > 0)
@@ -443,6 +449,82 @@ static void helper_main(const struct unixmed *m)
         }
 }
 
+/* SIGKILL to the helper on a failed install; in wrap (pid unknown, 0) it ends with the
+ * mediator, which sees the hand-over fail. */
+static void stop_helper(long helper)
+{
+        if (helper > 0)
+                kill((pid_t)helper, SIGKILL);
+}
+
+/*
+ * Like fork(), but the child is orphaned at once, for nono wrap, where this process
+ * becomes the command: an intermediate forks it and exits, and is reaped here, so the
+ * child is reparented to the nearest subreaper or init and the command never sees it
+ * in wait().  The intermediate is a vfork: it shares our memory (no copy of it to make
+ * and tear down, which measured 2-3 ms) and we sleep until it exits; it only makes the
+ * system calls below.  Returns 0 in the child, 1 here, or -1 with errno.  Async-signal-
+ * safe.  1 also when SIGCHLD is ignored and the outcome is unknown: a mediator or
+ * helper that does not exist fails closed.
+ */
+static int fork_orphan(void)
+{
+        int status;
+        pid_t pid = vfork();
+
+        if (pid == 0) {
+                long orphan = syscall(SYS_clone, (unsigned long)SIGCHLD, 0UL, NULL, NULL, 0UL);
+
+                if (orphan == 0)
+                        return 0; /* in a copy of our memory, no longer the vfork child */
+                _exit(orphan < 0 ? 1 : 0);
+        }
+        if (pid < 0)
+                return -1;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return 1;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                errno = EAGAIN;
+                return -1;
+        }
+        return 1;
+}
+
+/*
+ * Forks the helper from the sandboxed child.  nono run: a child of nono (CLONE_PARENT),
+ * never of the command.  nono wrap: orphaned (fork_orphan).  Returns the helper's pid
+ * (0 in wrap: not known here), or -1 with errno.
+ */
+static long spawn_helper(const struct unixmed *m)
+{
+        long pid;
+
+        if (m->detached) {
+                int r = fork_orphan();
+
+                if (r == 0)
+                        helper_main(m);
+                return r < 0 ? -1 : 0;
+        }
+        pid = syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), 0UL, NULL, NULL, 0UL);
+        if (pid == 0)
+                helper_main(m);
+        return pid;
+}
+
+/* The filter that refuses socket(AF_UNIX) (and datagram socketpairs): no mediation. */
+static int load_refusal(const struct unixmed *m, char *msg, size_t len)
+{
+        int err;
+
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &m->deny_prog) == 0)
+                return 0;
+        err = errno;
+        copy_msg(msg, len, "unix sockets: cannot load the fallback seccomp filter");
+        return -err;
+}
+
 int unixmed_child_install(const struct unixmed *m, char *msg, size_t len)
 {
         union {
@@ -457,16 +539,16 @@ int unixmed_child_install(const struct unixmed *m, char *msg, size_t len)
         int listener, err;
         ssize_t n;
 
+        if (m->refuse_unix)
+                return load_refusal(m, msg, len);
         /* The helper first: it must not carry the filter (its own connects would come
          * back to nono), but everything else the child has. */
-        helper = syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), 0UL, NULL, NULL, 0UL);
+        helper = spawn_helper(m);
         if (helper < 0) {
                 err = errno;
                 copy_msg(msg, len, "unix sockets: cannot start the connect helper");
                 return -err;
         }
-        if (helper == 0)
-                helper_main(m);
         /* The helper's channel is between nono and the helper only. */
         close(m->chan[0]);
         close(m->chan[1]);
@@ -475,18 +557,20 @@ int unixmed_child_install(const struct unixmed *m, char *msg, size_t len)
         listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
                                 SECCOMP_FILTER_FLAG_NEW_LISTENER, &m->prog);
         if (listener < 0 && errno == EBUSY && m->deny_prog.filter) {
-                /* An outer nono already listens; nono sees no listener and says so. */
-                kill((pid_t)helper, SIGKILL);
+                /* An outer nono already listens; nono sees no listener and says so (the
+                 * caller of nono wrap prints msg). */
+                stop_helper(helper);
                 close(m->xfer[1]);
-                if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &m->deny_prog) == 0)
-                        return 0;
-                err = errno;
-                copy_msg(msg, len, "unix sockets: cannot load the fallback seccomp filter");
-                return -err;
+                err = load_refusal(m, msg, len);
+                if (err == 0)
+                        copy_msg(msg, len,
+                                 "inside another sandbox, Unix sockets cannot be mediated: the "
+                                 "command may not create any (socketpair still works)");
+                return err < 0 ? err : 1;
         }
         if (listener < 0) {
                 err = errno;
-                kill((pid_t)helper, SIGKILL);
+                stop_helper(helper);
                 copy_msg(msg, len,
                          err == EACCES ? "unix sockets: cannot load the seccomp filter "
                                          "(no_new_privs is not set)"
@@ -514,7 +598,7 @@ int unixmed_child_install(const struct unixmed *m, char *msg, size_t len)
         close(listener);
         close(m->xfer[1]);
         if (err) {
-                kill((pid_t)helper, SIGKILL);
+                stop_helper(helper);
                 copy_msg(msg, len, "unix sockets: cannot hand the listener to nono");
                 return -err;
         }
@@ -845,7 +929,10 @@ int unixmed_parent_attach(struct unixmed *m)
          * must go so that the helper's exit shows as end-of-file. */
         close_fd(&m->xfer[1]);
         close_fd(&m->chan[1]);
-        m->helper_pidfd = (int)syscall(SYS_pidfd_open, m->helper, 0);
+        /* nono wrap: the pid is not known and the helper not our child (its pid could be
+         * reused); its end of the channel tells when it is gone. */
+        if (m->helper > 0)
+                m->helper_pidfd = (int)syscall(SYS_pidfd_open, m->helper, 0);
         fcntl(m->chan[0], F_SETFL, fcntl(m->chan[0], F_GETFL) | O_NONBLOCK);
 
         memset(&ev, 0, sizeof(ev));
@@ -1459,6 +1546,171 @@ void unixmed_handle(struct unixmed *m)
                 if (!did)
                         break;
         }
+}
+
+/* ---- nono wrap: the mediator as a process of its own ----------------------------------- */
+
+/* Moves fd above stdio (nono may have been started with one of them closed). */
+static int above_stdio(int *fd)
+{
+        int moved;
+
+        if (*fd > STDERR_FILENO)
+                return 0;
+        moved = fcntl(*fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+        if (moved < 0)
+                return -1;
+        close(*fd);
+        *fd = moved;
+        return 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+        return *(const int *)a - *(const int *)b;
+}
+
+/*
+ * The mediator keeps its ends (the hand-over, the helper's channel, the epoll set) and
+ * nothing else: stdio becomes /dev/null, so that a pipe or terminal the command writes
+ * to ends with the command and not with the mediator; the helper's end is the helper's.
+ */
+static int mediator_descriptors(struct unixmed *m)
+{
+        int keep[3], null;
+        unsigned from = STDERR_FILENO + 1;
+
+        close_fd(&m->xfer[1]);
+        close_fd(&m->chan[1]);
+        if (above_stdio(&m->xfer[0]) < 0 || above_stdio(&m->chan[0]) < 0 ||
+            above_stdio(&m->epfd) < 0)
+                return -1;
+        null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 ||
+            dup2(null, STDERR_FILENO) < 0)
+                return -1;
+        keep[0] = m->xfer[0];
+        keep[1] = m->chan[0];
+        keep[2] = m->epfd;
+        qsort(keep, 3, sizeof(keep[0]), cmp_int);
+        for (size_t i = 0; i < 3; from = (unsigned)keep[i++] + 1)
+                if ((unsigned)keep[i] > from)
+                        close_range(from, (unsigned)keep[i] - 1, 0);
+        close_range(from, ~0U, 0);
+        return 0;
+}
+
+/* Until the command sends the listener (just before its execve); an error when every
+ * copy of the other end closed first (nono wrap failed before that). */
+static int await_listener(struct unixmed *m)
+{
+        for (;;) {
+                struct pollfd p = {m->xfer[0], POLLIN, 0};
+                int r;
+
+                if (poll(&p, 1, -1) < 0 && errno != EINTR)
+                        return -errno;
+                r = unixmed_parent_attach(m);
+                if (r != -EAGAIN)
+                        return r;
+        }
+}
+
+/*
+ * The mediator of nono wrap: a grandchild of nono, started before the sandbox (it must
+ * be outside to resolve paths and take the command's sockets), orphaned at once.
+ * Serves exactly as nono run's supervisor does, until the listener hangs up: every
+ * process that carries the filter has exited and been reaped.  Its exit closes the
+ * helper's channel, and the helper leaves too.
+ */
+static void mediator_main(struct unixmed *m) __attribute__((noreturn));
+static void mediator_main(struct unixmed *m)
+{
+        struct sigaction sa;
+
+        /* A session of its own: no terminal, and neither Ctrl-C nor kill(0, ...) from
+         * the command's process group reach it.  Not dumpable: it holds the listener and
+         * the command's sockets, out of reach of the user's other processes. */
+        setsid();
+        prctl(PR_SET_DUMPABLE, 0);
+        prctl(PR_SET_NAME, "nono-unixmed");
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = SIG_IGN;
+        sigaction(SIGPIPE, &sa, NULL);
+        /* Off the user's working directory, which it would keep busy (a mount). */
+        if (chdir("/") < 0 || mediator_descriptors(m) < 0 || await_listener(m) < 0)
+                _exit(1);
+        while (!m->listener_done) {
+                struct pollfd p = {m->epfd, POLLIN, 0};
+
+                if (poll(&p, 1, -1) < 0 && errno != EINTR)
+                        break; /* the listener closes with us: the sandbox gets ENOSYS */
+                unixmed_handle(m);
+        }
+        _exit(0);
+}
+
+/*
+ * Yama's ptrace_scope: 1 lets only a process's ancestors take its descriptors and read
+ * its memory, 2 only holders of CAP_SYS_PTRACE, 3 nobody.  The mediator of nono wrap is
+ * not the command's ancestor.  Returns the scope when it keeps the mediator out, else 0.
+ */
+static int yama_blocks_mediator(void)
+{
+        struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+        struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
+        char buf[8] = "";
+        int fd = open("/proc/sys/kernel/yama/ptrace_scope", O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+        int scope = n > 0 ? atoi(buf) : 0;
+        bool can_ptrace;
+
+        if (fd >= 0)
+                close(fd);
+        if (scope <= 0)
+                return 0;
+        can_ptrace = syscall(SYS_capget, &hdr, caps) == 0 &&
+                     (caps[CAP_SYS_PTRACE / 32].effective & (1u << (CAP_SYS_PTRACE % 32)));
+        return scope >= 3 || !can_ptrace ? scope : 0;
+}
+
+/* No mediator can work here: refuse socket(AF_UNIX) instead, never leave it open. */
+static int refuse_instead(struct unixmed *m, int scope)
+{
+        int r;
+
+        if (m->n_socks)
+                return nono_error(-EPERM,
+                                  "nono wrap cannot mediate Unix sockets here (Yama ptrace_scope "
+                                  "%d), so it cannot allow %s; use nono run",
+                                  scope, m->socks[0]);
+        r = m->deny_prog.filter ? 0 : build_deny_filter(m);
+        if (r < 0)
+                return r;
+        m->refuse_unix = true;
+        nono_warn("nono wrap cannot mediate Unix sockets here (Yama ptrace_scope %d): the "
+                  "command may not create any (socketpair still works); use nono run",
+                  scope);
+        return 0;
+}
+
+int unixmed_start_detached(struct unixmed *m)
+{
+        int scope = yama_blocks_mediator(), r;
+
+        if (scope)
+                return refuse_instead(m, scope);
+        m->detached = true;
+        /* Never a child of the command this process becomes.  Should it not exist after
+         * all (SIGCHLD ignored hides the outcome), nobody serves the filter: the listener
+         * is not taken and the filtered calls fail (ENOSYS).  Closed, never open. */
+        r = fork_orphan();
+        if (r == 0)
+                mediator_main(m);
+        if (r < 0)
+                return nono_error(-errno, "unix sockets: cannot start the mediator: %s",
+                                  strerror(errno));
+        return 0;
 }
 
 /* ---- free ------------------------------------------------------------------------------- */

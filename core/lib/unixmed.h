@@ -27,6 +27,10 @@
  * sandboxed program, which never sees it), in a process group of its own, not dumpable;
  * it exits when nono closes its end or dies.
  *
+ * nono wrap has no supervisor: nono itself becomes the command.  unixmed_start_detached
+ * then starts the mediator (the part nono run's supervisor plays) as a process of its
+ * own, before the sandbox is applied; see there for its lifetime.
+ *
  * Not mediated: sendmsg/sendmmsg (the address lies in memory seccomp cannot read), so an
  * AF_UNIX SOCK_DGRAM socket could send datagrams to any pathname datagram socket outside
  * the grants (/dev/log, the journal, a daemon's control socket).  UNIXMED_DENY_UNIX_DGRAM
@@ -81,11 +85,44 @@ int unixmed_prepare(struct unixmed **ret, const char *const *allowed_dirs, size_
                     const char *const *allowed_sockets, size_t n_sockets, unsigned flags);
 
 /*
+ * nono wrap, in the process that will become the command, after unixmed_prepare and
+ * before the sandbox is applied.  Starts the mediator: it receives the listener, answers
+ * the notifications and talks to the helper exactly as nono run's supervisor does.
+ *
+ * Lifetime, and who holds what:
+ *   - It is a grandchild whose parent exits at once (double fork, the parent reaped
+ *     here): orphaned to the nearest subreaper or init, never a child the command can
+ *     see or reap.  The helper is forked the same way from the sandboxed process (see
+ *     unixmed_child_install), so a `wait` in the command does not wait for either.
+ *   - Session and process group of its own, not dumpable, cwd "/", stdio on /dev/null
+ *     and every other inherited descriptor closed: it keeps no terminal and no pipe of
+ *     the command's open (`nono wrap cmd | cat` ends when cmd does).
+ *   - It alone holds the listener (the command closes its copy before execve).  The
+ *     kernel hangs the listener up when no process carries the filter any more: the
+ *     command and every descendant have exited and been reaped.  The mediator exits
+ *     then, and not before: a background process of the command is still served.
+ *   - It exits too when the hand-over never comes (every copy of the command's end
+ *     closed: nono wrap failed before execve).
+ *   - The helper has no supervisor parent to die with: it exits when the mediator's
+ *     end of their channel closes, i.e. when the mediator exits or is killed.
+ *   - If the mediator is killed, the listener closes with it: every connect, addressed
+ *     sendto and datagram socket in the sandbox then fails (ENOSYS).  Fails closed.
+ *   - No report after the run: nothing of nono is left to print it.
+ * Where Yama's ptrace_scope keeps a non-ancestor from the command's descriptors (1 or 2
+ * without CAP_SYS_PTRACE, 3), no mediator can work: socket(AF_UNIX) is refused instead
+ * (socketpair stays), with a warning, and a plan naming --allow-unix-socket paths is
+ * refused.  Returns 0, or a negative errno with a message (nono_error).
+ */
+int unixmed_start_detached(struct unixmed *m);
+
+/*
  * Child, after every enforcer and the process hygiene were applied (no_new_privs set,
  * capabilities dropped), right before execve.  Async-signal-safe: system calls only.
- * Forks the helper (a child of nono, CLONE_PARENT), loads the filter with a new listener
- * and sends the listener to nono without blocking (nono may be suspended until the
- * child execs).  Returns 0, or a negative errno with a static message in msg.
+ * Forks the helper (a child of nono, CLONE_PARENT; detached: orphaned by a double
+ * fork), loads the filter with a new listener and sends the listener to nono without
+ * blocking (nono may be suspended until the child execs).  Returns 0, or a negative
+ * errno with a static message in msg; 1 when another nono already listens and the
+ * fallback (socket(AF_UNIX) refused) was loaded instead, msg saying so.
  */
 int unixmed_child_install(const struct unixmed *m, char *msg, size_t len);
 

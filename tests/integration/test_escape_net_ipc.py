@@ -5,13 +5,14 @@ effect is checked from outside (the listener got nothing, the host process lives
 Network targets are loopback listeners this test opens; nothing else is contacted."""
 import errno
 import os
+import shlex
 import signal
 import socket
 import subprocess
 import textwrap
 import time
 
-from nonotest import SYSTEM_PYTHON, Listener, SandboxTestCase, as_test_user, main
+from nonotest import NONO, SYSTEM_PYTHON, Listener, SandboxTestCase, as_test_user, main
 
 # Shared by every payload: try(label, fn) prints "label OK" or "label DENIED errno".
 PRELUDE = textwrap.dedent("""
@@ -45,8 +46,8 @@ class EscapeCase(SandboxTestCase):
         self.addCleanup(lis.close)
         return lis
 
-    def payload(self, body, *flags):
-        p = self.nono("run", "--allow-cwd", *flags, "--", SYSTEM_PYTHON, "-c",
+    def payload(self, body, *flags, command="run"):
+        p = self.nono(command, "--allow-cwd", *flags, "--", SYSTEM_PYTHON, "-c",
                       PRELUDE + textwrap.dedent(body))
         self.assertRan(p)
         return {line.split()[0]: line.split()[1] for line in p.stdout.splitlines()[1:]
@@ -377,6 +378,12 @@ class Ipc(EscapeCase):
             dgram.recv(16)
 
     def test_e03_host_unix_sockets(self):
+        self.check_host_unix_sockets("run")
+
+    def test_e03_wrap_host_unix_sockets(self):
+        self.check_host_unix_sockets("wrap")
+
+    def check_host_unix_sockets(self, command):
         path = os.path.join(self.out, "docker.sock")
         srv = socket.socket(socket.AF_UNIX)
         srv.bind(path)
@@ -399,19 +406,25 @@ class Ipc(EscapeCase):
             attempt("relative", relative)
             attempt("sendto", dgram)
         """
-        v = self.payload(body)
+        v = self.payload(body, command=command)
         self.assertDenied(v, "connect", "via-symlink", "relative", "sendto")
         with self.assertRaises(BlockingIOError):
             srv.accept()
         # Named on the command line, that one socket is reachable.
         v = self.payload(f"""
             attempt("connect", lambda: socket.socket(socket.AF_UNIX).connect({path!r}))
-        """, "--allow-unix-socket", path)
+        """, "--allow-unix-socket", path, command=command)
         self.assertAllowed(v, "connect")
         conn, _ = srv.accept()
         conn.close()
 
     def test_e04_e06_workspace_sockets_and_socketpair(self):
+        self.check_workspace_sockets("run")
+
+    def test_e04_e06_wrap_workspace_sockets_and_socketpair(self):
+        self.check_workspace_sockets("wrap")
+
+    def check_workspace_sockets(self, command):
         v = self.payload("""
             def own_socket():
                 srv = socket.socket(socket.AF_UNIX); srv.bind("own.sock"); srv.listen(1)
@@ -421,7 +434,7 @@ class Ipc(EscapeCase):
                 a, b = socket.socketpair(); a.send(b"x"); assert b.recv(1) == b"x"
             attempt("own-socket", own_socket)
             attempt("socketpair", pair)
-        """, *self.block)
+        """, *self.block, command=command)
         self.assertAllowed(v, "own-socket", "socketpair")
 
     def dgram_listener(self):
@@ -474,22 +487,31 @@ class Ipc(EscapeCase):
     def test_e03_e06_unix_datagram_sockets_refused(self):
         """sendmsg() is not mediated: a Unix datagram socket could reach any datagram socket
         on the host, so none can be created (EPERM, reported); stream pairs still work."""
+        err = self.check_datagrams_refused("run")
+        self.assertIn("refused socket(AF_UNIX, SOCK_DGRAM)", err)
+        self.assertIn("refused socketpair(AF_UNIX, SOCK_DGRAM)", err)
+        self.assertIn("--allow-unix-datagrams", err)
+
+    def test_e03_e06_wrap_unix_datagram_sockets_refused(self):
+        self.check_datagrams_refused("wrap")
+
+    def check_datagrams_refused(self, command):
         srv, path = self.dgram_listener()
-        v, err = self.dgram_attempts(path)
+        v, err = self.dgram_attempts(path, command=command)
         eperm = f"DENIED {errno.EPERM}"
         self.assertEqual(v, {"dgram-sendto": eperm, "dgram-flags": eperm, "dgram-sendmsg": eperm,
                              "dgram-pair-sendmsg": eperm, "stream-pair": "OK"})
         self.assertEqual(self.received(srv), [])
-        self.assertIn("refused socket(AF_UNIX, SOCK_DGRAM)", err)
-        self.assertIn("refused socketpair(AF_UNIX, SOCK_DGRAM)", err)
-        self.assertIn("--allow-unix-datagrams", err)
+        return err
 
     def test_e03_allow_unix_datagrams_gives_up_the_grants(self):
         """The opt-in: sockets are created; sendto is still mediated (EACCES), but sendmsg
         reaches the host's socket -- the documented trade-off."""
         srv, path = self.dgram_listener()
-        for flags in (("--allow-unix-datagrams",), ("--profile", self.dgram_profile())):
-            v, _ = self.dgram_attempts(path, *flags)
+        for command, flags in (("run", ("--allow-unix-datagrams",)),
+                               ("run", ("--profile", self.dgram_profile())),
+                               ("wrap", ("--allow-unix-datagrams",))):
+            v, _ = self.dgram_attempts(path, *flags, command=command)
             self.assertEqual(v, {"dgram-sendto": f"DENIED {errno.EACCES}", "dgram-flags": "OK",
                                  "dgram-sendmsg": "OK", "dgram-pair-sendmsg": "OK",
                                  "stream-pair": "OK"})
@@ -532,6 +554,128 @@ class Ipc(EscapeCase):
         v = self.payload(body)
         self.assertDenied(v, "shmget-key", "shmat-id")
         self.assertEqual(v.get("ipcs"), "EMPTY", v)
+
+
+class WrapMediator(EscapeCase):
+    """nono wrap serves the Unix-socket filter from a process of its own (unixmed.h):
+    never a child of the command, holding none of its pipes, gone with the sandbox."""
+
+    def wrap_argv(self, *command):
+        # --workdir names this test's tree: the mediator and the helper keep nono's argv.
+        return as_test_user([NONO, "wrap", "--workdir", self.ws, "--allow-cwd", "--", *command])
+
+    def leftovers(self):
+        """Live (not zombie) processes still running this test's nono command line."""
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+                with open(f"/proc/{pid}/stat") as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+                with open(f"/proc/{pid}/comm") as f:
+                    comm = f.read().strip()
+            except OSError:
+                continue
+            if state != "Z" and argv[0] == NONO.encode() and self.ws.encode() in argv:
+                found.append((int(pid), comm))
+        return found
+
+    def assertNoLeftovers(self):
+        deadline = time.monotonic() + 5
+        while self.leftovers() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.leftovers(), [])
+
+    @staticmethod
+    def read(path):
+        with open(path) as f:
+            return f.read()
+
+    @staticmethod
+    def status_field(pid, name):
+        with open(f"/proc/{pid}/status") as f:
+            return next(line.split()[1] for line in f if line.startswith(name + ":"))
+
+    def test_wrap_mediator_is_nobodys_child_and_holds_nothing(self):
+        self.give_to_test_user()
+        cmd = subprocess.Popen(self.wrap_argv(
+            "/bin/sh", "-c", "read kids < /proc/$$/task/$$/children; echo PAYLOAD-RAN \"$kids\"; "
+            "exec sleep 30"), cwd=self.ws, env=self.env(), stdout=subprocess.PIPE, text=True)
+        self.addCleanup(cmd.wait)
+        self.addCleanup(cmd.kill)
+        self.assertEqual(cmd.stdout.readline().strip(), "PAYLOAD-RAN")  # no children
+        pipe = os.readlink(f"/proc/{cmd.pid}/fd/1")
+        found = dict((comm, pid) for pid, comm in self.leftovers())
+        self.assertEqual(sorted(found), ["nono", "nono-unixmed"])  # the helper, the mediator
+        for pid in found.values():
+            self.assertNotEqual(int(self.status_field(pid, "PPid")), cmd.pid)
+            self.assertNotEqual(os.getpgid(pid), os.getpgid(cmd.pid))
+            fds = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+            self.assertNotIn(pipe, fds)
+        mediator = found["nono-unixmed"]
+        self.assertEqual(os.getsid(mediator), mediator)
+        self.assertEqual([os.readlink(f"/proc/{mediator}/fd/{fd}") for fd in (0, 1, 2)],
+                         ["/dev/null"] * 3)
+        self.assertEqual(os.readlink(f"/proc/{mediator}/cwd"), "/")
+        cmd.kill()
+        cmd.wait()
+        cmd.stdout.close()
+        self.assertNoLeftovers()
+
+    def test_wrap_background_job_and_pipeline_end(self):
+        t0 = time.monotonic()
+        p = self.nono("wrap", "--workdir", self.ws, "--allow-cwd", "--", "/bin/sh", "-c",
+                      "sleep 0.1 & wait; echo PAYLOAD-RAN", timeout=30)
+        self.assertRan(p)
+        self.assertLess(time.monotonic() - t0, 5)
+        # The pipe ends with the command, not with a job of it that left the pipe alone
+        # (and that the mediator still serves).
+        line = " ".join(shlex.quote(a) for a in self.wrap_argv(
+            "/bin/sh", "-c", "echo PAYLOAD-RAN; sleep 3 >/dev/null 2>&1 &"))
+        t0 = time.monotonic()
+        p = subprocess.run(["/bin/sh", "-c", line + " | cat"], cwd=self.ws, env=self.env(),
+                           capture_output=True, text=True, timeout=30)
+        self.assertRan(p)
+        self.assertLess(time.monotonic() - t0, 2.5)
+        p = subprocess.run(["/bin/sh", "-c", " ".join(map(shlex.quote, self.wrap_argv("true")))
+                            + " | cat; echo PAYLOAD-RAN"], cwd=self.ws, env=self.env(),
+                           capture_output=True, text=True, timeout=30)
+        self.assertRan(p)
+        self.assertNoLeftovers()
+
+    def test_e03_wrap_job_outliving_the_command_is_still_mediated(self):
+        path = os.path.join(self.out, "docker.sock")
+        srv = socket.socket(socket.AF_UNIX)
+        srv.bind(path)
+        srv.listen(4)
+        srv.setblocking(False)
+        self.addCleanup(srv.close)
+        os.chmod(path, 0o777)
+        result = os.path.join(self.ws, "result")
+        body = PRELUDE + textwrap.dedent(f"""
+            import time
+            time.sleep(0.5)  # the command has exited by now
+            def own():
+                srv = socket.socket(socket.AF_UNIX); srv.bind("own.sock"); srv.listen(1)
+                socket.socket(socket.AF_UNIX).connect("own.sock")
+            attempt("own", own)
+            attempt("outside", lambda: socket.socket(socket.AF_UNIX).connect({path!r}))
+        """)
+        script = os.path.join(self.ws, "job.py")
+        self.write(script, body)
+        p = self.nono("wrap", "--workdir", self.ws, "--allow-cwd", "--", "/bin/sh", "-c",
+                      f"echo PAYLOAD-RAN; {SYSTEM_PYTHON} {script} > {result} 2>&1 &")
+        self.assertRan(p)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "outside" not in self.read(result):
+            time.sleep(0.05)
+        out = self.read(result)
+        self.assertIn("own OK", out)  # served after the command exited
+        self.assertRegex(out, "outside DENIED")
+        with self.assertRaises(BlockingIOError):
+            srv.accept()
+        self.assertNoLeftovers()
 
 
 if __name__ == "__main__":
