@@ -462,8 +462,8 @@ static void stop_helper(long helper)
  * becomes the command: an intermediate forks it and exits, and is reaped here, so the
  * child is reparented to the nearest subreaper or init and the command never sees it
  * in wait().  The intermediate is a vfork: it shares our memory (no copy of it to make
- * and tear down, which measured 2-3 ms) and we sleep until it exits; it only makes the
- * system calls below.  Returns 0 in the child, 1 here, or -1 with errno.  Async-signal-
+ * and tear down: about 2 ms less, each time, here) and we sleep until it exits; it only
+ * makes the system calls below.  Returns 0 in the child, 1 here, or -1 with errno.  Async-signal-
  * safe.  1 also when SIGCHLD is ignored and the outcome is unknown: a mediator or
  * helper that does not exist fails closed.
  */
