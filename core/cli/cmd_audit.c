@@ -235,13 +235,13 @@ static int with_session(const char *root, const char *sub, const struct audit_ar
 static int cleanup_cmd(const char *root, const struct audit_args *a)
 {
         long keep = a->keep < 0 && a->older_than < 0 ? DEFAULT_KEEP : a->keep;
-        size_t removed = 0;
+        struct audit_cleanup_result res;
 
         if (a->id)
                 return bad("cleanup takes no session ID (%s)", a->id);
-        if (audit_cleanup(root, keep, a->older_than, &removed) < 0)
+        if (audit_cleanup(root, keep, a->older_than, &res) < 0)
                 return cli_fail();
-        printf("removed %zu session(s)\n", removed);
+        printf("removed %zu session(s)\n", res.removed);
         return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -611,13 +612,17 @@ int audit_list(const char *root, struct audit_summary **ret, size_t *ret_n)
         return r;
 }
 
+static void summary_clear(struct audit_summary *s)
+{
+        free(s->id);
+        free(s->start_time);
+        json_decref(s->argv);
+}
+
 void audit_summaries_free(struct audit_summary *list, size_t n)
 {
-        for (size_t i = 0; list && i < n; i++) {
-                free(list[i].id);
-                free(list[i].start_time);
-                json_decref(list[i].argv);
-        }
+        for (size_t i = 0; list && i < n; i++)
+                summary_clear(&list[i]);
         free(list);
 }
 
@@ -676,9 +681,25 @@ static time_t id_time(const char *id)
         return timegm(&tm);
 }
 
-static int still_running(const struct audit_summary *s)
+/*
+ * A session nono may still write to: its supervisor (or, for wrap, the command) is
+ * alive, or it is being opened right now -- made within the last minute, session.start
+ * not written yet.
+ */
+static int in_progress(const char *dir, const char *id, time_t now)
 {
-        return !s->ended && s->pid > 0 && (kill(s->pid, 0) == 0 || errno == EPERM);
+        struct audit_summary s = {0};
+        int running;
+
+        summarize(dir, &s);
+        if (s.ended)
+                running = 0;
+        else if (s.pid > 0)
+                running = kill(s.pid, 0) == 0 || errno == EPERM;
+        else
+                running = s.events == 0 && now - id_time(id) < 60;
+        summary_clear(&s);
+        return running;
 }
 
 static int remove_session(const char *root, const char *id)
@@ -690,8 +711,11 @@ static int remove_session(const char *root, const char *id)
         int r = 0;
 
         if (!d) {
-                r = dir ? nono_error(-errno, "cannot remove %s: %s", dir, strerror(errno))
-                        : -ENOMEM;
+                /* ENOENT: another nono removed it meanwhile. */
+                r = !dir ? -ENOMEM
+                    : errno == ENOENT
+                        ? 0
+                        : nono_error(-errno, "cannot remove %s: %s", dir, strerror(errno));
                 if (dfd >= 0)
                         close(dfd);
                 free(dir);
@@ -703,29 +727,173 @@ static int remove_session(const char *root, const char *id)
                         r = nono_error(-errno, "cannot remove %s/%s: %s", dir, e->d_name,
                                        strerror(errno));
         closedir(d);
-        if (r == 0 && rmdir(dir) < 0)
+        if (r == 0 && rmdir(dir) < 0 && errno != ENOENT)
                 r = nono_error(-errno, "cannot remove %s: %s", dir, strerror(errno));
         free(dir);
         return r;
 }
 
-int audit_cleanup(const char *root, long keep, long older_than_days, size_t *ret_removed)
+/* Past a limit, going by the id alone: reading a log costs more than naming it. */
+static int past_limits(const char *id, size_t index, size_t n, long keep, time_t cutoff)
 {
-        struct audit_summary *list;
-        time_t cutoff = time(NULL) - older_than_days * 86400;
-        size_t n;
-        int r = audit_list(root, &list, &n);
+        return (keep >= 0 && index + (size_t)keep < n) || (cutoff && id_time(id) < cutoff);
+}
 
-        *ret_removed = 0;
-        for (size_t i = 0; r >= 0 && i < n; i++) {
-                int too_many = keep >= 0 && i + (size_t)keep < n;
-                int too_old = older_than_days >= 0 && id_time(list[i].id) < cutoff;
+/* Removes the session unless it is in progress: 1 removed, 0 kept, or an error. */
+static int remove_unless_in_progress(const char *root, const char *id, time_t now)
+{
+        char *dir = nono_path_join(root, id);
+        int r = 0;
 
-                if ((too_many || too_old) && !still_running(&list[i])) {
-                        r = remove_session(root, list[i].id);
-                        *ret_removed += r >= 0;
-                }
+        if (!dir)
+                return -ENOMEM;
+        if (!in_progress(dir, id, now)) {
+                r = remove_session(root, id);
+                r = r < 0 ? r : 1;
         }
-        audit_summaries_free(list, n);
+        free(dir);
+        return r;
+}
+
+/* audit_cleanup, removing at most `max_removed` sessions. */
+static int prune(const char *root, long keep, long older_than_days, size_t max_removed,
+                 struct audit_cleanup_result *ret)
+{
+        struct strv ids = STRV_INIT;
+        time_t now = time(NULL);
+        time_t cutoff = older_than_days >= 0 ? now - older_than_days * 86400 : 0;
+        int r = list_ids(root, &ids);
+
+        memset(ret, 0, sizeof(*ret));
+        for (size_t i = 0; r >= 0 && i < ids.n && !ret->partial; i++) {
+                if (!past_limits(ids.items[i], i, ids.n, keep, cutoff))
+                        continue;
+                r = remove_unless_in_progress(root, ids.items[i], now);
+                ret->removed += r > 0;
+                ret->partial = ret->removed == max_removed;
+        }
+        ret->left = ids.n - ret->removed;
+        strv_free(&ids);
+        return r < 0 ? r : 0;
+}
+
+int audit_cleanup(const char *root, long keep, long older_than_days,
+                  struct audit_cleanup_result *ret)
+{
+        return prune(root, keep, older_than_days, SIZE_MAX, ret);
+}
+
+/* ---- retention at session start ----------------------------------------------------- */
+
+/*
+ * <root>/.retention: "<sessions left> <time>\n" as the last prune wrote it, then one
+ * byte per session opened since -- what it costs a session to know whether a prune is
+ * due: open, a one-byte append, fstat, pread, close.
+ */
+#define RETENTION_FILE  ".retention"
+#define RETENTION_EVERY 86400 /* seconds: age limits are in days */
+/*
+ * Removing a session costs a few file-system operations (milliseconds on a slow disk):
+ * a prune waits for a batch of them, and leaves a backlog (a first run over thousands of
+ * old sessions) to the next runs rather than make one run wait for all of it.
+ */
+#define RETENTION_BATCH 20
+#define RETENTION_MAX   100
+
+struct retention_stamp {
+        long left;      /* sessions the last prune left; -1: unknown (prune now) */
+        long long when; /* when it ran; 0: it stopped at RETENTION_MAX */
+        long since;     /* sessions opened since */
+};
+
+static void read_stamp(int fd, struct retention_stamp *st)
+{
+        char buf[64];
+        struct stat sb;
+        ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+        int len = 0;
+
+        st->left = -1;
+        if (n <= 0 || fstat(fd, &sb) < 0)
+                return;
+        buf[n] = '\0';
+        if (sscanf(buf, "%ld %lld\n%n", &st->left, &st->when, &len) != 2 || len == 0 ||
+            st->left < 0) {
+                st->left = -1;
+                return;
+        }
+        st->since = (long)sb.st_size - len;
+}
+
+/*
+ * Due once the sessions exceed the count limit by a batch (a tenth of a limit under
+ * 200), or a day after the last prune for the age limit, or at once when the stamp is
+ * missing or unreadable or the last prune left a backlog.
+ */
+static int prune_due(const struct retention_stamp *st, long keep, long max_age_days, time_t now)
+{
+        long batch = keep / 10 < 1 ? 1 : keep / 10 > RETENTION_BATCH ? RETENTION_BATCH : keep / 10;
+
+        if (st->left < 0)
+                return 1;
+        if (keep > 0 && st->left + st->since > keep + batch)
+                return 1;
+        return max_age_days > 0 && (now < st->when || now - st->when >= RETENTION_EVERY);
+}
+
+/*
+ * Prunes under the stamp's lock (another nono pruning: nothing to do), and restarts the
+ * stamp also after a failed prune: the next try waits for the next batch or day, not
+ * the next session.
+ */
+static int prune_locked(int fd, const char *root, long keep, long max_age_days, time_t now)
+{
+        struct audit_cleanup_result res;
+        char header[64];
+        int len, r;
+
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK
+                           ? 0
+                           : nono_error(-errno, "cannot lock %s/" RETENTION_FILE ": %s", root,
+                                        strerror(errno));
+        r = prune(root, keep > 0 ? keep : -1, max_age_days > 0 ? max_age_days : -1, RETENTION_MAX,
+                  &res);
+        len = snprintf(header, sizeof(header), "%zu %lld\n", res.left,
+                       res.partial ? 0 : (long long)now);
+        /* O_APPEND: after the truncate, the header is written at the start. */
+        if ((ftruncate(fd, 0) < 0 || write(fd, header, (size_t)len) != len) && r >= 0)
+                r = nono_error(-EIO, "cannot write %s/" RETENTION_FILE, root);
+        flock(fd, LOCK_UN);
+        return r;
+}
+
+int audit_retain(const char *root, long keep, long max_age_days)
+{
+        struct retention_stamp st = {0};
+        time_t now = time(NULL);
+        char *path;
+        int fd, r = 0;
+
+        if (keep <= 0 && max_age_days <= 0)
+                return 0;
+        path = nono_path_join(root, RETENTION_FILE);
+        if (!path)
+                return -ENOMEM;
+        fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                r = nono_error(-errno, "cannot open %s: %s", path, strerror(errno));
+        else if (write(fd, ".", 1) != 1)
+                r = nono_error(-errno, "cannot write %s: %s", path, strerror(errno));
+        free(path);
+        if (r < 0) {
+                if (fd >= 0)
+                        close(fd);
+                return r;
+        }
+        read_stamp(fd, &st);
+        if (prune_due(&st, keep, max_age_days, now))
+                r = prune_locked(fd, root, keep, max_age_days, now);
+        close(fd);
         return r;
 }

@@ -91,11 +91,28 @@ int audit_find(const char *root, const char *id, char **ret_dir);
 /* The events of the session in `dir` as a JSON array (unverified). */
 int audit_load_events(const char *dir, json_t **ret);
 
+struct audit_cleanup_result {
+        size_t removed, left;
+        int partial; /* stopped at a maximum: more sessions are past a limit */
+};
+
 /*
  * Removes sessions: all but the `keep` newest (keep < 0: no limit by count) and those
- * that started more than `older_than_days` ago (< 0: no limit by age).  A session whose
- * supervisor is still running is never removed.
+ * that started more than `older_than_days` ago (< 0: no limit by age).  A session in
+ * progress is never removed: its supervisor (or wrap's command) is still running, or it
+ * is being opened.  Only the logs of sessions past a limit are read.
  */
-int audit_cleanup(const char *root, long keep, long older_than_days, size_t *ret_removed);
+int audit_cleanup(const char *root, long keep, long older_than_days,
+                  struct audit_cleanup_result *ret);
+
+/*
+ * nono.conf's retention (audit.keep_sessions, audit.max_age_days; 0: no limit), applied
+ * as a session starts.  Cheap on every call: a stamp file in root counts the sessions
+ * opened since the last prune, which runs only when the count limit is exceeded by a
+ * batch (20, or a tenth of a smaller limit), or a day after the last one for the age
+ * limit, and removes at most 100 sessions (the next session goes on with a backlog).
+ * Call it after session.start is written: the caller's own session is then in progress.
+ */
+int audit_retain(const char *root, long keep, long max_age_days);
 
 #endif

@@ -20,10 +20,27 @@ struct source {
         size_t n_system_policy;
 };
 
+/* "audit.keep_sessions": the name as the user would look it up, not just its last part. */
+static void qualified_name(const config_setting_t *s, char *buf, size_t size)
+{
+        const config_setting_t *parent = config_setting_parent(s);
+        const char *name = config_setting_name(s);
+
+        buf[0] = '\0';
+        if (parent && config_setting_name(parent))
+                qualified_name(parent, buf, size);
+        if (buf[0])
+                strncat(buf, ".", size - strlen(buf) - 1);
+        strncat(buf, name ? name : "?", size - strlen(buf) - 1);
+}
+
 static int setting_error(const struct source *src, const config_setting_t *s, const char *what)
 {
+        char name[128];
+
+        qualified_name(s, name, sizeof(name));
         return nono_error(-EINVAL, "cannot read configuration %s: line %u: %s must be %s",
-                          src->path, config_setting_source_line(s), config_setting_name(s), what);
+                          src->path, config_setting_source_line(s), name, what);
 }
 
 static int get_string(const struct source *src, const config_setting_t *s, char **ret)
@@ -164,6 +181,38 @@ static int get_bool(const struct source *src, const config_setting_t *group, con
         return 1;
 }
 
+/* Retention limits: 0 is none, so it keeps more than any number. */
+static int keeps_at_least(long limit, long other)
+{
+        return limit == 0 || (other != 0 && limit >= other);
+}
+
+/*
+ * audit.keep_sessions / audit.max_age_days (0: no limit).  Like the switches below, the
+ * system file's value binds the user: a user file may keep more, never less.
+ */
+static int set_retention(const struct source *src, const config_setting_t *group, const char *name,
+                         long *limit, int *by_system)
+{
+        const config_setting_t *s = config_setting_get_member(group, name);
+        long v;
+
+        if (!s)
+                return 0;
+        if (config_setting_type(s) != CONFIG_TYPE_INT || config_setting_get_int(s) < 0)
+                return setting_error(src, s, "a whole number >= 0 (0: no limit)");
+        v = config_setting_get_int(s);
+        if (src->is_user && *by_system && !keeps_at_least(v, *limit)) {
+                nono_warn("%s: line %u: audit.%s ignored: the system configuration keeps "
+                          "more (%ld; 0 is no limit)",
+                          src->path, config_setting_source_line(s), name, *limit);
+                return 0;
+        }
+        *limit = v;
+        *by_system = !src->is_user;
+        return 0;
+}
+
 /*
  * The system file's choices bind the user: a user file may switch the audit log and its
  * syslog mirror on, but not off when the system file switched them on.
@@ -174,6 +223,12 @@ static int set_audit(struct host_config *c, const struct source *src, const conf
         int have_enabled, have_mirror;
         int r = check_group(src, s);
 
+        if (r >= 0)
+                r = set_retention(src, s, "keep_sessions", &c->audit_keep_sessions,
+                                  &c->audit_keep_by_system);
+        if (r >= 0)
+                r = set_retention(src, s, "max_age_days", &c->audit_max_age_days,
+                                  &c->audit_age_by_system);
         if (r < 0)
                 return r;
         have_enabled = get_bool(src, s, "enabled", &enabled);
@@ -279,6 +334,8 @@ int host_config_load_files(struct host_config *c, const char *system_path, const
 
         memset(c, 0, sizeof(*c));
         c->store_keep = -1;
+        c->audit_keep_sessions = AUDIT_DEFAULT_KEEP_SESSIONS;
+        c->audit_max_age_days = AUDIT_DEFAULT_MAX_AGE_DAYS;
         config_init(&c->system);
         config_init(&c->user);
         r = load_files(c, system_path, user_path);

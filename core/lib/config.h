@@ -9,7 +9,8 @@
  *   policy_modules = ["org"];              # from the system file: cannot be removed
  *   store = { backend = "lmdb"; path = "..."; keep = 10; };
  *   plugins = { landlock = { ... }; };     # one section per plugin
- *   audit = { enabled = true; syslog = false; };  # the session log (audit.h)
+ *   audit = { enabled = true; syslog = false;      # the session log (audit.h)
+ *             keep_sessions = 1000; max_age_days = 90; };  # pruned as sessions start
  */
 #ifndef NONO_CORE_CONFIG_H
 #define NONO_CORE_CONFIG_H
@@ -17,6 +18,10 @@
 #include <libconfig.h>
 
 #include "strv.h"
+
+/* Without nono.conf settings: a thousand sessions, none older than about three months. */
+#define AUDIT_DEFAULT_KEEP_SESSIONS 1000
+#define AUDIT_DEFAULT_MAX_AGE_DAYS  90
 
 struct host_config {
         config_t system; /* /etc/nono/nono.conf (or NONO_CONFIG) */
@@ -30,6 +35,10 @@ struct host_config {
         int audit_disabled;          /* audit.enabled = false: no session log */
         int audit_syslog;            /* audit.syslog = true: mirror events to syslog */
         int audit_enabled_by_system; /* the system file said enabled = true: binding */
+        /* Audit sessions kept (audit_retain); 0: no limit.  Set by the system file,
+         * a limit binds the user's to keep at least as much. */
+        long audit_keep_sessions, audit_max_age_days;
+        int audit_keep_by_system, audit_age_by_system;
         /* store = { ... }: the snapshot store (the user file's settings win). */
         char *store_backend;  /* NULL: "lmdb" */
         char *store_path;     /* absolute; NULL: $XDG_STATE_HOME/nono/store */

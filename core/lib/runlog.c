@@ -57,6 +57,9 @@ void runlog_open(struct runlog *log, const struct host_config *c, const struct r
                 r = audit_session_open(root, c->audit_syslog, &log->audit);
         if (r >= 0)
                 r = log_start(log->audit, s);
+        /* After session.start: this session is in progress, never pruned. */
+        if (r >= 0 && audit_retain(root, c->audit_keep_sessions, c->audit_max_age_days) < 0)
+                nono_warn("old audit sessions were not removed: %s", nono_errmsg());
         free(root);
         if (r < 0) {
                 nono_warn("no audit log for this run: %s", nono_errmsg());

@@ -13,9 +13,11 @@ class AuditCase(SandboxTestCase):
     def audit_root(self):
         return os.path.join(self.home, ".local", "state", "nono", "audit")
 
-    def sessions(self):
-        root = self.audit_root()
-        return sorted(os.listdir(root)) if os.path.isdir(root) else []
+    def sessions(self, root=None):
+        """The session directories (not the retention stamp)."""
+        root = root or self.audit_root()
+        return sorted(e for e in os.listdir(root) if not e.startswith(".")) \
+            if os.path.isdir(root) else []
 
     def events(self, session):
         with open(os.path.join(self.audit_root(), session, "events.jsonl")) as f:
@@ -66,7 +68,7 @@ class SessionLog(AuditCase):
         state = self.mkdir("state")
         p = self.nono("run", "--", "/bin/true", env=self.env(XDG_STATE_HOME=state))
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertEqual(len(os.listdir(os.path.join(state, "nono", "audit"))), 1)
+        self.assertEqual(len(self.sessions(os.path.join(state, "nono", "audit"))), 1)
         self.assertEqual(self.sessions(), [])
 
     def test_disabled_in_nono_conf(self):
@@ -127,6 +129,77 @@ class SessionLog(AuditCase):
             self.assertEqual(p.returncode, 1, p.stderr)
             self.assertIn(needle, p.stderr)
             self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+
+
+class Retention(AuditCase):
+    """nono.conf's keep_sessions and max_age_days, applied as sessions start."""
+
+    def conf(self, text):
+        path = os.path.join(self.root, "nono.conf")
+        self.write(path, text)
+        return self.env(NONO_CONFIG=path)
+
+    def fake(self, sid, pid=None):
+        """A session another nono left: ended, or (pid) still running."""
+        event = ({"seq": 1, "type": "session.start", "pid": pid} if pid
+                 else {"seq": 1, "type": "session.end", "exit_code": 0})
+        self.write(os.path.join(self.audit_root(), sid, "events.jsonl"),
+                   json.dumps(event) + "\n")
+        return sid
+
+    def run_true(self, env):
+        p = self.nono("run", "--", "/bin/true", env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertNotIn("nono:", p.stderr)
+
+    def test_keep_sessions(self):
+        env = self.conf("audit = { keep_sessions = 2; max_age_days = 0; };\n")
+        # The oldest is in progress: its supervisor (this test) is alive.
+        running = self.fake("20200101T000000.000000Z-00000000", pid=os.getpid())
+        old = [self.fake(f"20200101T000000.000000Z-0000000{i}") for i in range(1, 5)]
+        self.run_true(env)
+        (current,) = [s for s in self.sessions() if not s.startswith("2020")]
+        self.assertEqual(self.sessions(), [running, old[-1], current])
+        v = self.nono("audit", "verify", current)
+        self.assertEqual(v.returncode, 0, v.stderr)
+        self.assertIn("intact, 3 events", v.stdout)
+
+    def test_max_age_days_at_most_once_a_day(self):
+        env = self.conf("audit = { max_age_days = 30; };\n")
+        first = self.fake("20200101T000000.000000Z-00000001")
+        self.run_true(env)
+        self.assertNotIn(first, self.sessions())
+        # Pruned less than a day ago: the next run does not look again.
+        second = self.fake("20200101T000000.000000Z-00000002")
+        self.run_true(env)
+        self.assertIn(second, self.sessions())
+        stamp = os.path.join(self.audit_root(), ".retention")
+        with open(stamp) as f:
+            left, when = f.readline().split()
+        with open(stamp, "w") as f:
+            f.write(f"{left} {int(when) - 86400}\n")
+        self.run_true(env)
+        self.assertNotIn(second, self.sessions())
+        self.assertEqual(len(self.sessions()), 3)
+
+    def test_no_limits(self):
+        env = self.conf("audit = { keep_sessions = 0; max_age_days = 0; };\n")
+        old = self.fake("20200101T000000.000000Z-00000001")
+        self.run_true(env)
+        self.assertIn(old, self.sessions())
+        self.assertFalse(os.path.exists(os.path.join(self.audit_root(), ".retention")))
+
+    def test_bad_values_name_the_setting(self):
+        for text, line in (("audit = { keep_sessions = -3; };\n", 1),
+                           ("audit = {\n  max_age_days = \"30\"; };\n", 2)):
+            env = self.conf(text)
+            p = self.nono("run", "--", "/bin/sh", "-c", "echo PAYLOAD-RAN", env=env)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertNotIn("PAYLOAD-RAN", p.stdout)
+            self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+            name = "keep_sessions" if line == 1 else "max_age_days"
+            self.assertIn(f"line {line}: audit.{name} must be a whole number >= 0 (0: no limit)",
+                          p.stderr)
 
 
 class Tampering(AuditCase):

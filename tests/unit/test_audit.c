@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "audit.h"
@@ -241,8 +243,9 @@ static void test_appends_from_a_forked_process(void)
 
 static void test_list_find_and_cleanup(void)
 {
+        struct audit_cleanup_result res;
         struct audit_summary *list;
-        size_t n, removed = 0;
+        size_t n;
         char *dir = NULL;
 
         CU_ASSERT_EQUAL(audit_list(root, &list, &n), 0);
@@ -255,11 +258,165 @@ static void test_list_find_and_cleanup(void)
         CU_ASSERT_EQUAL(audit_find(root, "../etc", &dir), -EINVAL);
         CU_ASSERT_EQUAL(audit_find(root, "1999", &dir), -ENOENT);
         audit_summaries_free(list, n);
-        CU_ASSERT_EQUAL(audit_cleanup(root, 1, -1, &removed), 0);
-        CU_ASSERT_EQUAL(removed, n - 1);
+        CU_ASSERT_EQUAL(audit_cleanup(root, 1, -1, &res), 0);
+        CU_ASSERT_EQUAL(res.removed, n - 1);
+        CU_ASSERT_EQUAL(res.left, 1);
         CU_ASSERT_EQUAL(audit_list(root, &list, &n), 0);
         CU_ASSERT_EQUAL(n, 1);
         audit_summaries_free(list, n);
+}
+
+/* A session under `dir` with the given id and one event line, as another nono left it. */
+static void fake_session(const char *dir, const char *id, const char *line)
+{
+        char *sdir = nono_path_join(dir, id);
+        char *events = nono_path_join(sdir, "events.jsonl");
+        FILE *f;
+
+        CU_ASSERT_EQUAL_FATAL(mkdir(sdir, 0700), 0);
+        f = fopen(events, "w");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        fprintf(f, "%s\n", line);
+        fclose(f);
+        free(events);
+        free(sdir);
+}
+
+static size_t count_sessions(const char *dir)
+{
+        struct audit_summary *list;
+        size_t n = 0;
+
+        CU_ASSERT_EQUAL(audit_list(dir, &list, &n), 0);
+        audit_summaries_free(list, n);
+        return n;
+}
+
+static int has_session(const char *dir, const char *id)
+{
+        char *path = nono_path_join(dir, id);
+        int found = access(path, F_OK) == 0;
+
+        free(path);
+        return found;
+}
+
+/* An ended session opened now (a real one: its id sorts after every fake 2020 one). */
+static void ended_session(const char *dir)
+{
+        struct audit_session *s = NULL;
+
+        CU_ASSERT_EQUAL_FATAL(audit_session_open(dir, 0, &s), 0);
+        CU_ASSERT_EQUAL(audit_event(s, "session.start", NULL), 0);
+        CU_ASSERT_EQUAL(audit_event(s, "session.end", NULL), 0);
+        audit_session_close(s);
+}
+
+static char *retention_dir(const char *name)
+{
+        char *dir = nono_path_join(root, name);
+
+        CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0700), 0);
+        return dir;
+}
+
+#define ENDED "{\"seq\":1,\"type\":\"session.end\"}"
+
+/* By count: pruned only once the limit is exceeded by a tenth (here: one). */
+static void test_retention_by_count(void)
+{
+        char *dir = retention_dir("by-count");
+
+        for (int i = 0; i < 5; i++)
+                ended_session(dir);
+        /* No stamp yet: the first call prunes. */
+        CU_ASSERT_EQUAL(audit_retain(dir, 2, 0), 0);
+        CU_ASSERT_EQUAL(count_sessions(dir), 2);
+        ended_session(dir);
+        CU_ASSERT_EQUAL(audit_retain(dir, 2, 0), 0);
+        CU_ASSERT_EQUAL(count_sessions(dir), 3); /* 2 + 1: within the slack */
+        ended_session(dir);
+        CU_ASSERT_EQUAL(audit_retain(dir, 2, 0), 0);
+        CU_ASSERT_EQUAL(count_sessions(dir), 2);
+        /* 0 and 0: no limit, and no stamp to keep up. */
+        for (int i = 0; i < 3; i++)
+                ended_session(dir);
+        CU_ASSERT_EQUAL(audit_retain(dir, 0, 0), 0);
+        CU_ASSERT_EQUAL(count_sessions(dir), 5);
+        free(dir);
+}
+
+/* A backlog is removed a hundred sessions per run, not all at once. */
+static void test_retention_backlog(void)
+{
+        char *dir = retention_dir("backlog");
+
+        for (int i = 0; i < 130; i++) {
+                char id[48];
+
+                snprintf(id, sizeof(id), "20200101T000000.000000Z-%08d", i);
+                fake_session(dir, id, ENDED);
+        }
+        CU_ASSERT_EQUAL(audit_retain(dir, 5, 0), 0);
+        CU_ASSERT_EQUAL(count_sessions(dir), 30);
+        CU_ASSERT_EQUAL(audit_retain(dir, 5, 0), 0);
+        CU_ASSERT_EQUAL(count_sessions(dir), 5);
+        free(dir);
+}
+
+/* By age: at most once a day, going by the stamp. */
+static void test_retention_by_age(void)
+{
+        char *dir = retention_dir("by-age");
+        char *stamp = nono_path_join(dir, ".retention");
+        FILE *f;
+
+        fake_session(dir, "20200101T000000.000000Z-00000001", ENDED);
+        ended_session(dir);
+        CU_ASSERT_EQUAL(audit_retain(dir, 0, 30), 0);
+        CU_ASSERT_FALSE(has_session(dir, "20200101T000000.000000Z-00000001"));
+        CU_ASSERT_EQUAL(count_sessions(dir), 1);
+        /* Pruned less than a day ago: not read again. */
+        fake_session(dir, "20200101T000000.000000Z-00000002", ENDED);
+        CU_ASSERT_EQUAL(audit_retain(dir, 0, 30), 0);
+        CU_ASSERT_TRUE(has_session(dir, "20200101T000000.000000Z-00000002"));
+        /* A day later it is. */
+        f = fopen(stamp, "w");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        fprintf(f, "2 %lld\n", (long long)time(NULL) - 86400);
+        fclose(f);
+        CU_ASSERT_EQUAL(audit_retain(dir, 0, 30), 0);
+        CU_ASSERT_FALSE(has_session(dir, "20200101T000000.000000Z-00000002"));
+        free(stamp);
+        free(dir);
+}
+
+/* Sessions in progress stay, past every limit: a live supervisor, one being opened. */
+static void test_retention_spares_sessions_in_progress(void)
+{
+        char *dir = retention_dir("in-progress");
+        char *live =
+            nono_asprintf("{\"seq\":1,\"type\":\"session.start\",\"pid\":%d}", (int)getpid());
+        struct audit_cleanup_result res;
+        struct audit_session *s = NULL;
+        char *opening = NULL;
+
+        fake_session(dir, "20200101T000000.000000Z-00000001", live);
+        fake_session(dir, "20200101T000000.000000Z-00000002", ENDED);
+        /* Opened, session.start not written yet. */
+        CU_ASSERT_EQUAL_FATAL(audit_session_open(dir, 0, &s), 0);
+        opening = strdup(audit_session_id(s));
+        ended_session(dir);
+        CU_ASSERT_EQUAL(audit_cleanup(dir, 1, 30, &res), 0);
+        CU_ASSERT_EQUAL(res.removed, 1);
+        CU_ASSERT_EQUAL(res.left, 3);
+        CU_ASSERT_TRUE(has_session(dir, "20200101T000000.000000Z-00000001"));
+        CU_ASSERT_FALSE(has_session(dir, "20200101T000000.000000Z-00000002"));
+        CU_ASSERT_TRUE(has_session(dir, opening));
+        audit_session_close(s);
+        free(opening);
+        free(live);
+        free(dir);
 }
 
 static int setup(void)
@@ -291,6 +448,10 @@ int main(void)
             {"reserved keys cannot be overridden", test_reserved_keys_are_not_overridden},
             {"appends from a forked process keep the chain", test_appends_from_a_forked_process},
             {"list, find and cleanup", test_list_find_and_cleanup},
+            {"retention by count, in batches", test_retention_by_count},
+            {"retention of a backlog, a hundred per run", test_retention_backlog},
+            {"retention by age, once a day", test_retention_by_age},
+            {"retention spares sessions in progress", test_retention_spares_sessions_in_progress},
         };
         return RUN_CUNIT("audit", setup, cleanup, cases);
 }

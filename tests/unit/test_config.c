@@ -176,7 +176,7 @@ static void test_type_errors(void)
                           "line 2: credential_sources must be a list of strings");
         expect_type_error("policy_modules = [1, 2];\n", "policy_modules must be a list of strings");
         expect_type_error("plugins = 3;\n", "plugins must be a group");
-        expect_type_error("plugins = { landlock = 1; };\n", "landlock must be a group");
+        expect_type_error("plugins = { landlock = 1; };\n", "plugins.landlock must be a group");
 }
 
 static void test_unknown_setting_is_a_warning(void)
@@ -273,6 +273,34 @@ static void test_audit_settings(void)
         load_pair(&c, "audit = { enabled = 1; };\n", "", -EINVAL);
 }
 
+static void expect_retention(const char *system_text, const char *user_text, long keep, long age)
+{
+        struct host_config c;
+
+        load_pair(&c, system_text, user_text, 0);
+        CU_ASSERT_EQUAL(c.audit_keep_sessions, keep);
+        CU_ASSERT_EQUAL(c.audit_max_age_days, age);
+        host_config_free(&c);
+}
+
+static void test_audit_retention(void)
+{
+        expect_retention("", "", AUDIT_DEFAULT_KEEP_SESSIONS, AUDIT_DEFAULT_MAX_AGE_DAYS);
+        /* Without a system value, the user chooses freely, also less than the default. */
+        expect_retention("", "audit = { keep_sessions = 5; max_age_days = 0; };", 5, 0);
+        /* The system's limits bind: the user may keep more (0: all), never less. */
+        expect_retention("audit = { keep_sessions = 500; max_age_days = 60; };",
+                         "audit = { keep_sessions = 20; max_age_days = 7; };", 500, 60);
+        expect_retention("audit = { keep_sessions = 500; max_age_days = 60; };",
+                         "audit = { keep_sessions = 0; max_age_days = 365; };", 0, 365);
+        expect_retention("audit = { keep_sessions = 0; };", "audit = { keep_sessions = 9; };", 0,
+                         AUDIT_DEFAULT_MAX_AGE_DAYS);
+        expect_type_error("audit = { keep_sessions = -1; };",
+                          "line 1: audit.keep_sessions must be a whole number >= 0 (0: no limit)");
+        expect_type_error("audit = {\n max_age_days = \"30d\"; };",
+                          "line 2: audit.max_age_days must be a whole number >= 0");
+}
+
 int main(void)
 {
         static const struct test_case cases[] = {
@@ -288,6 +316,7 @@ int main(void)
             {"the user file can only add policy modules", test_user_policy_modules_only_add},
             {"plugin sections: user first, then system", test_plugin_sections},
             {"audit settings; the system file's bind the user", test_audit_settings},
+            {"audit retention; the system file's limits bind the user", test_audit_retention},
         };
         int r;
 
