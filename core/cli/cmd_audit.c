@@ -125,17 +125,30 @@ static void print_argv(const json_t *argv)
         }
 }
 
+/* Why a wrap session has no end, wherever one is looked for. */
+#define WRAP_NO_END "nono wrap exec'd the command and has no supervisor to record how it ended"
+
 static json_t *summary_json(const struct audit_summary *s)
 {
-        return json_pack("{s:s, s:s?, s:O?, s:b, s:o, s:I}", "id", s->id, "start", s->start_time,
-                         "argv", s->argv, "ended", s->ended, "exit_code",
-                         s->ended ? json_integer(s->exit_code) : json_null(), "events",
-                         (json_int_t)s->events);
+        return json_pack("{s:s, s:s, s:s?, s:O?, s:b, s:o, s:I}", "id", s->id, "mode",
+                         s->wrap ? "wrap" : "run", "start", s->start_time, "argv", s->argv, "ended",
+                         s->ended, "exit_code", s->ended ? json_integer(s->exit_code) : json_null(),
+                         "events", (json_int_t)s->events);
+}
+
+/* The status column: the exit code, else why there is none. */
+static void print_status(const struct audit_summary *s)
+{
+        if (s->ended)
+                printf("exit %-4d ", s->exit_code);
+        else
+                printf("%-9s ", s->wrap ? "wrap" : "no end");
 }
 
 static int list_cmd(const char *root, const struct audit_args *a)
 {
         struct audit_summary *list;
+        int any_wrap_without_end = 0;
         size_t n;
         json_t *all;
 
@@ -148,15 +161,15 @@ static int list_cmd(const char *root, const struct audit_args *a)
                         continue;
                 }
                 printf("%-32s ", list[i].id);
-                if (list[i].ended)
-                        printf("exit %-4d ", list[i].exit_code);
-                else
-                        printf("%-9s ", "no end");
+                print_status(&list[i]);
                 print_argv(list[i].argv);
                 putchar('\n');
+                any_wrap_without_end |= list[i].wrap && !list[i].ended;
         }
         if (all)
                 print_json(all);
+        if (any_wrap_without_end)
+                printf("(wrap: no end recorded: " WRAP_NO_END ")\n");
         audit_summaries_free(list, n);
         return 0;
 }
@@ -185,6 +198,22 @@ static void print_event(json_t *e)
         putchar('\n');
 }
 
+static int says(const json_t *event, const char *key, const char *value)
+{
+        const char *v = json_string_value(json_object_get(event, key));
+
+        return v && strcmp(v, value) == 0;
+}
+
+/* A wrap session without session.end: nono failed before exec would have written one. */
+static int wrap_without_end(const json_t *events)
+{
+        const json_t *last = json_array_get(events, json_array_size(events) - 1);
+
+        return says(json_array_get(events, 0), "mode", "wrap") &&
+               !says(last, "type", "session.end");
+}
+
 static int show_cmd(const char *dir, const struct audit_args *a)
 {
         json_t *events;
@@ -198,6 +227,8 @@ static int show_cmd(const char *dir, const struct audit_args *a)
                 return 0;
         }
         json_array_foreach(events, i, e) print_event(e);
+        if (wrap_without_end(events))
+                printf("(no session.end: " WRAP_NO_END ")\n");
         json_decref(events);
         return 0;
 }
@@ -212,9 +243,10 @@ static int verify_cmd(const char *dir, const char *id)
                 return 1;
         }
         printf("%s: intact, %zu events%s\n", id, res.events,
-               res.ended ? ""
-                         : "; no session.end (the run is still going, or nono was killed "
-                           "before it ended)");
+               res.ended  ? ""
+               : res.wrap ? "; no session.end: " WRAP_NO_END
+                          : "; no session.end (the run is still going, or nono was killed "
+                            "before it ended)");
         return 0;
 }
 

@@ -447,14 +447,21 @@ static int check_line(const char *line, size_t number, const char *expected_prev
         return r;
 }
 
-static int is_end_event(const char *line)
+/* 1 if the event's `key` is the string `value`. */
+static int event_says(const json_t *event, const char *key, const char *value)
+{
+        const char *v = json_string_value(json_object_get(event, key));
+
+        return v && strcmp(v, value) == 0;
+}
+
+static int line_says(const char *line, const char *key, const char *value)
 {
         json_t *o = json_loads(line, 0, NULL);
-        const char *type = json_string_value(json_object_get(o, "type"));
-        int end = type && strcmp(type, "session.end") == 0;
+        int says = event_says(o, key, value);
 
         json_decref(o);
-        return end;
+        return says;
 }
 
 /* The head must name the last line: otherwise the end was cut off or edited. */
@@ -496,7 +503,9 @@ int audit_verify(const char *dir, struct audit_verify_result *ret)
                 if (r < 0)
                         break;
                 sha256_hex(lr.buf, (size_t)n, expected);
-                ret->ended = is_end_event(lr.buf);
+                ret->ended = line_says(lr.buf, "type", "session.end");
+                if (lr.number == 1)
+                        ret->wrap = line_says(lr.buf, "mode", "wrap");
                 ret->events = lr.number;
         }
         if (r >= 0 && n < 0)
@@ -572,8 +581,8 @@ static void summarize(const char *dir, struct audit_summary *s)
         s->start_time = nono_strdup(json_string_value(json_object_get(first, "time")));
         s->argv = json_incref(json_object_get(first, "argv"));
         s->pid = (pid_t)json_integer_value(json_object_get(first, "pid"));
-        if (json_is_string(json_object_get(last, "type")) &&
-            strcmp(json_string_value(json_object_get(last, "type")), "session.end") == 0) {
+        s->wrap = event_says(first, "mode", "wrap");
+        if (event_says(last, "type", "session.end")) {
                 s->ended = 1;
                 s->exit_code = (int)json_integer_value(json_object_get(last, "exit_code"));
         }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The audit log: one directory per `nono run` session under
+ * The audit log: one directory per `nono run` / `nono wrap` session under
  * $XDG_STATE_HOME/nono/audit/<id>/ (mode 0700; nono's own state, denied to every
  * sandbox), holding
  *
@@ -21,6 +21,10 @@
  * rewrites the whole chain and the head consistently -- the hashes carry no key.  The
  * syslog mirror (nono.conf audit.syslog) records every line, and with it the final
  * hash, outside the user's reach.
+ *
+ * A `nono wrap` session (session.start's mode "wrap") has no supervisor: its last event
+ * is `exec`, written just before the command replaces nono, unless nono failed first
+ * (then session.end records the failure).
  *
  * Several processes may append to one session (the supervisor and a proxy it forked):
  * every append takes an exclusive flock on events.jsonl, reads the head, appends one
@@ -59,6 +63,7 @@ void audit_session_close(struct audit_session *s);
 struct audit_verify_result {
         size_t events;
         int ended; /* the last event is session.end */
+        int wrap;  /* session.start's mode is "wrap": no supervisor records the end */
 };
 
 /*
@@ -75,7 +80,9 @@ struct audit_summary {
         int ended;
         int exit_code; /* of session.end; -1 without one */
         size_t events;
-        pid_t pid; /* of the supervisor, from session.start; 0 when unknown */
+        pid_t pid; /* of the supervisor (wrap: of the command), from session.start; 0 when
+                      unknown */
+        int wrap;  /* nono wrap: no supervisor records the end once the command runs */
 };
 
 /* Every session under root, oldest first.  A missing root is an empty list. */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -402,7 +403,7 @@ struct session {
         struct strv env;
         json_t *plan_json;            /* what the child may read (planfd) and the audit log */
         int plan_fd;                  /* the sealed plan for `nono why --self`; > 2 when set */
-        struct runlog log;            /* run only */
+        struct runlog log;            /* wrap: ends at exec, unless nono fails first */
         struct strv rollback_exclude; /* --rollback-exclude + the profile's */
         struct snapshot_session *snapshot;
 };
@@ -868,7 +869,7 @@ static int set_session_id(struct session *s)
         return s->plan.session_id ? 0 : -ENOMEM;
 }
 
-/* The plan, sealed, for `nono why --self`; the audit log (run only). */
+/* The plan, sealed, for `nono why --self`; the audit log. */
 static int publish_plan(struct session *s, const struct run_request *req, int supervised)
 {
         struct runlog_start start;
@@ -876,14 +877,15 @@ static int publish_plan(struct session *s, const struct run_request *req, int su
 
         s->plan_json = plan_json_value(&s->plan);
         r = s->plan_json ? planfd_publish(s->plan_json, &s->env, &s->plan_fd) : -ENOMEM;
-        if (r < 0 || !supervised)
+        if (r < 0)
                 return r;
         start = (struct runlog_start){.argv = req->argv,
                                       .command = s->exec_path,
                                       .profile = s->plan.profile_name,
                                       .workdir = s->plan.workdir,
                                       .backend = backend_of(req->backend, &s->config),
-                                      .plan = s->plan_json};
+                                      .plan = s->plan_json,
+                                      .wrap = !supervised};
         runlog_open(&s->log, &s->config, &start);
         return set_session_id(s);
 }
@@ -1092,6 +1094,30 @@ int run_command(const struct run_request *req)
         return r;
 }
 
+/* nono wrap stops before the sandbox (a dry run, an error already printed). */
+static int wrap_stopped(struct session *s, int exit_code)
+{
+        runlog_close(&s->log, exit_code, NULL, nono_errmsg());
+        session_free(s);
+        return exit_code;
+}
+
+/* nono wrap cannot go on: the message, also as the end of its audit log. */
+static int wrap_failed(struct session *s, int exit_code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int wrap_failed(struct session *s, int exit_code, const char *fmt, ...)
+{
+        char message[512];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(message, sizeof(message), fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "nono: %s\n", message);
+        runlog_close(&s->log, exit_code, NULL, message);
+        return exit_code;
+}
+
 int run_wrap(const struct run_request *req)
 {
         struct child_error err;
@@ -1105,33 +1131,27 @@ int run_wrap(const struct run_request *req)
                 return fail();
         }
         r = session_ready(&s, req, &spec, 0);
-        if (r >= 0) {
-                session_free(&s);
-                return r;
-        }
+        if (r >= 0)
+                return wrap_stopped(&s, r);
         memset(&err, 0, sizeof(err));
         /* Leave the user's terminal session where possible (fails for a process-group
          * leader, e.g. wrap started by an interactive shell; seccomp still denies
          * TIOCSTI there). */
         setsid();
         /* Outside the sandbox, so before it is applied: the Unix-socket mediator. */
-        if (unixmed_start_detached(s.unix_mediator) < 0) {
-                r = fail();
-                session_free(&s);
-                return r;
-        }
+        if (unixmed_start_detached(s.unix_mediator) < 0)
+                return wrap_stopped(&s, fail());
         /* Irrevocable from here on: nono itself becomes the sandboxed command. */
         r = supervisor_prepare_self(&spec, &err);
-        if (r < 0) {
-                fprintf(stderr, "nono: sandbox setup failed: %s: %s\n", err.message,
-                        strerror(err.err));
-                return NONO_EXIT_SETUP;
-        }
+        if (r < 0)
+                return wrap_failed(&s, NONO_EXIT_SETUP, "sandbox setup failed: %s: %s", err.message,
+                                   strerror(err.err));
         if (r > 0)
                 nono_warn("%s", err.message);
+        runlog_exec(&s.log, spec.exec_path);
         execve(spec.exec_path, spec.argv, spec.envp);
-        fprintf(stderr, "nono: cannot execute %s: %s\n", spec.exec_path, strerror(errno));
-        return NONO_EXIT_EXEC;
+        return wrap_failed(&s, NONO_EXIT_EXEC, "cannot execute %s: %s", spec.exec_path,
+                           strerror(errno));
 }
 
 /* ---- nono proxy ----------------------------------------------------------------- */

@@ -29,10 +29,11 @@ static int log_plugin_event(const char *plugin, const char *type, const char *js
 static int log_start(struct audit_session *a, const struct runlog_start *s)
 {
         json_t *start =
-            json_pack("{s:s, s:o, s:s?, s:s?, s:s?, s:s?, s:i, s:i, s:s}", "session",
-                      audit_session_id(a), "argv", redact_argv_json(s->argv), "command", s->command,
-                      "profile", s->profile, "workdir", s->workdir, "backend", s->backend, "pid",
-                      (int)getpid(), "uid", (int)getuid(), "nono", NONO_VERSION);
+            json_pack("{s:s, s:s, s:o, s:s?, s:s?, s:s?, s:s?, s:i, s:i, s:s}", "session",
+                      audit_session_id(a), "mode", s->wrap ? "wrap" : "run", "argv",
+                      redact_argv_json(s->argv), "command", s->command, "profile", s->profile,
+                      "workdir", s->workdir, "backend", s->backend, "pid", (int)getpid(), "uid",
+                      (int)getuid(), "nono", NONO_VERSION);
         json_t *plan = json_pack("{s:O}", "plan", s->plan);
         int r = start ? audit_event(a, "session.start", start) : -ENOMEM;
 
@@ -100,6 +101,16 @@ void runlog_close(struct runlog *log, int exit_code, const struct diagnostics *d
 out:
         json_decref(denials);
         json_decref(end);
+}
+
+void runlog_exec(struct runlog *log, const char *command)
+{
+        json_t *fields = json_pack("{s:i, s:s}", "pid", (int)getpid(), "command", command);
+        int r = fields ? audit_event(log->audit, "exec", fields) : -ENOMEM;
+
+        if (r < 0)
+                nono_warn("the audit log of this run is incomplete: %s", nono_errmsg());
+        json_decref(fields);
 }
 
 struct audit_session *runlog_session(const struct runlog *log)

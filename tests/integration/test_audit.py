@@ -131,6 +131,68 @@ class SessionLog(AuditCase):
             self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
 
 
+class WrapLog(AuditCase):
+    """nono wrap has no supervisor: its log ends with the exec of the command."""
+
+    FDS = ("import os\n"
+           "print('PAYLOAD-RAN', os.getpid())\n"
+           "for fd in os.listdir('/proc/self/fd'):\n"
+           "    try: print('FD', fd, os.readlink('/proc/self/fd/' + fd))\n"
+           "    except OSError: pass\n")
+
+    def test_wrap_is_logged_without_an_end(self):
+        p = self.nono("wrap", "--allow-cwd", "--", SYSTEM_PYTHON, "-c", self.FDS)
+        self.assertRan(p)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        (sid,) = self.sessions()
+        ev = self.events(sid)
+        self.assertEqual([e["type"] for e in ev], ["session.start", "plan", "exec"])
+        self.assertEqual(ev[0]["mode"], "wrap")
+        # The command is the process nono was: the pid nono logged.
+        pid = int(p.stdout.split()[1])
+        self.assertEqual((ev[0]["pid"], ev[2]["pid"]), (pid, pid))
+        self.assertEqual(ev[2]["command"], SYSTEM_PYTHON)
+        # The log's descriptors are closed at exec.
+        fds = [l for l in p.stdout.splitlines() if l.startswith("FD ")]
+        self.assertTrue(fds, p.stdout)
+        for line in fds:
+            self.assertNotIn(self.audit_root(), line)
+        v = self.nono("audit", "verify", sid)
+        self.assertEqual(v.returncode, 0, v.stderr)
+        self.assertIn("intact, 3 events; no session.end: nono wrap exec'd the command and has "
+                      "no supervisor to record how it ended", v.stdout)
+        (entry,) = json.loads(self.nono("audit", "list", "--json").stdout)
+        self.assertEqual((entry["mode"], entry["ended"], entry["exit_code"]),
+                         ("wrap", False, None))
+        lst = self.nono("audit", "list").stdout
+        self.assertRegex(lst, sid + r" +wrap +" + SYSTEM_PYTHON)
+        self.assertNotIn("exit", lst.splitlines()[0])
+        self.assertIn("(wrap: no end recorded: nono wrap exec'd the command", lst)
+        show = self.nono("audit", "show", sid).stdout
+        self.assertIn(f"exec pid={pid}", show)
+        self.assertIn("(no session.end: nono wrap exec'd the command", show)
+
+    def test_exec_failure_is_the_end(self):
+        script = os.path.join(self.out, "tool")
+        self.write(script, "#!/bin/sh\necho PAYLOAD-RAN\n", mode=0o755)
+        p = self.nono("wrap", "--allow-cwd", "--", script)
+        self.assertNotIn("PAYLOAD-RAN", p.stdout)
+        self.assertEqual(p.returncode, 127, p.stderr)
+        (sid,) = self.sessions()
+        ev = self.events(sid)
+        self.assertEqual([e["type"] for e in ev], ["session.start", "plan", "exec", "session.end"])
+        self.assertEqual(ev[-1]["exit_code"], 127)
+        self.assertIn(f"cannot execute {script}", ev[-1]["error"])
+        self.assertEqual(self.nono("audit", "verify", sid).returncode, 0)
+        self.assertRegex(self.nono("audit", "list").stdout, sid + " +exit 127 ")
+
+    def test_run_sessions_say_run(self):
+        _, sid = self.run_one("/bin/true")
+        self.assertEqual(self.events(sid)[0]["mode"], "run")
+        (entry,) = json.loads(self.nono("audit", "list", "--json").stdout)
+        self.assertEqual((entry["mode"], entry["exit_code"]), ("run", 0))
+
+
 class Retention(AuditCase):
     """nono.conf's keep_sessions and max_age_days, applied as sessions start."""
 

@@ -48,7 +48,7 @@ static void test_a_run_with_plugin_events(void)
         char a0[] = "curl", a1[] = "--token", a2[] = "s3cr3t-value";
         char *argv[] = {a0, a1, a2, NULL};
         json_t *plan = json_pack("{s:s}", "profile", "default");
-        struct runlog_start start = {argv, "/usr/bin/curl", "default", home, "landlock", plan};
+        struct runlog_start start = {argv, "/usr/bin/curl", "default", home, "landlock", plan, 0};
         struct host_config config = {0};
         struct plugin pl = {0};
         struct runlog log;
@@ -70,6 +70,8 @@ static void test_a_run_with_plugin_events(void)
         CU_ASSERT_STRING_EQUAL(types_of(events, types, sizeof(types)),
                                "session.start plan proxy.decision session.end ");
         CU_ASSERT_STRING_EQUAL(
+            json_string_value(json_object_get(json_array_get(events, 0), "mode")), "run");
+        CU_ASSERT_STRING_EQUAL(
             json_string_value(json_object_get(json_array_get(events, 2), "plugin")), "proxy");
         CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_array_get(events, 3), "exit_code")),
                         7);
@@ -87,7 +89,7 @@ static void test_a_run_that_never_started(void)
         char a0[] = "true";
         char *argv[] = {a0, NULL};
         json_t *plan = json_object();
-        struct runlog_start start = {argv, "/bin/true", "default", home, "landlock", plan};
+        struct runlog_start start = {argv, "/bin/true", "default", home, "landlock", plan, 0};
         struct host_config config = {0};
         struct runlog log;
         json_t *events, *end;
@@ -106,7 +108,7 @@ static void test_disabled_by_config(void)
 {
         char a0[] = "true";
         char *argv[] = {a0, NULL};
-        struct runlog_start start = {argv, "/bin/true", "default", home, "landlock", NULL};
+        struct runlog_start start = {argv, "/bin/true", "default", home, "landlock", NULL, 0};
         struct host_config config = {0};
         struct runlog log;
 
