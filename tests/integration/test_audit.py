@@ -5,8 +5,12 @@ import json
 import os
 import socket
 import stat
+import subprocess
+import threading
 
-from nonotest import SYSTEM_PYTHON, SandboxTestCase, main
+from nonotest import NONO, SYSTEM_PYTHON, SandboxTestCase, as_test_user, main
+
+PRIVATE_DEV = os.path.join(os.path.dirname(os.path.abspath(__file__)), "private_dev.py")
 
 
 class AuditCase(SandboxTestCase):
@@ -191,6 +195,93 @@ class WrapLog(AuditCase):
         self.assertEqual(self.events(sid)[0]["mode"], "run")
         (entry,) = json.loads(self.nono("audit", "list", "--json").stdout)
         self.assertEqual((entry["mode"], entry["exit_code"]), ("run", 0))
+
+
+class SyslogMirror(AuditCase):
+    """audit.syslog: nono run in a private /dev whose /dev/log is this test's socket
+    (private_dev.py: a mount namespace, and a user namespace for the unprivileged
+    variant; the machine's /dev is never touched)."""
+
+    SECRETS = ("ghp_0123456789abcdefABCDEF", "hunter2-cli")
+
+    def setUp(self):
+        super().setUp()
+        self.real_dev_log = os.path.lexists("/dev/log")
+        self.sock_path = os.path.join(self.root, "log.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.sock_path)
+        os.chmod(self.sock_path, 0o666)
+        self.sock.settimeout(0.1)
+        self.addCleanup(self.sock.close)
+        self.received = []
+        self.stop = threading.Event()
+        # Read while nono runs: a full queue (net.unix.max_dgram_qlen) blocks syslog(3).
+        reader = threading.Thread(target=self.read_datagrams, daemon=True)
+        reader.start()
+        self.addCleanup(reader.join, 5)
+        self.addCleanup(self.stop.set)
+
+    def tearDown(self):
+        self.assertEqual(os.path.lexists("/dev/log"), self.real_dev_log)
+
+    def read_datagrams(self):
+        while not self.stop.is_set():
+            try:
+                self.received.append(self.sock.recv(1 << 20).decode())
+            except socket.timeout:
+                pass
+            except OSError:
+                return
+
+    def run_with_conf(self, conf_text):
+        conf = os.path.join(self.root, "nono.conf")
+        self.write(conf, conf_text)
+        self.mkdir("scratch")
+        self.give_to_test_user()
+        argv = [os.path.abspath(NONO), "run", "--allow-cwd", "--", "/bin/sh", "-c",
+                "echo PAYLOAD-RAN; exit 3", "sh", f"--token={self.SECRETS[0]}", "--password",
+                self.SECRETS[1]]
+        p = subprocess.run(as_test_user([SYSTEM_PYTHON, PRIVATE_DEV, self.sock_path,
+                                         os.path.join(self.root, "scratch"), "--", *argv]),
+                           cwd=self.ws, env=self.env(NONO_CONFIG=conf), capture_output=True,
+                           text=True, timeout=120)
+        if p.returncode == 77:
+            self.skipTest(p.stderr.strip())
+        self.assertRan(p)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        # syslog(3) sends before nono exits; let the reader drain the queue.
+        self.stop.wait(0.5)
+        return p
+
+    def mirrored(self):
+        """(session id, event) of each datagram: "<pri>date nono[pid]: audit ID {...}"."""
+        out = []
+        for d in self.received:
+            self.assertRegex(d, r"^<14>.* nono\[\d+\]: audit ")
+            sid, line = d.split(": audit ", 1)[1].split(" ", 1)
+            out.append((sid, line))
+        return out
+
+    def test_events_are_mirrored(self):
+        self.run_with_conf("audit = { syslog = true; };\n")
+        (sid,) = self.sessions()
+        mirrored = self.mirrored()
+        self.assertTrue(mirrored, "nothing arrived at /dev/log")
+        self.assertEqual({m[0] for m in mirrored}, {sid})
+        # Every line as the log holds it (and with it the hash chain).
+        self.assertEqual([m[1] + "\n" for m in mirrored], self.lines(sid))
+        events = [json.loads(m[1]) for m in mirrored]
+        self.assertEqual([e["type"] for e in events], ["session.start", "plan", "session.end"])
+        self.assertIn("--token=[REDACTED]", events[0]["argv"])
+        self.assertEqual(events[-1]["exit_code"], 3)
+        for secret in self.SECRETS:
+            for d in self.received:
+                self.assertNotIn(secret, d)
+
+    def test_nothing_without_the_setting(self):
+        self.run_with_conf("audit = { syslog = false; };\n")
+        self.assertEqual(len(self.sessions()), 1)
+        self.assertEqual(self.received, [])
 
 
 class Retention(AuditCase):
