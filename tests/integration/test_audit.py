@@ -233,22 +233,23 @@ class SyslogMirror(AuditCase):
             except OSError:
                 return
 
-    def run_with_conf(self, conf_text):
+    def run_with_conf(self, conf_text, *args, rc=3):
+        """nono (run, unless args say otherwise) in the private /dev."""
         conf = os.path.join(self.root, "nono.conf")
         self.write(conf, conf_text)
         self.mkdir("scratch")
         self.give_to_test_user()
-        argv = [os.path.abspath(NONO), "run", "--allow-cwd", "--", "/bin/sh", "-c",
-                "echo PAYLOAD-RAN; exit 3", "sh", f"--token={self.SECRETS[0]}", "--password",
-                self.SECRETS[1]]
+        args = args or ("run", "--allow-cwd", "--", "/bin/sh", "-c", "echo PAYLOAD-RAN; exit 3",
+                        "sh", f"--token={self.SECRETS[0]}", "--password", self.SECRETS[1])
         p = subprocess.run(as_test_user([SYSTEM_PYTHON, PRIVATE_DEV, self.sock_path,
-                                         os.path.join(self.root, "scratch"), "--", *argv]),
+                                         os.path.join(self.root, "scratch"), "--",
+                                         os.path.abspath(NONO), *args]),
                            cwd=self.ws, env=self.env(NONO_CONFIG=conf), capture_output=True,
                            text=True, timeout=120)
         if p.returncode == 77:
             self.skipTest(p.stderr.strip())
         self.assertRan(p)
-        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertEqual(p.returncode, rc, p.stderr)
         # syslog(3) sends before nono exits; let the reader drain the queue.
         self.stop.wait(0.5)
         return p
@@ -277,6 +278,18 @@ class SyslogMirror(AuditCase):
         for secret in self.SECRETS:
             for d in self.received:
                 self.assertNotIn(secret, d)
+
+    def test_wrap_is_mirrored_and_its_socket_closed_at_exec(self):
+        p = self.run_with_conf("audit = { syslog = true; };\n", "wrap", "--allow-cwd", "--",
+                               SYSTEM_PYTHON, "-c", WrapLog.FDS, rc=0)
+        (sid,) = self.sessions()
+        self.assertEqual([m[1] + "\n" for m in self.mirrored()], self.lines(sid))
+        self.assertEqual(json.loads(self.mirrored()[-1][1])["type"], "exec")
+        fds = [l for l in p.stdout.splitlines() if l.startswith("FD ")]
+        self.assertTrue(fds, p.stdout)
+        for line in fds:
+            self.assertNotIn("socket:", line)
+            self.assertNotIn(self.audit_root(), line)
 
     def test_nothing_without_the_setting(self):
         self.run_with_conf("audit = { syslog = false; };\n")
