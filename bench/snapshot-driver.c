@@ -49,7 +49,7 @@ int main(int argc, char **argv)
                 return 2;
         }
         t0 = now();
-        if (snapshot_baseline(&opt, &s) < 0) {
+        if (snapshot_baseline(&opt, NULL, &s) < 0) {
                 fprintf(stderr, "snapshot-driver: %s\n", nono_errmsg());
                 return 1;
         }
@@ -58,7 +58,7 @@ int main(int argc, char **argv)
                 struct snapshot_changes c = {0};
 
                 t0 = now();
-                if (snapshot_incremental(s, &c) < 0) {
+                if (snapshot_incremental(s, NULL, &c) < 0) {
                         fprintf(stderr, "snapshot-driver: %s\n", nono_errmsg());
                         snapshot_session_close(s);
                         return 1;

@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "error.h"
+#include "progress.h"
 #include "snapshot.h"
 
 static void usage(FILE *out)
@@ -293,11 +294,14 @@ static int cmd_restore(int argc, char **argv)
 {
         struct args a = {.allowed = ALLOW(OPT_SNAPSHOT) | ALLOW(OPT_DRY_RUN)};
         struct snapshot_changes c;
+        struct progress bar;
         int r = parse_args(argc, argv, 1, &a);
 
         if (r)
                 return r - 1;
-        if (snapshot_restore(a.id, a.snapshot, a.dry_run, &c) < 0)
+        r = snapshot_restore(a.id, a.snapshot, a.dry_run, progress_snapshot(&bar, 0), &c);
+        progress_finish(&bar);
+        if (r < 0)
                 return cli_fail();
         print_changes(&c, "  ");
         printf("%s snapshot %d of %s: %zu created, %zu modified, %zu deleted%s\n",

@@ -115,7 +115,7 @@ int nono_snapshot_create_baseline(nono_snapshot_manager *manager, unsigned *ret_
             .exclude_patterns = (const char *const *)manager->patterns.items,
             .n_exclude_patterns = manager->patterns.n,
         };
-        r = snapshot_baseline(&opt, &s);
+        r = snapshot_baseline(&opt, NULL, &s);
         if (r < 0)
                 return sdk_failed(r, NONO_ERROR_SNAPSHOT);
         snapshot_session_close(manager->session);
@@ -148,7 +148,7 @@ int nono_snapshot_create_incremental(nono_snapshot_manager *manager, unsigned *r
         r = need_session(manager, "nono_snapshot_create_incremental: manager is required");
         if (r < 0)
                 return r;
-        r = snapshot_incremental(manager->session, &changes);
+        r = snapshot_incremental(manager->session, NULL, &changes);
         snapshot_changes_free(&changes);
         if (r < 0)
                 return sdk_failed(r, NONO_ERROR_SNAPSHOT);
@@ -205,7 +205,7 @@ static int restore(nono_snapshot_manager *m, unsigned number, int dry_run,
                     nono_error(-ERANGE, "session %s has no snapshot %u (it has 0..%u)",
                                snapshot_session_id(m->session), number, m->n_snapshots - 1),
                     NONO_ERROR_INVALID);
-        r = snapshot_restore(snapshot_session_id(m->session), (int)number, dry_run, &changes);
+        r = snapshot_restore(snapshot_session_id(m->session), (int)number, dry_run, NULL, &changes);
         if (r >= 0 && ret)
                 r = export_changes(&changes, ret, ret_n);
         snapshot_changes_free(&changes);

@@ -2,6 +2,7 @@
 #include "progress.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -29,9 +30,22 @@ void progress_start_on(struct progress *p, const char *label, const char *unit, 
         clock_gettime(CLOCK_MONOTONIC, &p->started);
 }
 
+/* The tests' knob: a line on a tree small enough to snapshot in a moment. */
+static long delay_ms(void)
+{
+        const char *v = secure_getenv("NONO_PROGRESS_DELAY_MS");
+        char *end;
+        long ms;
+
+        if (!v || !*v)
+                return DEFAULT_DELAY_MS;
+        ms = strtol(v, &end, 10);
+        return *end || ms < 0 ? DEFAULT_DELAY_MS : ms;
+}
+
 void progress_start(struct progress *p, const char *label, const char *unit)
 {
-        progress_start_on(p, label, unit, STDERR_FILENO, DEFAULT_DELAY_MS, DEFAULT_INTERVAL_MS);
+        progress_start_on(p, label, unit, STDERR_FILENO, delay_ms(), DEFAULT_INTERVAL_MS);
 }
 
 /* write(2), not stdio: the line must appear now, whatever stderr's buffering. */
@@ -47,13 +61,23 @@ static void put(int fd, const char *text, size_t len)
         }
 }
 
+/*
+ * What the line on screen says changes meaning (another stage, or a total now known):
+ * redrawn at once, whatever the rate limit, which holds within a phase.
+ */
+static int new_phase(const struct progress *p, uint64_t total)
+{
+        return !p->shown || strcmp(p->drawn_label, p->label) != 0 ||
+               p->drawn_with_total != (total != 0);
+}
+
 void progress_update(struct progress *p, uint64_t done, uint64_t total)
 {
         char line[160];
         int len;
 
         if (p->fd < 0 || ms_since(&p->started) < p->delay_ms ||
-            (p->shown && ms_since(&p->drawn) < p->interval_ms))
+            (!new_phase(p, total) && ms_since(&p->drawn) < p->interval_ms))
                 return;
         if (total)
                 len = snprintf(line, sizeof(line), "\rnono: %s %llu/%llu %s (%llu%%)\033[K",
@@ -67,6 +91,8 @@ void progress_update(struct progress *p, uint64_t done, uint64_t total)
         put(p->fd, line, (size_t)len < sizeof(line) ? (size_t)len : sizeof(line) - 1);
         clock_gettime(CLOCK_MONOTONIC, &p->drawn);
         p->shown = 1;
+        p->drawn_label = p->label;
+        p->drawn_with_total = total != 0;
 }
 
 void progress_finish(struct progress *p)
@@ -75,4 +101,21 @@ void progress_finish(struct progress *p)
         if (p->fd >= 0 && p->shown)
                 put(p->fd, "\r\033[K", 4);
         p->shown = 0;
+}
+
+static void report_stage(void *userdata, const char *stage, uint64_t done, uint64_t total)
+{
+        struct progress *p = userdata;
+
+        p->label = stage;
+        progress_update(p, done, total);
+}
+
+const struct snapshot_progress *progress_snapshot(struct progress *p, int quiet)
+{
+        progress_start(p, "snapshot", "files");
+        if (quiet)
+                p->fd = -1;
+        p->snapshot = (struct snapshot_progress){report_stage, p};
+        return &p->snapshot;
 }

@@ -26,6 +26,7 @@
 #include "paths.h"
 #include "persistwatch.h"
 #include "planfd.h"
+#include "progress.h"
 #include "runlog.h"
 #include "snapshot.h"
 #include "supervisor.h"
@@ -994,11 +995,13 @@ static int rollback_begin(struct session *s, const struct run_request *req)
         struct snapshot_options opt = {s->plan.workdir, 1,
                                        (const char *const *)s->rollback_exclude.items,
                                        s->rollback_exclude.n};
+        struct progress bar;
         int r;
 
         if (!req->rollback)
                 return 0;
-        r = snapshot_baseline(&opt, &s->snapshot);
+        r = snapshot_baseline(&opt, progress_snapshot(&bar, req->diagnostics_json), &s->snapshot);
+        progress_finish(&bar);
         if (r < 0)
                 return nono_error_prefix(r, "rollback: cannot take the baseline snapshot: ");
         nono_info("rollback: session %s, baseline of %s taken", snapshot_session_id(s->snapshot),
@@ -1035,11 +1038,14 @@ static int ask_restore(const struct run_request *req)
                strcmp(answer, "Y\n") == 0;
 }
 
-static void rollback_restore_now(const char *id)
+static void rollback_restore_now(const struct run_request *req, const char *id)
 {
         struct snapshot_changes c;
+        struct progress bar;
+        int r = snapshot_restore(id, 0, 0, progress_snapshot(&bar, req->diagnostics_json), &c);
 
-        if (snapshot_restore(id, 0, 0, &c) < 0) {
+        progress_finish(&bar);
+        if (r < 0) {
                 fprintf(stderr, "nono: %s\n", nono_errmsg());
                 return;
         }
@@ -1051,12 +1057,16 @@ static void rollback_restore_now(const char *id)
 static void rollback_end(struct session *s, const struct run_request *req)
 {
         struct snapshot_changes c;
+        struct progress bar;
         const char *id;
+        int r;
 
         if (!s->snapshot)
                 return;
         id = snapshot_session_id(s->snapshot);
-        if (snapshot_incremental(s->snapshot, &c) < 0) {
+        r = snapshot_incremental(s->snapshot, progress_snapshot(&bar, req->diagnostics_json), &c);
+        progress_finish(&bar);
+        if (r < 0) {
                 fprintf(stderr, "nono: rollback: cannot take the snapshot after the command: %s\n",
                         nono_errmsg());
                 return;
@@ -1064,7 +1074,7 @@ static void rollback_end(struct session *s, const struct run_request *req)
         audit_snapshot(s, "incremental");
         print_rollback_summary(id, &c);
         if (c.n && ask_restore(req))
-                rollback_restore_now(id);
+                rollback_restore_now(req, id);
         else if (c.n)
                 fprintf(stderr, "nono: undo with: nono rollback restore %s\n", id);
         snapshot_changes_free(&c);

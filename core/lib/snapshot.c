@@ -58,14 +58,16 @@ static const struct snapshot_engine *engine_get(int *err)
                 return e ? (expr) : err_;                                                          \
         } while (0)
 
-int snapshot_baseline(const struct snapshot_options *opt, struct snapshot_session **ret)
+int snapshot_baseline(const struct snapshot_options *opt, const struct snapshot_progress *progress,
+                      struct snapshot_session **ret)
 {
-        CALL(e->baseline(opt, ret));
+        CALL(e->baseline(opt, progress, ret));
 }
 
-int snapshot_incremental(struct snapshot_session *s, struct snapshot_changes *ret)
+int snapshot_incremental(struct snapshot_session *s, const struct snapshot_progress *progress,
+                         struct snapshot_changes *ret)
 {
-        CALL(e->incremental(s, ret));
+        CALL(e->incremental(s, progress, ret));
 }
 
 int snapshot_open_session(const char *id, struct snapshot_session **ret)
@@ -88,9 +90,10 @@ int snapshot_diff(const char *id, int from, int to, struct snapshot_changes *ret
         CALL(e->diff(id, from, to, ret));
 }
 
-int snapshot_restore(const char *id, int index, int dry_run, struct snapshot_changes *ret)
+int snapshot_restore(const char *id, int index, int dry_run,
+                     const struct snapshot_progress *progress, struct snapshot_changes *ret)
 {
-        CALL(e->restore(id, index, dry_run, ret));
+        CALL(e->restore(id, index, dry_run, progress, ret));
 }
 
 int snapshot_verify(const char *id, struct snapshot_problems *ret)

@@ -96,15 +96,36 @@ struct snapshot_stats {
         uint64_t objects_added, bytes_added; /* as stored: compressed */
 };
 
+/*
+ * How far a long call has got, for a progress line: `done` of `total` files (total 0:
+ * not known yet) in the named stage ("snapshot", "restore: scan", "restore: verify",
+ * "restore").  The engine calls it often, from the calling thread; what it shows, and
+ * where, is the caller's business: the engine knows nothing of terminals.
+ */
+struct snapshot_progress {
+        void (*update)(void *userdata, const char *stage, uint64_t done, uint64_t total);
+        void *userdata;
+};
+
+/* The engine's one way to report: nothing without a callback. */
+static inline void snapshot_report(const struct snapshot_progress *p, const char *stage,
+                                   uint64_t done, uint64_t total)
+{
+        if (p && p->update)
+                p->update(p->userdata, stage, done, total);
+}
+
 struct snapshot_session;
 
-#define SNAPSHOT_ENGINE_VERSION 1
+#define SNAPSHOT_ENGINE_VERSION 2
 
 struct snapshot_engine {
         uint32_t version;
         uint32_t size;
-        int (*baseline)(const struct snapshot_options *opt, struct snapshot_session **ret);
-        int (*incremental)(struct snapshot_session *s, struct snapshot_changes *ret);
+        int (*baseline)(const struct snapshot_options *opt,
+                        const struct snapshot_progress *progress, struct snapshot_session **ret);
+        int (*incremental)(struct snapshot_session *s, const struct snapshot_progress *progress,
+                           struct snapshot_changes *ret);
         int (*open_session)(const char *id, struct snapshot_session **ret);
         const char *(*session_id)(const struct snapshot_session *s);
         void (*session_stats)(const struct snapshot_session *s, struct snapshot_stats *ret);
@@ -112,7 +133,8 @@ struct snapshot_engine {
         int (*list)(struct snapshot_sessions *ret);
         int (*show)(const char *id, struct snapshot_history *ret);
         int (*diff)(const char *id, int from, int to, struct snapshot_changes *ret);
-        int (*restore)(const char *id, int index, int dry_run, struct snapshot_changes *ret);
+        int (*restore)(const char *id, int index, int dry_run,
+                       const struct snapshot_progress *progress, struct snapshot_changes *ret);
         int (*verify)(const char *id, struct snapshot_problems *ret);
         int (*cleanup)(const struct snapshot_cleanup_options *opt,
                        struct snapshot_cleanup_report *ret);
@@ -123,12 +145,15 @@ typedef const struct snapshot_engine *(*snapshot_engine_fn)(void);
 
 /*
  * The façade.  Every function returns 0 or a negative errno with the message set.
- * `index` / `from` / `to` < 0 count from the end (-1: the newest snapshot).
+ * `index` / `from` / `to` < 0 count from the end (-1: the newest snapshot).  `progress`
+ * may be NULL.
  */
 /* Takes snapshot 0 of a new session. */
-int snapshot_baseline(const struct snapshot_options *opt, struct snapshot_session **ret);
+int snapshot_baseline(const struct snapshot_options *opt, const struct snapshot_progress *progress,
+                      struct snapshot_session **ret);
 /* Takes the next snapshot; *ret lists what changed since the previous one. */
-int snapshot_incremental(struct snapshot_session *s, struct snapshot_changes *ret);
+int snapshot_incremental(struct snapshot_session *s, const struct snapshot_progress *progress,
+                         struct snapshot_changes *ret);
 /* Opens an existing session to add snapshots to it. */
 int snapshot_open_session(const char *id, struct snapshot_session **ret);
 const char *snapshot_session_id(const struct snapshot_session *s);
@@ -145,7 +170,8 @@ int snapshot_diff(const char *id, int from, int to, struct snapshot_changes *ret
  * Makes the root what it was at snapshot `index` (0: the baseline).  *ret lists what
  * the restore changes (or would change, with dry_run), seen from the current tree.
  */
-int snapshot_restore(const char *id, int index, int dry_run, struct snapshot_changes *ret);
+int snapshot_restore(const char *id, int index, int dry_run,
+                     const struct snapshot_progress *progress, struct snapshot_changes *ret);
 /* Checks every object of every snapshot of the session; problems are not an error. */
 int snapshot_verify(const char *id, struct snapshot_problems *ret);
 int snapshot_cleanup(const struct snapshot_cleanup_options *opt,

@@ -100,6 +100,8 @@ int snapshot_take(struct objstore *os, int rootfd, const struct walk_options *wo
 {
         int r, dropped = 0;
 
+        uint64_t done = 0;
+
         memset(ret, 0, sizeof(*ret));
         ret->time_ns = now_ns();
         r = walk_tree(rootfd, wo, ret);
@@ -109,6 +111,7 @@ int snapshot_take(struct objstore *os, int rootfd, const struct walk_options *wo
 
                 if (e->type != ENTRY_FILE)
                         continue;
+                snapshot_report(wo->progress, wo->stage, done++, ret->files);
                 if (reusable(e, prev)) {
                         p = manifest_find(prev, e->path);
                         e->digest = p->digest;
@@ -390,7 +393,8 @@ static int meta_store(struct objstore *os, const struct session_meta *m)
  * Takes the session's next snapshot; commits it with its ref (the store's last write,
  * so a crash before it leaves the earlier snapshots as they were).
  */
-static int take_next(struct snapshot_session *s, struct snapshot_changes *changes)
+static int take_next(struct snapshot_session *s, const struct snapshot_progress *progress,
+                     struct snapshot_changes *changes)
 {
         struct session_root root;
         struct nono_digest record;
@@ -402,6 +406,8 @@ static int take_next(struct snapshot_session *s, struct snapshot_changes *change
         if (r < 0)
                 return r;
         r = session_root_open(&os, &s->meta, &root);
+        root.walk.progress = progress;
+        root.walk.stage = "snapshot";
         if (r >= 0)
                 r = snapshot_take(&os, root.fd, &root.walk, s->meta.n_snapshots ? &s->last : NULL,
                                   &m, &record);
@@ -434,13 +440,14 @@ static void session_close(struct snapshot_session *s)
         free(s);
 }
 
-static int api_baseline(const struct snapshot_options *opt, struct snapshot_session **ret)
+static int api_baseline(const struct snapshot_options *opt,
+                        const struct snapshot_progress *progress, struct snapshot_session **ret)
 {
         struct snapshot_session *s = calloc(1, sizeof(*s));
         int r = s ? meta_init(&s->meta, opt) : -ENOMEM;
 
         if (r >= 0)
-                r = take_next(s, NULL);
+                r = take_next(s, progress, NULL);
         if (r < 0) {
                 if (s)
                         session_close(s);
@@ -450,9 +457,10 @@ static int api_baseline(const struct snapshot_options *opt, struct snapshot_sess
         return 0;
 }
 
-static int api_incremental(struct snapshot_session *s, struct snapshot_changes *ret)
+static int api_incremental(struct snapshot_session *s, const struct snapshot_progress *progress,
+                           struct snapshot_changes *ret)
 {
-        return take_next(s, ret);
+        return take_next(s, progress, ret);
 }
 
 static int api_open_session(const char *id, struct snapshot_session **ret)

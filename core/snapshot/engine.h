@@ -20,6 +20,7 @@
  * mtime, ctime and inode match its entry in `prev` keeps its digest, unless it changed
  * too close to when `prev` was taken to be sure (git's "racy" files).  Unless
  * os->hash_only, stores the content and the manifest, and returns the record's digest.
+ * Reports progress through wo->progress: the files found, then the files done.
  */
 int snapshot_take(struct objstore *os, int rootfd, const struct walk_options *wo,
                   const struct manifest *prev, struct manifest *ret,
@@ -54,6 +55,7 @@ struct session_root {
 int session_root_open(struct objstore *os, const struct session_meta *m, struct session_root *ret);
 void session_root_close(struct session_root *r);
 
-int engine_restore(const char *id, int index, int dry_run, struct snapshot_changes *ret);
+int engine_restore(const char *id, int index, int dry_run, const struct snapshot_progress *progress,
+                   struct snapshot_changes *ret);
 
 #endif

@@ -33,6 +33,7 @@ struct restore {
         struct session_root root;
         struct manifest target, current;
         unsigned tmp_counter;
+        const struct snapshot_progress *progress;
 };
 
 static int fs_error(int err, const char *what, const char *path)
@@ -172,17 +173,24 @@ static int apply_one(struct restore *rs, const struct mentry *t)
 
 static int apply(struct restore *rs, const struct snapshot_changes *plan)
 {
+        uint64_t done = 0;
         int r = 0;
 
+        /* Each change is applied by one of the first two loops: together, plan->n. */
         for (size_t i = plan->n; r >= 0 && i > 0; i--) {
                 const struct snapshot_change *ch = &plan->items[i - 1];
 
-                if (ch->kind == SNAPSHOT_DELETED)
-                        r = remove_path(rs, manifest_find(&rs->current, ch->path));
+                if (ch->kind != SNAPSHOT_DELETED)
+                        continue;
+                snapshot_report(rs->progress, "restore", done++, plan->n);
+                r = remove_path(rs, manifest_find(&rs->current, ch->path));
         }
-        for (size_t i = 0; r >= 0 && i < plan->n; i++)
-                if (plan->items[i].kind != SNAPSHOT_DELETED)
-                        r = apply_one(rs, manifest_find(&rs->target, plan->items[i].path));
+        for (size_t i = 0; r >= 0 && i < plan->n; i++) {
+                if (plan->items[i].kind == SNAPSHOT_DELETED)
+                        continue;
+                snapshot_report(rs->progress, "restore", done++, plan->n);
+                r = apply_one(rs, manifest_find(&rs->target, plan->items[i].path));
+        }
         for (size_t i = plan->n; r >= 0 && i > 0; i--) {
                 const struct snapshot_change *ch = &plan->items[i - 1];
 
@@ -201,6 +209,7 @@ static int verify_needed(struct restore *rs, const struct snapshot_changes *plan
         for (size_t i = 0; r >= 0 && i < plan->n; i++) {
                 const struct mentry *t = manifest_find(&rs->target, plan->items[i].path);
 
+                snapshot_report(rs->progress, "restore: verify", i, plan->n);
                 if (t && t->type == ENTRY_FILE &&
                     content_differs(manifest_find(&rs->current, t->path), t))
                         r = content_objects(&rs->os, t, 1, &seen);
@@ -222,6 +231,8 @@ static int prepare(struct restore *rs, const char *id, int index, struct snapsho
                 r = session_load(&rs->os, id, target, NULL, &rs->target);
         if (r >= 0)
                 r = session_root_open(&rs->os, &rs->meta, &rs->root);
+        rs->root.walk.progress = rs->progress;
+        rs->root.walk.stage = "restore: scan";
         /* The current tree, hashed where the target's stat data cannot vouch: only the
          * files changed since, which are the ones a restore may have to write. */
         rs->os.hash_only = 1;
@@ -236,7 +247,8 @@ static int prepare(struct restore *rs, const char *id, int index, struct snapsho
         return r;
 }
 
-int engine_restore(const char *id, int index, int dry_run, struct snapshot_changes *ret)
+int engine_restore(const char *id, int index, int dry_run, const struct snapshot_progress *progress,
+                   struct snapshot_changes *ret)
 {
         struct restore *rs = calloc(1, sizeof(*rs));
         int r;
@@ -245,6 +257,7 @@ int engine_restore(const char *id, int index, int dry_run, struct snapshot_chang
         if (!rs)
                 return -ENOMEM;
         rs->root.fd = -1;
+        rs->progress = progress;
         r = objstore_open(&rs->os, OBJSTORE_SHARED);
         if (r >= 0) {
                 r = prepare(rs, id, index, ret);

@@ -144,6 +144,8 @@ static int walk_child(struct walker *w, int dirfd, const char *name, size_t plen
                 return r == -ENOENT ? 0 : nono_error(r, "cannot read the symlink %s", w->path);
         r = manifest_add(w->out, &e);
         free(e.target);
+        if (r >= 0 && e.type == ENTRY_FILE)
+                snapshot_report(w->opt->progress, w->opt->stage, w->out->files, 0);
         if (r < 0 || e.type != ENTRY_DIR)
                 return r;
         return walk_dir(w, openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC),

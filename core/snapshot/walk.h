@@ -15,12 +15,16 @@ struct walk_options {
         /* A directory never tracked: the store itself, should it be inside the root. */
         dev_t skip_dev;
         ino_t skip_ino;
+        /* The caller's progress callback (may be NULL), and the stage it names. */
+        const struct snapshot_progress *progress;
+        const char *stage;
 };
 
 /*
  * Lists regular files, symlinks and directories below `rootfd` in tree order, with
  * their stat data (digests left zero), without following symlinks or descending into
- * excluded directories.  Other file types are not tracked.
+ * excluded directories.  Other file types are not tracked.  Reports the files found so
+ * far (the total is not known yet).
  */
 int walk_tree(int rootfd, const struct walk_options *opt, struct manifest *ret);
 

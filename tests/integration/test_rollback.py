@@ -5,6 +5,7 @@ disk, concurrent runs, and a store the sandbox cannot write."""
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -83,7 +84,7 @@ class RollbackCase(SandboxTestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         return p
 
-    def answer_prompt(self, args, answer, timeout=60):
+    def answer_prompt(self, args, answer, timeout=60, **env):
         """Runs nono on a pseudo-terminal and types `answer` once it asks [y/N] (typed
         earlier, it would go to the command).  Returns (output, exit code)."""
         import pty
@@ -93,7 +94,7 @@ class RollbackCase(SandboxTestCase):
         if pid == 0:
             os.chdir(self.ws)
             argv = as_test_user([NONO, *args])
-            os.execve(argv[0], argv, self.env(TERM="dumb"))
+            os.execve(argv[0], argv, self.env(TERM="dumb", **env))
         out, answered = b"", False
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -223,6 +224,81 @@ class RunAndRestore(RollbackCase):
         p = self.nono("wrap", "--rollback", "--", "/bin/true")
         self.assertEqual(p.returncode, 1)
         self.assertIn("--rollback needs nono run", p.stderr)
+
+
+class Progress(RollbackCase):
+    """The progress line of snapshots and restores: drawn in place on a terminal, erased
+    before anything else is printed, never on a pipe, never with JSON on stderr.  The
+    line waits 500 ms before it shows; NONO_PROGRESS_DELAY_MS=0 (a test knob) shows it
+    on a tree small enough for a test."""
+
+    LINE = re.compile(rb"\rnono: (snapshot|restore: scan|restore: verify|restore) "
+                      rb"\d+(/\d+)? files( \(\d+%\))?\x1b\[K")
+
+    def populate(self, ws=None):
+        for d in range(10):
+            for f in range(50):
+                self.write(os.path.join(self.ws, "tree", f"d{d}", f"f{f}"), f"{d}/{f}\n")
+        super().populate(ws)
+
+    def assertErased(self, out):
+        """Every line the terminal keeps is free of progress: each drawing is followed
+        by its erasure before the line goes on."""
+        for line in out.split(b"\n"):
+            kept = line.rsplit(b"\r\x1b[K", 1)[-1]
+            self.assertIsNone(self.LINE.search(kept), line)
+            self.assertNotIn(b" files (", kept, line)
+
+    def stages(self, out):
+        return {m.group(1) for m in self.LINE.finditer(out)}
+
+    def test_snapshots_and_restore_on_a_terminal(self):
+        self.populate()
+        before = self.tree()
+        out, code = self.answer_prompt(
+            ["run", "--allow-cwd", "--rollback", "--", "/bin/sh", "-c",
+             "echo changed > notes.txt; rm -r tree/d3"],
+            b"y\n", NONO_PROGRESS_DELAY_MS="0")
+        self.assertEqual(code, 0, out)
+        self.assertIn(b"[y/N]", out)
+        self.assertEqual(self.tree(), before)
+        # Counting (no total yet), then the files done of all of them.
+        self.assertRegex(out, rb"\rnono: snapshot \d+ files\x1b\[K")
+        self.assertRegex(out, rb"\rnono: snapshot \d+/50\d files \(\d+%\)\x1b\[K")
+        self.assertEqual(self.stages(out),
+                         {b"snapshot", b"restore: scan", b"restore: verify", b"restore"})
+        self.assertErased(out)
+        self.assertTrue(out.endswith(b"\r\n"), out[-200:])
+
+    def test_rollback_restore_on_a_terminal(self):
+        self.populate()
+        self.run_with_rollback("rm -r tree; echo PAYLOAD-RAN")
+        sid = self.last_session()
+        out, code = self.answer_prompt(["rollback", "restore", sid], b"",
+                                       NONO_PROGRESS_DELAY_MS="0")
+        self.assertEqual(code, 0, out)
+        self.assertRegex(out, rb"\rnono: restore \d+/5\d\d files \(\d+%\)\x1b\[K")
+        self.assertErased(out)
+        self.assertIn(b"restored snapshot 0", out)
+        self.assertTrue(os.path.isfile(os.path.join(self.ws, "tree", "d9", "f49")))
+
+    def test_none_on_a_pipe_or_with_json(self):
+        self.populate()
+        p = self.run_with_rollback("rm -r tree; echo PAYLOAD-RAN",
+                                   env=self.env(NONO_PROGRESS_DELAY_MS="0"))
+        self.assertNotIn("\r", p.stderr)
+        self.assertNotIn(" files", p.stderr)
+        r = self.rollback("restore", self.last_session(),
+                          env=self.env(NONO_PROGRESS_DELAY_MS="0"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("\r", r.stdout + r.stderr)
+        # A terminal, but stderr carries the JSON report: no line drawn there.
+        out, code = self.answer_prompt(
+            ["run", "--allow-cwd", "--rollback", "--no-rollback-prompt", "--diagnostics-json",
+             "--", "/bin/sh", "-c", "rm -r tree"], b"", NONO_PROGRESS_DELAY_MS="0")
+        self.assertEqual(code, 0, out)
+        self.assertNotIn(b"\rnono:", out)
+        self.assertIn(b'"exit_code"', out)
 
 
 class Exclusions(RollbackCase):

@@ -99,6 +99,62 @@ static void test_redraws_are_rate_limited(void)
         close(master);
 }
 
+/* The rate limit holds within a phase; a new stage, or a known total, is shown at once. */
+static void test_a_new_phase_is_drawn_at_once(void)
+{
+        struct progress p;
+        char buf[4096];
+        int master = -1;
+        int tty = open_pty(&master);
+
+        CU_ASSERT_FATAL(tty >= 0);
+        progress_start_on(&p, "restore: scan", "files", tty, 0, 60000);
+        progress_update(&p, 1, 0);
+        progress_update(&p, 2, 0);
+        progress_update(&p, 0, 9);
+        progress_update(&p, 1, 9);
+        p.label = "restore";
+        progress_update(&p, 0, 4);
+        progress_finish(&p);
+        drain(master, buf, sizeof(buf));
+        CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\rnono: restore: scan 1 files\033[K"));
+        CU_ASSERT_PTR_NULL(strstr(buf, "scan 2 files"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\rnono: restore: scan 0/9 files (0%)\033[K"));
+        CU_ASSERT_PTR_NULL(strstr(buf, "1/9"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\rnono: restore 0/4 files (0%)\033[K\r\033[K"));
+        close(tty);
+        close(master);
+}
+
+/* The engine's callback: its stage is the label; quiet draws nothing. */
+static void test_snapshot_callback(void)
+{
+        const struct snapshot_progress *cb;
+        struct progress p;
+        char buf[512];
+        int master = -1;
+        int tty = open_pty(&master);
+        int saved = dup(STDERR_FILENO);
+
+        CU_ASSERT_FATAL(tty >= 0 && saved >= 0);
+        setenv("NONO_PROGRESS_DELAY_MS", "0", 1);
+        dup2(tty, STDERR_FILENO);
+        cb = progress_snapshot(&p, 0);
+        snapshot_report(cb, "restore: verify", 3, 4);
+        progress_finish(&p);
+        cb = progress_snapshot(&p, 1);
+        snapshot_report(cb, "snapshot", 1, 2);
+        progress_finish(&p);
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+        unsetenv("NONO_PROGRESS_DELAY_MS");
+        drain(master, buf, sizeof(buf));
+        CU_ASSERT_PTR_NOT_NULL(strstr(buf, "nono: restore: verify 3/4 files (75%)"));
+        CU_ASSERT_PTR_NULL(strstr(buf, "nono: snapshot"));
+        close(tty);
+        close(master);
+}
+
 static void test_pipe_gets_nothing(void)
 {
         struct progress p;
@@ -120,6 +176,8 @@ int main(void)
             {"a terminal gets the line and its erasure", test_terminal_gets_a_line_and_its_erasure},
             {"short operations print nothing", test_short_operations_print_nothing},
             {"redraws are rate-limited", test_redraws_are_rate_limited},
+            {"a new phase is drawn at once", test_a_new_phase_is_drawn_at_once},
+            {"the snapshot engine's callback", test_snapshot_callback},
             {"a pipe gets nothing", test_pipe_gets_nothing},
         };
         return RUN_CUNIT("progress", NULL, NULL, cases);
