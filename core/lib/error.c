@@ -10,6 +10,7 @@
 static _Thread_local char error_message[ERROR_MAX];
 static _Thread_local int error_code;
 static int verbosity = NONO_VERBOSITY_NORMAL;
+static void (*before_message)(void);
 
 int nono_verror(int err, const char *fmt, va_list ap)
 {
@@ -90,11 +91,18 @@ void nono_vlog(int level, const char *prefix, const char *fmt, va_list ap)
 
         if (!level_visible(level))
                 return;
+        if (before_message)
+                before_message();
         fprintf(stderr, "nono: %s", label);
         if (prefix)
                 fprintf(stderr, "[%s] ", prefix);
         vfprintf(stderr, fmt, ap);
         fputc('\n', stderr);
+}
+
+void nono_set_before_message(void (*fn)(void))
+{
+        before_message = fn;
 }
 
 void nono_warn(const char *fmt, ...)

@@ -40,5 +40,7 @@ void nono_info(const char *fmt, ...) NONO_PRINTF(1, 2);
 void nono_debug(const char *fmt, ...) NONO_PRINTF(1, 2);
 /* Writes at a given NONO_LOG_* level, with an optional "[plugin] " prefix. */
 void nono_vlog(int level, const char *prefix, const char *fmt, va_list ap) NONO_PRINTF(3, 0);
+/* Runs before each message printed (a progress line erases itself); NULL: nothing. */
+void nono_set_before_message(void (*fn)(void));
 
 #endif

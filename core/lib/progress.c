@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "error.h"
+
 #define DEFAULT_DELAY_MS    500
 #define DEFAULT_INTERVAL_MS 100
 
@@ -61,6 +63,28 @@ static void put(int fd, const char *text, size_t len)
         }
 }
 
+/* The line on screen: a message printed meanwhile (a warning) erases it first. */
+static struct progress *on_screen;
+
+static void erase(struct progress *p)
+{
+        /* Back to column 0 and clear: the next output starts on a clean line. */
+        if (p->fd >= 0 && p->shown)
+                put(p->fd, "\r\033[K", 4);
+        p->shown = 0;
+        if (on_screen == p) {
+                on_screen = NULL;
+                nono_set_before_message(NULL);
+        }
+}
+
+/* The message takes the line; the next update draws it again, below. */
+static void erase_for_message(void)
+{
+        if (on_screen)
+                erase(on_screen);
+}
+
 /*
  * What the line on screen says changes meaning (another stage, or a total now known):
  * redrawn at once, whatever the rate limit, which holds within a phase.
@@ -93,14 +117,13 @@ void progress_update(struct progress *p, uint64_t done, uint64_t total)
         p->shown = 1;
         p->drawn_label = p->label;
         p->drawn_with_total = total != 0;
+        on_screen = p;
+        nono_set_before_message(erase_for_message);
 }
 
 void progress_finish(struct progress *p)
 {
-        /* Back to column 0 and clear: the user's next output starts on a clean line. */
-        if (p->fd >= 0 && p->shown)
-                put(p->fd, "\r\033[K", 4);
-        p->shown = 0;
+        erase(p);
 }
 
 static void report_stage(void *userdata, const char *stage, uint64_t done, uint64_t total)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cunit-main.h"
+#include "error.h"
 #include "progress.h"
 
 /* A pseudo-terminal: the master end reads what the progress line wrote. */
@@ -155,6 +156,33 @@ static void test_snapshot_callback(void)
         close(master);
 }
 
+/* A warning while the line is on screen takes a clean line; the next update redraws. */
+static void test_a_message_erases_the_line_first(void)
+{
+        struct progress p;
+        char buf[1024];
+        int master = -1;
+        int tty = open_pty(&master);
+        int saved = dup(STDERR_FILENO);
+
+        CU_ASSERT_FATAL(tty >= 0 && saved >= 0);
+        dup2(tty, STDERR_FILENO);
+        progress_start_on(&p, "snapshot", "files", tty, 0, 60000);
+        progress_update(&p, 1, 4);
+        nono_warn("snapshot: x left out");
+        progress_update(&p, 2, 4);
+        progress_finish(&p);
+        nono_warn("after");
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+        drain(master, buf, sizeof(buf));
+        CU_ASSERT_PTR_NOT_NULL(strstr(buf, "(25%)\033[K\r\033[Knono: warning: snapshot: x left "
+                                           "out\r\n\rnono: snapshot 2/4 files (50%)\033[K\r\033[K"
+                                           "nono: warning: after"));
+        close(tty);
+        close(master);
+}
+
 static void test_pipe_gets_nothing(void)
 {
         struct progress p;
@@ -178,6 +206,7 @@ int main(void)
             {"redraws are rate-limited", test_redraws_are_rate_limited},
             {"a new phase is drawn at once", test_a_new_phase_is_drawn_at_once},
             {"the snapshot engine's callback", test_snapshot_callback},
+            {"a message erases the line first", test_a_message_erases_the_line_first},
             {"a pipe gets nothing", test_pipe_gets_nothing},
         };
         return RUN_CUNIT("progress", NULL, NULL, cases);
