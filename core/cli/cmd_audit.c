@@ -198,20 +198,13 @@ static void print_event(json_t *e)
         putchar('\n');
 }
 
-static int says(const json_t *event, const char *key, const char *value)
-{
-        const char *v = json_string_value(json_object_get(event, key));
-
-        return v && strcmp(v, value) == 0;
-}
-
 /* A wrap session without session.end: nono failed before exec would have written one. */
 static int wrap_without_end(const json_t *events)
 {
         const json_t *last = json_array_get(events, json_array_size(events) - 1);
 
-        return says(json_array_get(events, 0), "mode", "wrap") &&
-               !says(last, "type", "session.end");
+        return audit_event_is(json_array_get(events, 0), "mode", "wrap") &&
+               !audit_event_is(last, "type", "session.end");
 }
 
 static int show_cmd(const char *dir, const struct audit_args *a)

@@ -447,8 +447,7 @@ static int check_line(const char *line, size_t number, const char *expected_prev
         return r;
 }
 
-/* 1 if the event's `key` is the string `value`. */
-static int event_says(const json_t *event, const char *key, const char *value)
+int audit_event_is(const json_t *event, const char *key, const char *value)
 {
         const char *v = json_string_value(json_object_get(event, key));
 
@@ -458,7 +457,7 @@ static int event_says(const json_t *event, const char *key, const char *value)
 static int line_says(const char *line, const char *key, const char *value)
 {
         json_t *o = json_loads(line, 0, NULL);
-        int says = event_says(o, key, value);
+        int says = audit_event_is(o, key, value);
 
         json_decref(o);
         return says;
@@ -581,8 +580,8 @@ static void summarize(const char *dir, struct audit_summary *s)
         s->start_time = nono_strdup(json_string_value(json_object_get(first, "time")));
         s->argv = json_incref(json_object_get(first, "argv"));
         s->pid = (pid_t)json_integer_value(json_object_get(first, "pid"));
-        s->wrap = event_says(first, "mode", "wrap");
-        if (event_says(last, "type", "session.end")) {
+        s->wrap = audit_event_is(first, "mode", "wrap");
+        if (audit_event_is(last, "type", "session.end")) {
                 s->ended = 1;
                 s->exit_code = (int)json_integer_value(json_object_get(last, "exit_code"));
         }

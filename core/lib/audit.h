@@ -97,6 +97,8 @@ int audit_find(const char *root, const char *id, char **ret_dir);
 
 /* The events of the session in `dir` as a JSON array (unverified). */
 int audit_load_events(const char *dir, json_t **ret);
+/* 1 if the event's `key` is the string `value` (type "session.end", mode "wrap"). */
+int audit_event_is(const json_t *event, const char *key, const char *value);
 
 struct audit_cleanup_result {
         size_t removed, left;

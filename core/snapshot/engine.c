@@ -98,9 +98,8 @@ static void drop_marked(struct manifest *m)
 int snapshot_take(struct objstore *os, int rootfd, const struct walk_options *wo,
                   const struct manifest *prev, struct manifest *ret, struct nono_digest *ret_record)
 {
-        int r, dropped = 0;
-
         uint64_t done = 0;
+        int r, dropped = 0;
 
         memset(ret, 0, sizeof(*ret));
         ret->time_ns = now_ns();
