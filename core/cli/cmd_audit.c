@@ -36,7 +36,9 @@ static const char audit_usage[] =
     "       nono audit cleanup [--keep N] [--older-than DAYS]\n"
     "                                                remove old sessions (default: keep 100)\n\n"
     "ID is a session id, a unique prefix of one, or \"last\".  Sessions live in\n"
-    "$XDG_STATE_HOME/nono/audit (default ~/.local/state/nono/audit).\n";
+    "$XDG_STATE_HOME/nono/audit (default ~/.local/state/nono/audit); as sessions start,\n"
+    "old ones are removed by nono.conf's audit.keep_sessions and audit.max_age_days\n"
+    "(default 1000 sessions, 90 days; see nono.conf(5)).\n";
 
 struct audit_args {
         int json;
