@@ -238,10 +238,11 @@ static void parse_domain(const char *text, size_t len, struct domain_record *r)
 
 /* ---- correlation ---------------------------------------------------------------------- */
 
-void kaudit_log_init(struct kaudit_log *l, const char *exe)
+void kaudit_log_init(struct kaudit_log *l, const char *exe, pid_t self)
 {
         memset(l, 0, sizeof(*l));
         snprintf(l->exe, sizeof(l->exe), "%s", exe ? exe : "");
+        l->self = self;
 }
 
 int kaudit_log_creator(struct kaudit_log *l, pid_t pid)
@@ -319,12 +320,19 @@ static void settle(struct kaudit_log *l, uint64_t domain, int ours)
         }
 }
 
+/* The mediator's helper checks the signal scope with kill(nono, 0) (unixmed.c). */
+static int is_scope_check(const struct kaudit_log *l, const struct kaudit_denial *d)
+{
+        return d->object == KAUDIT_OBJECT_PROCESS && d->pid == l->self &&
+               strcmp(d->blockers, "scope.signal") == 0;
+}
+
 static void on_access(struct kaudit_log *l, const char *text, size_t len)
 {
         struct kaudit_denial d;
         uint64_t domain;
 
-        if (parse_access(text, len, &domain, &d) < 0 ||
+        if (parse_access(text, len, &domain, &d) < 0 || is_scope_check(l, &d) ||
             contains(l->foreign, filled(l->n_foreign, KAUDIT_MAX_FOREIGN), domain))
                 return;
         if (contains(l->ours, l->n_ours, domain))
@@ -528,7 +536,7 @@ int kaudit_open(struct kaudit **ret)
                 return -ENOMEM;
         }
         k->fd = fd;
-        kaudit_log_init(&k->log, exe);
+        kaudit_log_init(&k->log, exe, getpid());
         *ret = k;
         return 0;
 }

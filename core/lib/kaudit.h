@@ -15,7 +15,9 @@
  * process that called landlock_restrict_self.  Every process of the machine can be in
  * the stream, so a denial counts only when its domain was created by a process nono
  * started (kaudit_log_creator) running nono's own executable: other domains, and
- * denials whose domain record was never seen, are dropped.  Strings the kernel got from
+ * denials whose domain record was never seen, are dropped.  So is the signal to nono
+ * itself with which the Unix-socket mediator's helper checks that Landlock's signal
+ * scope holds (nono's code, not the command's).  Strings the kernel got from
  * user space (paths, exe, comm) come quoted, or hex-encoded when they hold a space, a
  * quote or a byte outside printable ASCII; they are decoded here.
  *
@@ -66,6 +68,7 @@ struct kaudit_pending {
 /* The correlation state.  Plain data: zero it, then kaudit_log_init. */
 struct kaudit_log {
         char exe[PATH_MAX]; /* nono's executable; "" accepts any */
+        pid_t self;         /* nono, whom the mediator's helper signals (see unixmed.c) */
         pid_t creators[KAUDIT_MAX_CREATORS];
         size_t n_creators;
         uint64_t ours[KAUDIT_MAX_OURS];
@@ -80,7 +83,7 @@ struct kaudit_log {
         int lost;       /* the kernel dropped records for this socket (ENOBUFS) */
 };
 
-void kaudit_log_init(struct kaudit_log *l, const char *exe);
+void kaudit_log_init(struct kaudit_log *l, const char *exe, pid_t self);
 /* A process that may create the domain (the sandboxed child).  -ENOSPC when full. */
 int kaudit_log_creator(struct kaudit_log *l, pid_t pid);
 /* One record's text ("audit(T:S): key=value ..."), of any record type. */

@@ -11,6 +11,7 @@
 #include "kaudit.h"
 
 #define NONO_EXE "/usr/bin/nono"
+#define NONO     4200
 #define CHILD    4242
 
 static struct kaudit_log *new_log(void)
@@ -18,7 +19,7 @@ static struct kaudit_log *new_log(void)
         struct kaudit_log *l = malloc(sizeof(*l));
 
         CU_ASSERT_PTR_NOT_NULL_FATAL(l);
-        kaudit_log_init(l, NONO_EXE);
+        kaudit_log_init(l, NONO_EXE, NONO);
         CU_ASSERT_EQUAL(kaudit_log_creator(l, CHILD), 0);
         return l;
 }
@@ -120,7 +121,7 @@ static void test_hex_encoded_strings(void)
 
         /* Spaces, quotes and bytes outside printable ASCII come hex-encoded, in the
          * domain's exe too. */
-        kaudit_log_init(l, "/opt/my tools/nono");
+        kaudit_log_init(l, "/opt/my tools/nono", NONO);
         kaudit_log_creator(l, CHILD);
         access_record(l, "audit(1.0:60): domain=1a6fdc679 blockers=fs.read_file "
                          "path=2F7661722F746D702F6120622F66696C65 dev=\"vda2\" ino=5");
@@ -153,6 +154,9 @@ static void test_network_and_processes(void)
         access_record(l, "audit(1.0:72): domain=1a6fdc679 blockers=net.bind_tcp src=8080");
         access_record(l, "audit(1.0:73): domain=1a6fdc679 blockers=scope.signal opid=1 "
                          "ocomm=\"systemd\"");
+        /* The mediator's helper checking the signal scope on nono: not the command's. */
+        access_record(l, "audit(1.0:73): domain=1a6fdc679 blockers=scope.signal opid=4200 "
+                         "ocomm=\"nono\"");
         access_record(l, "audit(1.0:74): domain=1a6fdc679 blockers=fs.change_topology "
                          "name=\"mnt\" dev=\"tmpfs\" ino=2");
         CU_ASSERT_EQUAL_FATAL(l->n_denials, 5);

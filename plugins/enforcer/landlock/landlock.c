@@ -537,16 +537,16 @@ static int add_rules(const struct ll_state *st, int ruleset_fd, const struct non
 }
 
 /*
- * The host reads the audit records: have the command's denials recorded (after the
- * execve), but not those of nono's own code before it (see landlock-uapi.h).  Flags
- * an older ABI does not know would make restrict_self fail.
+ * The host reads the audit records: have the command's denials recorded too, those
+ * after the execve (see landlock-uapi.h).  Flags an older ABI does not know would make
+ * restrict_self fail.
  */
 static unsigned restrict_flags(const struct ll_state *st, const struct nono_plan *plan)
 {
         if (!(plan->flags & NONO_PLAN_LOG_DENIALS) ||
             !(ll_features_at_abi(st->abi) & LL_FEATURE_LOGGING))
                 return 0;
-        return LL_RESTRICT_SELF_LOG_SAME_EXEC_OFF | LL_RESTRICT_SELF_LOG_NEW_EXEC_ON;
+        return LL_RESTRICT_SELF_LOG_NEW_EXEC_ON;
 }
 
 static int ll_prepare(void *state, const struct nono_plan *plan, void **ret_prepared)
