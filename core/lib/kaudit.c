@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <linux/audit.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/netlink.h>
 #include <poll.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -368,7 +370,11 @@ void kaudit_log_record(struct kaudit_log *l, int type, const char *text, size_t 
 
 /* ---- the socket ----------------------------------------------------------------------- */
 
-/* The kernel answers AUDIT_GET from a thread of its own: allow it a moment. */
+/*
+ * The kernel answers AUDIT_GET from a thread it creates for the purpose: allow it a
+ * moment.  Creating it takes from a tenth of a millisecond to several on a busy
+ * machine, inside sendto(): why a run does not ask unless it has to (kaudit_drain).
+ */
 #define STATUS_REPLY_MS 1000
 /* A record is at most MAX_AUDIT_MESSAGE_LENGTH (8970) bytes with its header. */
 #define RECV_BUF_SIZE 9216
@@ -467,43 +473,48 @@ static int keep_landlock_records(int fd)
         return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ? -errno : 0;
 }
 
+/* Binding gives the socket an address of its own, without which no multicast reaches
+ * it, and joins the group (CAP_AUDIT_READ). */
 static int subscribe(int fd)
 {
-        int group = AUDIT_NLGRP_READLOG;
+        struct sockaddr_nl sa = {.nl_family = AF_NETLINK,
+                                 .nl_groups = 1u << (AUDIT_NLGRP_READLOG - 1)};
 
-        if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0)
-                return -errno;
-        return 0;
+        return bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
 }
 
 #define NEEDS_ROOT "reading kernel audit records needs root (CAP_AUDIT_CONTROL, CAP_AUDIT_READ)"
 
-/* Kernel audit is on and readable here: 0, or why not (nono_error). */
-static int check_readable(int fd)
+static int effective(const struct __user_cap_data_struct *d, int cap)
 {
-        struct audit_status st;
-        int r = get_status(fd, &st);
+        return (d[cap / 32].effective >> (cap % 32)) & 1;
+}
 
-        if (r == -EPERM || r == -ECONNREFUSED)
-                return nono_error(r, NEEDS_ROOT);
-        if (r < 0)
-                return nono_error(r, "cannot ask the kernel whether audit is on: %s", strerror(-r));
-        if (!st.enabled)
-                return nono_error(-ENODATA, "kernel audit is off (nono never turns it on)");
-        return 0;
+/* Without both capabilities the kernel refuses: no need to ask it (a round trip on
+ * every unprivileged run).  When capget itself fails, the kernel is asked anyway. */
+static int may_read_audit(void)
+{
+        struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+        struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+        if (syscall(SYS_capget, &h, d) < 0)
+                return 1;
+        return effective(d, CAP_AUDIT_CONTROL) && effective(d, CAP_AUDIT_READ);
 }
 
 static int open_socket(int *ret)
 {
-        int fd = audit_socket();
-        int r;
+        int fd, r;
 
+        if (!may_read_audit())
+                return nono_error(-EPERM, NEEDS_ROOT);
+        fd = audit_socket();
         if (fd == -EPROTONOSUPPORT)
                 return nono_error(fd, "this kernel has no audit support");
         if (fd < 0)
                 return nono_error(fd, "cannot open the kernel audit socket: %s", strerror(-fd));
-        r = check_readable(fd);
-        if (r >= 0 && (r = keep_landlock_records(fd)) < 0)
+        r = keep_landlock_records(fd);
+        if (r < 0)
                 nono_error(r, "cannot filter kernel audit records: %s", strerror(-r));
         if (r >= 0 && (r = subscribe(fd)) < 0)
                 nono_error(r, r == -EPERM ? NEEDS_ROOT : "cannot subscribe to kernel audit: %s",
@@ -519,26 +530,51 @@ static int open_socket(int *ret)
 int kaudit_open(struct kaudit **ret)
 {
         char exe[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
         struct kaudit *k;
-        int fd = -1, r;
+        ssize_t n;
+        int fd = -1, r = open_socket(&fd);
 
-        /* Without our own executable's name, other programs' domains could pass. */
-        if (n < 0)
-                return nono_error(-errno, "cannot read /proc/self/exe: %s", strerror(errno));
-        exe[n] = '\0';
-        r = open_socket(&fd);
         if (r < 0)
                 return r;
-        k = malloc(sizeof(*k));
+        /* Without our own executable's name, other programs' domains could pass. */
+        n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        k = n > 0 ? malloc(sizeof(*k)) : NULL;
         if (!k) {
+                r = n > 0 ? -ENOMEM
+                          : nono_error(-errno, "cannot read /proc/self/exe: %s", strerror(errno));
                 close(fd);
-                return -ENOMEM;
+                return r;
         }
+        exe[n] = '\0';
         k->fd = fd;
         kaudit_log_init(&k->log, exe, getpid());
         *ret = k;
         return 0;
+}
+
+/* Whether kernel audit is on: 0, or why no record can come (nono_error). */
+static int audit_is_on(void)
+{
+        int r = kaudit_enabled();
+
+        if (r == -EPERM || r == -ECONNREFUSED)
+                return nono_error(r, NEEDS_ROOT);
+        if (r < 0)
+                return nono_error(r, "cannot ask the kernel whether audit is on: %s", strerror(-r));
+        if (r == 0)
+                return nono_error(-ENODATA, "kernel audit is off (nono never turns it on)");
+        return 0;
+}
+
+int kaudit_check(void)
+{
+        struct kaudit *k;
+        int r = kaudit_open(&k);
+
+        if (r < 0)
+                return r;
+        kaudit_free(k);
+        return audit_is_on();
 }
 
 void kaudit_free(struct kaudit *k)
@@ -588,7 +624,8 @@ static long long monotonic_ms(void)
         return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void kaudit_drain(struct kaudit *k, int quiet_ms, int max_ms)
+/* Until nothing came for quiet_ms, max_ms at most. */
+static void read_until_quiet(struct kaudit *k, int quiet_ms, int max_ms)
 {
         long long deadline = monotonic_ms() + max_ms;
         struct pollfd p = {k->fd, POLLIN, 0};
@@ -604,4 +641,18 @@ void kaudit_drain(struct kaudit *k, int quiet_ms, int max_ms)
                 if (r == 0 || (r < 0 && errno != EINTR))
                         return;
         }
+}
+
+int kaudit_drain(struct kaudit *k, int quiet_ms, int max_ms)
+{
+        kaudit_read(k);
+        /* A record of our domain came: audit is on, no need to ask. */
+        if (k->log.n_ours == 0) {
+                int r = audit_is_on();
+
+                if (r < 0)
+                        return r;
+        }
+        read_until_quiet(k, quiet_ms, max_ms);
+        return 0;
 }

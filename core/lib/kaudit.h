@@ -100,10 +100,13 @@ struct kaudit;
 int kaudit_enabled(void);
 
 /*
- * Subscribes to the audit records, when kernel audit is on and this process may read
- * them.  Returns 0, or a negative errno with a message saying why not (nono_error).
+ * Subscribes to the audit records, when this process may read them (root).  Whether
+ * kernel audit is on is not asked here (see kaudit_drain): while it is off, no record
+ * comes.  Returns 0, or a negative errno with a message saying why not (nono_error).
  */
 int kaudit_open(struct kaudit **ret);
+/* For nono setup: 0 when a run would read the records now, else why not (nono_error). */
+int kaudit_check(void);
 void kaudit_free(struct kaudit *k);
 
 /* The descriptor to poll for records. */
@@ -114,8 +117,11 @@ void kaudit_read(struct kaudit *k);
 /*
  * Reads the records still on their way: until none came for `quiet_ms`, at most
  * `max_ms` in all.  The kernel sends them from its own thread, a little after the
- * denial, so the last ones may arrive after the command exited.
+ * denial, so the last ones may arrive after the command exited.  Returns 0, or a
+ * negative errno with a message when none can come (kernel audit is off): asked only
+ * now, and only when no record of the sandbox came, since the kernel's answer costs up
+ * to milliseconds.
  */
-void kaudit_drain(struct kaudit *k, int quiet_ms, int max_ms);
+int kaudit_drain(struct kaudit *k, int quiet_ms, int max_ms);
 
 #endif

@@ -122,20 +122,19 @@ static void report_denial_records(FILE *out, uint32_t enforcer_caps)
 {
         static const char without[] = "the footer after a failed run lists only Unix-socket "
                                       "refusals and points at nono why";
-        struct kaudit *k = NULL;
         char detail[512];
+        int readable = 0;
 
         if (!(enforcer_caps & NONO_ENFORCER_CAP_AUDIT_RECORDS))
                 snprintf(detail, sizeof(detail), "the enforcer cannot have them written here: %s",
                          without);
-        else if (kaudit_open(&k) < 0)
+        else if (kaudit_check() < 0)
                 snprintf(detail, sizeof(detail), "%s: %s", nono_errmsg(), without);
         else
-                snprintf(detail, sizeof(detail),
-                         "readable: the footer after a failed run lists "
-                         "each file and TCP denial with its flag");
-        line(out, k ? "ok" : "no", "Landlock audit records", detail);
-        kaudit_free(k);
+                readable = snprintf(detail, sizeof(detail),
+                                    "readable: the footer after a failed run lists each file "
+                                    "and TCP denial with its flag");
+        line(out, readable ? "ok" : "no", "Landlock audit records", detail);
 }
 
 static void report_audit(FILE *out, const struct host_config *config)

@@ -891,25 +891,27 @@ static int publish_plan(struct session *s, const struct run_request *req, int su
         return set_session_id(s);
 }
 
+/* One line under -v: why the footer lists no file or TCP denial. */
+static void say_unlisted(const char *why)
+{
+        nono_info("the denial report cannot list file and TCP denials: %s", why);
+        nono_error_clear();
+}
+
 /*
  * Landlock's own denials for the report: subscribed before the child starts, and the
- * enforcer then has the command's denials recorded.  When the records cannot be read,
- * -v says why, once.  Not with --no-diagnostics.
+ * enforcer then has the command's denials recorded.  Not with --no-diagnostics.
  */
 static void open_denial_reader(struct session *s, const struct run_request *req)
 {
-        static const char cannot[] = "the denial report cannot list file and TCP denials: ";
-
         if (req->no_diagnostics)
                 return;
         if (!(s->enforcer_caps & NONO_ENFORCER_CAP_AUDIT_RECORDS)) {
-                nono_info("%senforcer %s cannot have them audited here (Landlock ABI 7 can)",
-                          cannot, s->enforcer->name);
+                say_unlisted("the enforcer cannot have them audited here (Landlock ABI 7 can)");
                 return;
         }
         if (kaudit_open(&s->kaudit) < 0) {
-                nono_info("%s%s", cannot, nono_errmsg());
-                nono_error_clear();
+                say_unlisted(nono_errmsg());
                 return;
         }
         s->plan.flags |= NONO_PLAN_LOG_DENIALS;
@@ -929,8 +931,10 @@ static void finish_run(struct session *s, const struct run_request *req, int exi
         /* A command that exited 0 had what it needed: Landlock's refusals of what it
          * only looked for are no news. */
         if (s->kaudit && exit_code != 0) {
-                kaudit_drain(s->kaudit, DENIALS_QUIET_MS, DENIALS_MAX_MS);
-                src.landlock = kaudit_log(s->kaudit);
+                if (kaudit_drain(s->kaudit, DENIALS_QUIET_MS, DENIALS_MAX_MS) >= 0)
+                        src.landlock = kaudit_log(s->kaudit);
+                else
+                        say_unlisted(nono_errmsg());
         }
         if (diagnostics_collect(&d, exit_code, &src) < 0)
                 nono_warn("cannot report what the sandbox refused: out of memory");
