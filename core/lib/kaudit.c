@@ -624,21 +624,31 @@ static long long monotonic_ms(void)
         return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Until nothing came for quiet_ms, max_ms at most. */
+/* What the sandbox's records change: denials counted, held, domains learnt. */
+static uint64_t progress(const struct kaudit_log *l)
+{
+        return l->total + l->n_pending + l->n_ours;
+}
+
+/*
+ * Until nothing of the sandbox's came for quiet_ms, max_ms at most.  Other sandboxes
+ * on the machine keep writing records, which must not keep nono waiting.
+ */
 static void read_until_quiet(struct kaudit *k, int quiet_ms, int max_ms)
 {
-        long long deadline = monotonic_ms() + max_ms;
+        long long now = monotonic_ms(), deadline = now + max_ms, quiet_until = now + quiet_ms;
         struct pollfd p = {k->fd, POLLIN, 0};
 
         for (;;) {
-                long long left = deadline - monotonic_ms();
-                int r;
+                uint64_t before = progress(&k->log);
+                long long until;
 
                 kaudit_read(k);
-                if (left <= 0)
-                        return;
-                r = poll(&p, 1, left < quiet_ms ? (int)left : quiet_ms);
-                if (r == 0 || (r < 0 && errno != EINTR))
+                now = monotonic_ms();
+                if (progress(&k->log) != before)
+                        quiet_until = now + quiet_ms;
+                until = quiet_until < deadline ? quiet_until : deadline;
+                if (until <= now || (poll(&p, 1, (int)(until - now)) < 0 && errno != EINTR))
                         return;
         }
 }
