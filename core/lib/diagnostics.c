@@ -183,6 +183,7 @@ static int collect_landlock(struct diagnostics *d, const struct kaudit_log *l, c
         int r = 0;
 
         d->landlock_audit = 1;
+        d->records_lost = l->lost;
         d->denied_total += l->total;
         for (size_t i = 0; r >= 0 && i < l->n_denials && d->n_denials < MAX_LISTED; i++)
                 r = add_landlock_denial(d, &l->denials[i], p);
@@ -234,10 +235,10 @@ json_t *diagnostics_denials_json(const struct diagnostics *d)
 
 static void print_json(const struct diagnostics *d, FILE *out)
 {
-        json_t *o =
-            json_pack("{s:i, s:o, s:I, s:b, s:s}", "exit_code", d->exit_code, "denials",
-                      diagnostics_denials_json(d), "denied_total", (json_int_t)d->denied_total,
-                      "landlock_audit", d->landlock_audit, "hint", WHY_HINT);
+        json_t *o = json_pack("{s:i, s:o, s:I, s:b, s:b, s:s}", "exit_code", d->exit_code,
+                              "denials", diagnostics_denials_json(d), "denied_total",
+                              (json_int_t)d->denied_total, "landlock_audit", d->landlock_audit,
+                              "records_lost", d->records_lost, "hint", WHY_HINT);
         char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
         if (text)
@@ -292,9 +293,9 @@ static void print_text(const struct diagnostics *d, FILE *out)
         }
         for (size_t i = 0; i < d->n_denials; i++)
                 print_denial(&d->denials[i], out);
-        if (d->denied_total > d->n_denials)
-                fprintf(out, "nono: ... %llu refusals in all\n",
-                        (unsigned long long)d->denied_total);
+        if (d->denied_total > d->n_denials || d->records_lost)
+                fprintf(out, "nono: ... %s%llu refusals in all\n",
+                        d->records_lost ? "more than " : "", (unsigned long long)d->denied_total);
 }
 
 void diagnostics_print(const struct diagnostics *d, int json, FILE *out)

@@ -41,6 +41,7 @@ struct diagnostics {
         struct diag_denial *denials; /* the mediator's most recent, then Landlock's first */
         size_t n_denials;
         uint64_t denied_total; /* all refusals, also those not listed */
+        int records_lost;      /* the kernel dropped audit records: denied_total is less */
 };
 
 /* Where the refusals come from; NULL: that source is not there. */
