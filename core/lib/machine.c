@@ -3,8 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/audit.h>
-#include <linux/netlink.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
@@ -21,6 +19,7 @@
 #include "audit.h"
 #include "config.h"
 #include "error.h"
+#include "kaudit.h"
 #include "loader.h"
 
 static void line(FILE *out, const char *state, const char *what, const char *detail)
@@ -49,7 +48,9 @@ static int seccomp_available(void)
         return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, NULL) < 0 && errno == EFAULT;
 }
 
-static int report_enforcer(FILE *out, struct plugin_registry *reg, const char *backend)
+/* Fills *ret_caps with the enforcer's NONO_ENFORCER_CAP_* (0 when it is not usable). */
+static int report_enforcer(FILE *out, struct plugin_registry *reg, const char *backend,
+                           uint32_t *ret_caps)
 {
         struct nono_enforcer_info info;
         struct plugin *pl;
@@ -71,6 +72,7 @@ static int report_enforcer(FILE *out, struct plugin_registry *reg, const char *b
         }
         snprintf(detail, sizeof(detail), "%s: %s", backend, info.summary);
         line(out, "ok", "enforcer", detail);
+        *ret_caps = info.capabilities;
         line(out, info.capabilities & NONO_ENFORCER_CAP_MASK_PROTECTED ? "ok" : "no",
              "masking protected paths",
              info.capabilities & NONO_ENFORCER_CAP_MASK_PROTECTED
@@ -112,32 +114,34 @@ static int session_bus_reachable(void)
         return ok;
 }
 
-/* Kernel audit: Landlock reports its denials only there (AUDIT_GET needs privilege). */
-static int kernel_audit_enabled(void)
+/*
+ * Landlock's own denials in the footer: the enforcer has them audited, and nono reads
+ * the records (kernel audit on, root), exactly as nono run would try.
+ */
+static void report_denial_records(FILE *out, uint32_t enforcer_caps)
 {
-        struct {
-                struct nlmsghdr h;
-                struct audit_status s;
-        } req = {{NLMSG_LENGTH(0), AUDIT_GET, NLM_F_REQUEST, 1, 0}, {0}}, reply;
-        struct sockaddr_nl nl = {.nl_family = AF_NETLINK};
-        int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
-        int enabled = -1;
+        static const char without[] = "the footer after a failed run lists only Unix-socket "
+                                      "refusals and points at nono why";
+        char detail[512];
+        int readable = 0;
 
-        if (fd < 0)
-                return -1;
-        if (sendto(fd, &req, req.h.nlmsg_len, 0, (struct sockaddr *)&nl, sizeof(nl)) > 0 &&
-            recv(fd, &reply, sizeof(reply), MSG_DONTWAIT) >= (ssize_t)sizeof(reply.h) &&
-            reply.h.nlmsg_type == AUDIT_GET)
-                enabled = reply.s.enabled != 0;
-        close(fd);
-        return enabled;
+        if (!(enforcer_caps & NONO_ENFORCER_CAP_AUDIT_RECORDS))
+                snprintf(detail, sizeof(detail), "the enforcer cannot have them written here: %s",
+                         without);
+        else if (kaudit_check() < 0)
+                snprintf(detail, sizeof(detail), "%s: %s", nono_errmsg(), without);
+        else
+                readable = snprintf(detail, sizeof(detail),
+                                    "readable: the footer after a failed run lists each file "
+                                    "and TCP denial with its flag");
+        line(out, readable ? "ok" : "no", "Landlock audit records", detail);
 }
 
 static void report_audit(FILE *out, const struct host_config *config)
 {
         char *root = NULL;
         char detail[512];
-        int kernel = kernel_audit_enabled();
+        int kernel = kaudit_enabled();
 
         if (config->audit_disabled) {
                 line(out, "off", "audit log", "audit.enabled = false in nono.conf");
@@ -152,11 +156,10 @@ static void report_audit(FILE *out, const struct host_config *config)
              : kernel == 0 ? "no"
                            : "?",
              "kernel audit",
-             kernel > 0    ? "Landlock can report each denial (needs CAP_AUDIT_READ to read)"
-             : kernel == 0 ? "off: denial reports name refused Unix sockets only; nono why "
-                             "answers for paths and hosts"
-                           : "unknown (needs privilege to ask): denial reports may name "
-                             "refused Unix sockets only");
+             kernel > 0    ? "on: Landlock writes a record of each denial"
+             : kernel == 0 ? "off: Landlock's denials are not recorded (nono never turns audit "
+                             "on)"
+                           : "unknown (needs privilege to ask)");
 }
 
 static void on_refused(const char *file, const char *msg, void *userdata)
@@ -172,6 +175,7 @@ int machine_report(FILE *out, const char *backend)
 {
         struct host_config config;
         struct plugin_registry reg;
+        uint32_t caps = 0;
         int failures = 0;
         int r;
 
@@ -186,7 +190,8 @@ int machine_report(FILE *out, const char *backend)
         failures += report_enforcer(out, &reg,
                                     backend           ? backend
                                     : config.enforcer ? config.enforcer
-                                                      : "landlock");
+                                                      : "landlock",
+                                    &caps);
         line(out, seccomp_available() ? "ok" : "FAIL", "seccomp",
              seccomp_available() ? "io_uring, user namespaces, TIOCSTI, TCP Fast Open... denied"
                                  : "missing: nono run refuses to start (--best-effort warns)");
@@ -200,6 +205,7 @@ int machine_report(FILE *out, const char *backend)
               "D-Bus session bus reachable: libsecret:// credentials can be looked up",
               "no D-Bus session bus: use env:// (or another source) for credentials");
         report_audit(out, &config);
+        report_denial_records(out, caps);
         r = plugin_load_all(&reg, on_refused, out);
         if (r < 0)
                 line(out, "FAIL", "plugin directory", nono_errmsg());

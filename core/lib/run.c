@@ -20,6 +20,7 @@
 #include "groups.h"
 #include "hardlinks.h"
 #include "hygiene.h"
+#include "kaudit.h"
 #include "layout.h"
 #include "loader.h"
 #include "network.h"
@@ -399,6 +400,7 @@ struct session {
         struct network_session net;
         struct unixmed *unix_mediator; /* wrap: served by a process of its own */
         struct persist_watch *persist; /* run only: missing persistence paths */
+        struct kaudit *kaudit;         /* run only: Landlock's denials, for the report */
         struct limits_cgroup cgroup;   /* run as root with max_processes: pids.max */
         char *exec_path;
         struct strv env;
@@ -571,6 +573,7 @@ static void session_free(struct session *s)
         json_decref(s->plan_json);
         unixmed_free(s->unix_mediator);
         persist_watch_free(s->persist);
+        kaudit_free(s->kaudit);
         network_release(&s->net);
         if (s->enforcer && s->prepared)
                 s->enforcer->ops.enforcer.release(s->enforcer->state, s->prepared);
@@ -891,12 +894,52 @@ static int publish_plan(struct session *s, const struct run_request *req, int su
         return set_session_id(s);
 }
 
+/* One line under -v: why the footer lists no file or TCP denial. */
+static void say_unlisted(const char *why)
+{
+        nono_info("the denial report cannot list file and TCP denials: %s", why);
+        nono_error_clear();
+}
+
+/*
+ * Landlock's own denials for the report: subscribed before the child starts, and the
+ * enforcer then has the command's denials recorded.  Not with --no-diagnostics.
+ */
+static void open_denial_reader(struct session *s, const struct run_request *req)
+{
+        if (req->no_diagnostics)
+                return;
+        if (!(s->enforcer_caps & NONO_ENFORCER_CAP_AUDIT_RECORDS)) {
+                say_unlisted("the enforcer cannot have them audited here (Landlock ABI 7 can)");
+                return;
+        }
+        if (kaudit_open(&s->kaudit) < 0) {
+                say_unlisted(nono_errmsg());
+                return;
+        }
+        s->plan.flags |= NONO_PLAN_LOG_DENIALS;
+        plan_view(&s->plan);
+}
+
+/* How long the last records may take to come after the command exited (kaudit.h). */
+#define DENIALS_QUIET_MS 10
+#define DENIALS_MAX_MS   50
+
 /* After the run: the denial report (unless turned off) and the end of the audit log. */
 static void finish_run(struct session *s, const struct run_request *req, int exit_code)
 {
+        struct diag_sources src = {.mediator = s->unix_mediator, .plan = &s->plan};
         struct diagnostics d;
 
-        if (diagnostics_collect(&d, exit_code, s->unix_mediator) < 0)
+        /* A command that exited 0 had what it needed: Landlock's refusals of what it
+         * only looked for are no news. */
+        if (s->kaudit && exit_code != 0) {
+                if (kaudit_drain(s->kaudit, DENIALS_QUIET_MS, DENIALS_MAX_MS) >= 0)
+                        src.landlock = kaudit_log(s->kaudit);
+                else
+                        say_unlisted(nono_errmsg());
+        }
+        if (diagnostics_collect(&d, exit_code, &src) < 0)
                 nono_warn("cannot report what the sandbox refused: out of memory");
         else if (!req->no_diagnostics &&
                  (req->diagnostics_json || nono_verbosity() > NONO_VERBOSITY_SILENT))
@@ -910,6 +953,7 @@ static void fill_spec(struct session *s, const struct run_request *req, struct c
         memset(spec, 0, sizeof(*spec));
         spec->unix_mediator = s->unix_mediator;
         spec->persist_watch = s->persist;
+        spec->kaudit = s->kaudit;
         spec->exec_path = s->exec_path;
         spec->argv = req->argv;
         spec->envp = s->env.items;
@@ -958,6 +1002,9 @@ static int session_ready(struct session *s, const struct run_request *req, struc
         plan_forget_secrets(&s->plan);
         if (r >= 0)
                 r = network_child_env(&s->net, &s->env);
+        /* Before prepare: the enforcer reads the plan's NONO_PLAN_LOG_DENIALS. */
+        if (r >= 0 && supervised)
+                open_denial_reader(s, req);
         if (r >= 0)
                 r = prepare_enforcer(s);
         if (r >= 0 && supervised)

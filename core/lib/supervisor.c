@@ -20,6 +20,7 @@
 
 #include "error.h"
 #include "hygiene.h"
+#include "kaudit.h"
 #include "persistwatch.h"
 #include "ptyrelay.h"
 #include "unixmed.h"
@@ -332,15 +333,18 @@ static int remaining_ms(const struct timespec *deadline)
 }
 
 /*
- * Returns 1 when the command was killed because `deadline` (NULL: none) passed.
+ * Also reads Landlock's audit records as they come (ka), so that the socket's queue
+ * does not overflow.  Returns 1 when the command was killed because `deadline` (NULL:
+ * none) passed.
  */
 static int supervise(pid_t pid, struct pty_relay *pty, struct unixmed *med,
-                     struct persist_watch *watch, const struct timespec *deadline)
+                     struct persist_watch *watch, struct kaudit *ka,
+                     const struct timespec *deadline)
 {
         int stdin_open = pty != NULL;
         int timed_out = 0;
 
-        if (!pty && !med && persist_watch_fd(watch) < 0 && !deadline)
+        if (!pty && !med && persist_watch_fd(watch) < 0 && !ka && !deadline)
                 return 0;
         /* Without the loop nobody relays the pty or answers the mediator, and the
          * child would block for ever: end it rather than hang. */
@@ -351,14 +355,15 @@ static int supervise(pid_t pid, struct pty_relay *pty, struct unixmed *med,
         if (pty)
                 pty_relay_begin(pty);
         while (!child_exited(pid)) {
-                struct pollfd fds[5] = {
+                struct pollfd fds[6] = {
                     {wake_pipe[0], POLLIN, 0},
                     {pty ? pty->master : -1, POLLIN, 0},
                     {stdin_open ? STDIN_FILENO : -1, POLLIN, 0},
                     {med ? unixmed_fd(med) : -1, POLLIN, 0},
                     {persist_watch_fd(watch), POLLIN, 0},
+                    {ka ? kaudit_fd(ka) : -1, POLLIN, 0},
                 };
-                int n = poll(fds, 5, remaining_ms(deadline));
+                int n = poll(fds, 6, remaining_ms(deadline));
 
                 if (n < 0 && errno != EINTR) {
                         kill(pid, SIGKILL);
@@ -389,6 +394,9 @@ static int supervise(pid_t pid, struct pty_relay *pty, struct unixmed *med,
                         unixmed_handle(med);
                 if (fds[4].revents & POLLIN)
                         persist_watch_handle(watch);
+                /* POLLERR too: the queue overflowed, which the read notes. */
+                if (fds[5].revents)
+                        kaudit_read(ka);
         }
         if (pty)
                 pty_relay_end(pty);
@@ -531,6 +539,9 @@ int supervisor_run(const struct child_spec *spec)
                 return nono_error(r, "cannot start the child: %s", strerror(-r));
         }
         child_pid = pid;
+        /* The child creates the Landlock domain (before the command's exec). */
+        if (spec->kaudit)
+                kaudit_log_creator(kaudit_log(spec->kaudit), pid);
         /* The supervisor holds the plan and, later, credentials: no core dumps, no
          * ptrace or /proc/<pid>/mem from same-uid processes.  Set after fork so that
          * the child (which may need its own /proc files) does not inherit it. */
@@ -553,7 +564,8 @@ int supervisor_run(const struct child_spec *spec)
                                   "the command may not create any (socketpair still works)");
                         med = NULL;
                 }
-                supervise(pid, interactive ? &pty : NULL, med, spec->persist_watch, NULL);
+                supervise(pid, interactive ? &pty : NULL, med, spec->persist_watch, spec->kaudit,
+                          NULL);
         }
         if (interactive)
                 pty_relay_close(&pty);
@@ -709,7 +721,7 @@ static void reaper_run(const struct child_spec *spec, const struct capture_optio
         if (med && (rep->failed || unixmed_parent_attach(med) < 0))
                 med = NULL;
         if (!rep->failed)
-                rep->timed_out = supervise(pid, NULL, med, spec->persist_watch,
+                rep->timed_out = supervise(pid, NULL, med, spec->persist_watch, NULL,
                                            opts->timeout_ms > 0 ? &deadline : NULL);
         rep->wait_error = -wait_child(pid, &rep->status);
         /* Whatever the command left behind, and the mediator's helper. */

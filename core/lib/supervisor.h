@@ -30,6 +30,7 @@ enum child_stage {
  */
 typedef int (*child_setup_fn)(void *userdata, struct child_error *err);
 
+struct kaudit;
 struct unixmed;
 
 struct child_spec {
@@ -45,6 +46,9 @@ struct child_spec {
         /* Moves aside persistence paths the child creates (run only); owned by the
          * caller.  NULL: none. */
         struct persist_watch *persist_watch;
+        /* Landlock's audit records, read while the command runs, of domains the child
+         * creates (see kaudit.h); owned by the caller.  NULL: none. */
+        struct kaudit *kaudit;
         /* One descriptor the command inherits on purpose (the sealed plan for
          * `nono why --self`); every other one above 2 is closed at exec.  0: none. */
         int keep_fd;

@@ -15,7 +15,7 @@ static const char *const rule_names[] = {
     [WHY_RULE_NONE] = "none",           [WHY_RULE_GRANT] = "grant",
     [WHY_RULE_PROTECTED] = "protected", [WHY_RULE_READONLY] = "readonly",
     [WHY_RULE_NETWORK] = "network",     [WHY_RULE_HOST] = "host",
-    [WHY_RULE_METADATA] = "metadata",
+    [WHY_RULE_METADATA] = "metadata",   [WHY_RULE_PORT] = "port",
 };
 
 static const char *op_name(int op)
@@ -285,11 +285,43 @@ static int decide_host(const struct plan *p, const struct why_query *q, struct w
                        nono_asprintf("--allow-domain %s", q->host));
 }
 
+/* ---- TCP ports ------------------------------------------------------------------------ */
+
+static int port_listed(const uint16_t *ports, size_t n, int port)
+{
+        for (size_t i = 0; i < n; i++)
+                if (ports[i] == port)
+                        return 1;
+        return 0;
+}
+
+/* Landlock's TCP rules: the ports the flags opened, whatever the proxy allows. */
+static int decide_port(const struct plan *p, const struct why_query *q, struct why_verdict *v)
+{
+        const char *flag = q->tcp_bind ? "--listen-port" : "--allow-connect-port";
+        int listed = q->tcp_bind ? port_listed(p->bind_ports, p->n_bind_ports, q->tcp_port)
+                                 : port_listed(p->connect_ports, p->n_connect_ports, q->tcp_port);
+
+        if (p->network_mode == NONO_NETWORK_ALLOW)
+                return verdict(v, 1, WHY_RULE_NETWORK, NULL, NULL,
+                               nono_strdup("the network is unrestricted"), NULL);
+        if (listed)
+                return verdict(v, 1, WHY_RULE_PORT, NULL, NULL,
+                               nono_asprintf("TCP port %d is open to the sandbox", q->tcp_port),
+                               NULL);
+        return verdict(v, 0, WHY_RULE_PORT, NULL, NULL,
+                       nono_asprintf("the sandbox may not %s TCP port %d",
+                                     q->tcp_bind ? "listen on" : "connect to", q->tcp_port),
+                       nono_asprintf("%s %d", flag, q->tcp_port));
+}
+
 int why_decide(const struct plan *p, const struct why_query *q, struct why_verdict *ret)
 {
         memset(ret, 0, sizeof(*ret));
         if (q->path && q->path[0] == '/')
                 return decide_path(p, q, ret);
+        if (q->tcp_port > 0)
+                return decide_port(p, q, ret);
         if (q->host && q->host[0])
                 return decide_host(p, q, ret);
         return nono_error(-EINVAL, "nono why needs --path PATH or --host HOST");

@@ -24,6 +24,10 @@ struct why_query {
         int path_missing; /* the path does not exist: a grant must name its directory */
         const char *host; /* or a host name / IP literal */
         int port;         /* 0: any */
+        /* Or a TCP port as Landlock's own rules see it (below the proxy): for the denial
+         * report; why_to_json and why_print take path and host queries only. */
+        int tcp_port;
+        int tcp_bind; /* listen on it, rather than connect to it */
 };
 
 /* What decided, for messages and JSON. */
@@ -35,6 +39,7 @@ enum why_rule {
         WHY_RULE_NETWORK,   /* the network mode */
         WHY_RULE_HOST,      /* an allow-listed host of the proxy */
         WHY_RULE_METADATA,  /* cloud-metadata / link-local: always refused by the proxy */
+        WHY_RULE_PORT,      /* the TCP ports the sandbox may connect to or listen on */
 };
 
 struct why_verdict {

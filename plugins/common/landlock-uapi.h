@@ -100,8 +100,13 @@ _Static_assert(sizeof(struct ll_net_port_attr) == 16, "net-port attr layout");
 #define LL_SCOPE_SIGNAL               (1ull << 1)
 
 /*
- * landlock_restrict_self flags (ABI 7).  They only tune audit logging of denials;
- * nono passes 0, the kernel's default: log denials of the sandboxed program itself.
+ * landlock_restrict_self flags (ABI 7).  They only tune audit logging of denials.  By
+ * default (0) the kernel records the denials of the process that restricted itself and
+ * of its forks while they run the same executable, and none after an execve: none of
+ * the command nono execs.  When nono reads the records, the landlock enforcer adds
+ * NEW_EXEC_ON.  The same-executable ones stay on: the Unix-socket mediator's helper
+ * (nono's code, forked before the exec) makes the command's TCP and abstract-socket
+ * connects.
  */
 #define LL_RESTRICT_SELF_LOG_SAME_EXEC_OFF  (1u << 0)
 #define LL_RESTRICT_SELF_LOG_NEW_EXEC_ON    (1u << 1)

@@ -557,6 +557,8 @@ static void test_probe(void)
         CU_ASSERT(info.features & 1u);
         CU_ASSERT_EQUAL(strncmp(info.summary, "Landlock ABI ", 13), 0);
         CU_ASSERT_PTR_NOT_NULL(strstr(info.summary, "filesystem"));
+        /* ABI 7 can have the command's denials audited. */
+        CU_ASSERT_EQUAL(!!(info.capabilities & NONO_ENFORCER_CAP_AUDIT_RECORDS), info.abi >= 7);
         plugin_close(&p);
 
         memset(&info, 0, sizeof(info));
@@ -567,6 +569,7 @@ static void test_probe(void)
         CU_ASSERT_EQUAL(info.abi, 2);
         CU_ASSERT_PTR_NOT_NULL(strstr(info.summary, "refer"));
         CU_ASSERT_PTR_NULL(strstr(info.summary, "truncate"));
+        CU_ASSERT_FALSE(info.capabilities & NONO_ENFORCER_CAP_AUDIT_RECORDS);
         plugin_close(&p);
 
         fake_host_set_int("max_abi", 0);

@@ -22,7 +22,7 @@ static void build(struct plan *p)
 static void path_verdict(const struct plan *p, const char *path, int op, int missing, int allowed,
                          enum why_rule rule, const char *change)
 {
-        struct why_query q = {path, op, missing, NULL, 0};
+        struct why_query q = {.path = path, .op = op, .path_missing = missing};
         struct why_verdict v;
 
         CU_ASSERT_EQUAL_FATAL(why_decide(p, &q, &v), 0);
@@ -88,7 +88,7 @@ static void test_persistence_paths_stay_read_only(void)
 static void port_verdict(const struct plan *p, const char *host, int port, int allowed,
                          enum why_rule rule)
 {
-        struct why_query q = {NULL, 0, 0, host, port};
+        struct why_query q = {.host = host, .port = port};
         struct why_verdict v;
 
         CU_ASSERT_EQUAL_FATAL(why_decide(p, &q, &v), 0);
@@ -134,10 +134,41 @@ static void test_hosts(void)
         plan_free(&p);
 }
 
+static void tcp_verdict(const struct plan *p, int port, int bind, int allowed, const char *change)
+{
+        struct why_query q = {.tcp_port = port, .tcp_bind = bind};
+        struct why_verdict v;
+
+        CU_ASSERT_EQUAL_FATAL(why_decide(p, &q, &v), 0);
+        CU_ASSERT_EQUAL(v.allowed, allowed);
+        CU_ASSERT_STRING_EQUAL(v.change ? v.change : "(null)", change ? change : "(null)");
+        why_verdict_free(&v);
+}
+
+/* Landlock's TCP rules (the denial report): the port flags, not the proxy's list. */
+static void test_tcp_ports(void)
+{
+        struct plan p;
+
+        build(&p);
+        p.network_mode = NONO_NETWORK_BLOCK;
+        plan_add_port(&p, 0, 5432);
+        plan_add_port(&p, 1, 8080);
+        tcp_verdict(&p, 5432, 0, 1, NULL);
+        tcp_verdict(&p, 9, 0, 0, "--allow-connect-port 9");
+        tcp_verdict(&p, 8080, 1, 1, NULL);
+        tcp_verdict(&p, 5432, 1, 0, "--listen-port 5432");
+        p.network_mode = NONO_NETWORK_PROXY;
+        tcp_verdict(&p, 443, 0, 0, "--allow-connect-port 443");
+        p.network_mode = NONO_NETWORK_ALLOW;
+        tcp_verdict(&p, 9, 0, 1, NULL);
+        plan_free(&p);
+}
+
 static void test_json_output(void)
 {
         struct plan p;
-        struct why_query q = {"/home/u/.ssh/id_rsa", WHY_OP_READ, 0, NULL, 0};
+        struct why_query q = {.path = "/home/u/.ssh/id_rsa", .op = WHY_OP_READ};
         struct why_verdict v;
         json_t *j;
 
@@ -193,6 +224,7 @@ int main(void)
             {"protected paths win over grants", test_protected_paths_win},
             {"persistence paths stay read-only", test_persistence_paths_stay_read_only},
             {"hosts by network mode and allow list", test_hosts},
+            {"TCP ports of Landlock's rules", test_tcp_ports},
             {"JSON output", test_json_output},
             {"plan JSON round trip", test_plan_json_round_trip},
         };

@@ -43,6 +43,7 @@ struct ll_state {
 
 struct ll_prepared {
         int ruleset_fd;
+        unsigned restrict_flags;    /* LL_RESTRICT_SELF_*: which denials are audited */
         struct ll_seccomp *seccomp; /* NULL only when best effort runs without seccomp */
         struct mntns *mntns;        /* NULL when no mount namespace is available */
 };
@@ -218,6 +219,8 @@ static int ll_probe(void *state, struct nono_enforcer_info *ret_info)
         describe_abi(st, &t);
         if (mntns_probe(st->host, &st->mntns) != MNTNS_UNAVAILABLE)
                 info.capabilities |= NONO_ENFORCER_CAP_MASK_PROTECTED;
+        if (info.features & LL_FEATURE_LOGGING)
+                info.capabilities |= NONO_ENFORCER_CAP_AUDIT_RECORDS;
 
         /* Write no more than the host's struct holds (it may be older than ours). */
         n = ret_info->size && ret_info->size < sizeof(info) ? ret_info->size : sizeof(info);
@@ -533,6 +536,19 @@ static int add_rules(const struct ll_state *st, int ruleset_fd, const struct non
         return r;
 }
 
+/*
+ * The host reads the audit records: have the command's denials recorded too, those
+ * after the execve (see landlock-uapi.h).  Flags an older ABI does not know would make
+ * restrict_self fail.
+ */
+static unsigned restrict_flags(const struct ll_state *st, const struct nono_plan *plan)
+{
+        if (!(plan->flags & NONO_PLAN_LOG_DENIALS) ||
+            !(ll_features_at_abi(st->abi) & LL_FEATURE_LOGGING))
+                return 0;
+        return LL_RESTRICT_SELF_LOG_NEW_EXEC_ON;
+}
+
 static int ll_prepare(void *state, const struct nono_plan *plan, void **ret_prepared)
 {
         struct ll_state *st = state;
@@ -575,6 +591,7 @@ static int ll_prepare(void *state, const struct nono_plan *plan, void **ret_prep
                 return -ENOMEM;
         }
         p->ruleset_fd = fd;
+        p->restrict_flags = restrict_flags(st, plan);
         p->seccomp = seccomp;
         p->mntns = mntns;
         *ret_prepared = p;
@@ -637,11 +654,11 @@ static int ll_apply(void *state, void *prepared)
         if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) < 0)
                 return apply_error(st, "cannot set no_new_privs", errno);
         /*
-         * Flags 0: on ABI 7 this is the kernel's default logging.  The ruleset fd is
-         * close-on-exec (the kernel creates it so), so it is not closed here: under
-         * `nono wrap` the same process later runs release, which closes it.
+         * The ruleset fd is close-on-exec (the kernel creates it so), so it is not
+         * closed here: under `nono wrap` the same process later runs release, which
+         * closes it.
          */
-        if (syscall(LL_NR_restrict_self, p->ruleset_fd, 0u) < 0)
+        if (syscall(LL_NR_restrict_self, p->ruleset_fd, p->restrict_flags) < 0)
                 return apply_error(st, "cannot enforce the ruleset", errno);
         /*
          * seccomp last: the filter denies unshare(CLONE_NEWUSER), setns and the like, so

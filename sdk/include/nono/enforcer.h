@@ -33,6 +33,11 @@ struct nono_enforcer_info {
  * any grant that contains a protected path.
  */
 #define NONO_ENFORCER_CAP_MASK_PROTECTED (1u << 0)
+/*
+ * With NONO_PLAN_LOG_DENIALS, the kernel writes an audit record for each denial of the
+ * command (Landlock ABI 7: after execve, which Landlock does not record by default).
+ */
+#define NONO_ENFORCER_CAP_AUDIT_RECORDS (1u << 1)
 
 struct nono_enforcer_ops {
         uint32_t size;

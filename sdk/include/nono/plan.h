@@ -80,6 +80,10 @@ struct nono_credential_route {
 /* /tmp and /dev/shm stay the host's (--share-tmp); else enforcers that can give the
  * child private, empty ones do. */
 #define NONO_PLAN_SHARE_TMP (1u << 2)
+/* The host reads the kernel's records of the enforcer's denials (Landlock audit records)
+ * for its denial report: enforcers that can have the command's denials recorded do so
+ * (see NONO_ENFORCER_CAP_AUDIT_RECORDS). */
+#define NONO_PLAN_LOG_DENIALS (1u << 3)
 
 struct nono_plan {
         uint32_t size;
