@@ -132,9 +132,13 @@ class SandboxTestCase(unittest.TestCase):
 
 
 class Listener:
-    """A loopback listener (TCP or UDP) that records whether anything reached it."""
+    """A loopback listener (TCP or UDP) that records whether anything reached it.
+    `serve`, for a stream listener, gets each accepted connection (in the listener's
+    thread); without it the connection is closed at once."""
 
-    def __init__(self, kind=socket.SOCK_STREAM, family=socket.AF_INET, addr="127.0.0.1"):
+    def __init__(self, kind=socket.SOCK_STREAM, family=socket.AF_INET, addr="127.0.0.1",
+                 serve=None):
+        self.serve = serve
         self.sock = socket.socket(family, kind)
         self.sock.bind((addr, 0))
         self.port = self.sock.getsockname()[1]
@@ -153,7 +157,10 @@ class Listener:
             try:
                 if self.kind == socket.SOCK_STREAM:
                     conn, _ = self.sock.accept()
-                    conn.close()
+                    if self.serve:
+                        self.serve(conn)
+                    else:
+                        conn.close()
                 else:
                     self.sock.recvfrom(4096)
                 self.hits += 1

@@ -53,6 +53,19 @@ class EscapeCase(SandboxTestCase):
         return {line.split()[0]: line.split()[1] for line in p.stdout.splitlines()[1:]
                 if len(line.split()) >= 2}
 
+    def host_unix_socket(self, name, kind=socket.SOCK_STREAM):
+        """A Unix socket of the host's outside every grant, that anyone may connect to
+        (like docker.sock); returns (socket, path)."""
+        path = os.path.join(self.out, name)
+        srv = socket.socket(socket.AF_UNIX, kind)
+        srv.bind(path)
+        if kind == socket.SOCK_STREAM:
+            srv.listen(4)
+        srv.setblocking(False)
+        os.chmod(path, 0o777)
+        self.addCleanup(srv.close)
+        return srv, path
+
     def assertDenied(self, verdicts, *labels):
         for label in labels:
             self.assertEqual(verdicts.get(label), "DENIED", f"{label}: {verdicts}")
@@ -384,13 +397,7 @@ class Ipc(EscapeCase):
         self.check_host_unix_sockets("wrap")
 
     def check_host_unix_sockets(self, command):
-        path = os.path.join(self.out, "docker.sock")
-        srv = socket.socket(socket.AF_UNIX)
-        srv.bind(path)
-        srv.listen(4)
-        srv.setblocking(False)
-        self.addCleanup(srv.close)
-        os.chmod(path, 0o777)
+        srv, path = self.host_unix_socket("docker.sock")
         body = f"""
             def connect():
                 socket.socket(socket.AF_UNIX).connect({path!r})
@@ -439,13 +446,7 @@ class Ipc(EscapeCase):
 
     def dgram_listener(self):
         """A Unix datagram socket of the host's, outside every grant (like /dev/log)."""
-        path = os.path.join(self.out, "log.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        srv.bind(path)
-        srv.setblocking(False)
-        os.chmod(path, 0o777)
-        self.addCleanup(srv.close)
-        return srv, path
+        return self.host_unix_socket("log.sock", socket.SOCK_DGRAM)
 
     DGRAM_PAYLOAD = """
         AF, DG = socket.AF_UNIX, socket.SOCK_DGRAM
@@ -645,13 +646,7 @@ class WrapMediator(EscapeCase):
         self.assertNoLeftovers()
 
     def test_e03_wrap_job_outliving_the_command_is_still_mediated(self):
-        path = os.path.join(self.out, "docker.sock")
-        srv = socket.socket(socket.AF_UNIX)
-        srv.bind(path)
-        srv.listen(4)
-        srv.setblocking(False)
-        self.addCleanup(srv.close)
-        os.chmod(path, 0o777)
+        srv, path = self.host_unix_socket("docker.sock")
         result = os.path.join(self.ws, "result")
         body = PRELUDE + textwrap.dedent(f"""
             import time

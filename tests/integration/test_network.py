@@ -90,40 +90,22 @@ def make_test_ca(directory):
     return os.path.join(directory, "ca.pem")
 
 
-class SshServer:
+class SshServer(Listener):
     """A stand-in SSH server on loopback: sends a banner and records the client banners it
     reads, so a test can tell that an ssh client really reached it."""
 
     def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind((UPSTREAM_ADDR, 0))
-        self.sock.listen(8)
-        self.sock.settimeout(0.1)
-        self.port = self.sock.getsockname()[1]
         self.banners = []
-        self.stop = False
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
+        super().__init__(addr=UPSTREAM_ADDR, serve=self.greet)
 
-    def run(self):
-        deadline = time.monotonic() + 60
-        while not self.stop and time.monotonic() < deadline:
+    def greet(self, conn):
+        with conn:
+            conn.settimeout(5)
             try:
-                conn, _ = self.sock.accept()
+                conn.sendall(b"SSH-2.0-nono-test\r\n")
+                self.banners.append(conn.recv(256).split(b"\r\n")[0].decode(errors="replace"))
             except OSError:
-                continue
-            with conn:
-                conn.settimeout(5)
-                try:
-                    conn.sendall(b"SSH-2.0-nono-test\r\n")
-                    self.banners.append(conn.recv(256).split(b"\r\n")[0].decode(errors="replace"))
-                except OSError:
-                    self.banners.append("")
-
-    def close(self):
-        self.stop = True
-        self.thread.join(5)
-        self.sock.close()
+                self.banners.append("")
 
 
 class NetworkTestCase(SandboxTestCase):
@@ -489,29 +471,16 @@ class ProxyMode(NetworkTestCase):
             proc.stdout.close()
 
 
-class ConnectProxy:
+class ConnectProxy(Listener):
     """A corporate proxy stand-in on 127.0.0.3: CONNECT only; records the targets and
     relays the bytes."""
 
     def __init__(self):
         self.targets = []
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.3", 0))
-        self.sock.listen(8)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.stop = False
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
+        super().__init__(addr="127.0.0.3", serve=self.start_tunnel)
 
-    def run(self):
-        deadline = time.monotonic() + 60
-        while not self.stop and time.monotonic() < deadline:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            threading.Thread(target=self.tunnel, args=(conn,), daemon=True).start()
+    def start_tunnel(self, conn):
+        threading.Thread(target=self.tunnel, args=(conn,), daemon=True).start()
 
     def tunnel(self, conn):
         conn.settimeout(10)
@@ -545,11 +514,6 @@ class ConnectProxy:
                     s.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
-
-    def close(self):
-        self.stop = True
-        self.thread.join()
-        self.sock.close()
 
 
 class UpstreamProxy(NetworkTestCase):
