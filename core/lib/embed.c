@@ -19,6 +19,7 @@
 #include "nono-build-config.h"
 #include "paths.h"
 #include "run.h"
+#include "unixmed.h"
 
 extern char **environ;
 
@@ -102,8 +103,13 @@ static int resolve_dir(const char *dir, char **ret)
         return 0;
 }
 
-/* The plan for caps, reviewed and prepared: a session ready to apply. */
-static int open_session(const nono_caps *caps, const char *workdir, struct session **ret)
+/*
+ * The plan for caps, reviewed and prepared: a session ready to apply.  `mediated`: the
+ * command will run under the Unix-socket mediator (sandboxed_exec), whose helper the
+ * sandbox must be able to start.
+ */
+static int open_session(const nono_caps *caps, const char *workdir, int mediated,
+                        struct session **ret)
 {
         enum run_stage stage = RUN_STAGE_PLAN;
         struct plan plan;
@@ -111,6 +117,11 @@ static int open_session(const nono_caps *caps, const char *workdir, struct sessi
 
         if (r < 0)
                 return sdk_failed(r, NONO_ERROR_INVALID);
+        r = mediated ? unixmed_grant_helper(&plan) : 0;
+        if (r < 0) {
+                plan_free(&plan);
+                return sdk_failed(r, NONO_ERROR_SYSTEM);
+        }
         r = run_session_open(&plan, NULL, ret, &stage);
         return sdk_failed(r, sdk_kind_of_stage(stage));
 }
@@ -173,7 +184,7 @@ int nono_apply(const nono_caps *caps)
         r = current_dir(&workdir);
         if (r < 0)
                 return sdk_failed(r, NONO_ERROR_SYSTEM);
-        r = open_session(caps, workdir, &s);
+        r = open_session(caps, workdir, 0, &s);
         if (r >= 0)
                 r = sdk_failed(run_session_apply_self(s), NONO_ERROR_SANDBOX);
         run_session_free(s);
@@ -263,7 +274,7 @@ static int run_captured(const nono_caps *caps, const struct nono_exec_options *o
         memset(&cap, 0, sizeof(cap));
         if (r < 0)
                 return sdk_failed(r, NONO_ERROR_INVALID);
-        r = open_session(caps, workdir, &s);
+        r = open_session(caps, workdir, 1, &s);
         if (r >= 0) {
                 r = run_session_exec(s, (char *const *)o->argv,
                                      o->envp ? (char *const *)o->envp : environ, (int)o->timeout_ms,

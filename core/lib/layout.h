@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Where nono's files are: the plugin directory, the built-in profiles and the snapshot
- * engine.  When
- * libnono runs from its build tree these are the build tree's (so build/nono works in
- * place, without installing); otherwise the installed paths chosen at configure time.
+ * Where nono's files are: the plugin directory, the built-in profiles, the snapshot
+ * engine and the Unix-socket helper.  When libnono runs from its build tree these are
+ * the build tree's (so build/nono works in place, without installing); otherwise the
+ * installed paths chosen at configure time.
  * nono.conf's plugin_dir overrides the plugin directory.
  */
 #ifndef NONO_CORE_LAYOUT_H
@@ -13,6 +13,7 @@ struct layout {
         const char *plugin_dir;
         const char *profile_dir;
         const char *snapshot_lib; /* libnono-snapshot.so.0, loaded by snapshot.c */
+        const char *unix_helper;  /* nono-unix-helper, started by unixmed.c */
         int in_build_tree;
 };
 

@@ -692,6 +692,9 @@ static int session_open(struct session *s, const struct run_request *req)
                 r = rollback_excludes(req, &prof, &s->rollback_exclude);
         if (r >= 0)
                 r = protect_store(s);
+        /* Both run and wrap start the Unix-socket mediator's helper in the sandbox. */
+        if (r >= 0)
+                r = unixmed_grant_helper(&s->plan);
         if (r >= 0)
                 r = resolve_command(req->argv[0], &s->exec_path);
         if (r >= 0)

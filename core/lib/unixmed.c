@@ -6,17 +6,13 @@
  *                          for sendto the data) out of the child, takes the socket with
  *                          pidfd_getfd, resolves and judges pathnames, answers refusals
  *                          itself and hands everything else to the helper;
- *   the helper             a process forked from the child inside its sandbox; performs
- *                          connect/sendto on the socket it is handed and reports the
- *                          result.  Calls that may wait (a full backlog, a TCP
- *                          handshake) go to a worker process after a short while, so
- *                          neither nono nor the helper waits for the network;
+ *   the helper             nono-unix-helper (core/unixhelper), which the child starts
+ *                          inside its sandbox; performs connect/sendto on the socket it
+ *                          is handed and reports the result;
  *   the child              whose connect and addressed sendto calls wait in the kernel
  *                          until nono answers.
  *
- * nono <-> helper is a SOCK_SEQPACKET pair: a request is one message (header, optional
- * datagram payload, the socket and, for pathnames, the O_PATH descriptor of the socket
- * file as SCM_RIGHTS); a result is one message (notification id, value or -errno).
+ * nono <-> helper is a SOCK_SEQPACKET pair; unixproto.h has what goes over it.
  */
 #include "unixmed.h"
 
@@ -41,50 +37,25 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "error.h"
+#include "layout.h"
 #include "plan.h"
+#include "unixproto.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL /* Linux 6.9: a pidfd for a thread, not only a leader */
 #endif
 
-#define MAX_INSNS      4096  /* BPF_MAXINSNS */
-#define MAX_DATA       65536 /* largest sendto payload carried to the helper */
-#define MAX_PENDING    256   /* requests the helper has not answered yet */
-#define MAX_REPLAY     8     /* results whose notification was withdrawn (see replay_*) */
-#define N_DENIALS      16    /* refusals kept for the report */
-#define BATCH          64    /* events handled per unixmed_handle call */
-#define INLINE_WAIT_US 20000 /* how long the helper itself waits before forking a worker */
-#define SUN_PATH_LEN   sizeof(((struct sockaddr_un *)0)->sun_path)
-#define SUN_PATH_OFF   offsetof(struct sockaddr_un, sun_path)
-#define ADDR_MAX       sizeof(struct sockaddr_storage) /* the kernel's limit on addrlen */
-
-enum req_op {
-        REQ_CONNECT_PATH = 1, /* connect to the O_PATH descriptor sent along */
-        REQ_CONNECT_ADDR,     /* connect to the address bytes (never an AF_UNIX pathname) */
-        REQ_SENDTO_PATH,
-        REQ_SENDTO_ADDR,
-};
-
-struct req_hdr {
-        uint64_t id; /* the notification's */
-        uint32_t op;
-        int32_t flags;    /* sendto flags */
-        uint32_t addrlen; /* bytes of addr used (ADDR ops) */
-        uint32_t datalen; /* payload bytes after the header (SENDTO ops) */
-        unsigned char addr[ADDR_MAX];
-};
-
-struct reply {
-        uint64_t id;
-        int64_t val; /* result, or -errno */
-};
+#define MAX_INSNS   4096 /* BPF_MAXINSNS */
+#define MAX_PENDING 256  /* requests the helper has not answered yet */
+#define MAX_REPLAY  8    /* results whose notification was withdrawn (see replay_*) */
+#define N_DENIALS   16   /* refusals kept for the report */
+#define BATCH       64   /* events handled per unixmed_handle call */
 
 /* What the child's side sends with the listener. */
 struct xfer_msg {
@@ -127,7 +98,6 @@ struct unixmed {
         struct sock_fprog deny_prog;
         uint32_t arch; /* native AUDIT_ARCH_* */
         unsigned flags;
-        pid_t supervisor; /* the process that prepared (the helper's parent) */
         /* nono wrap: the mediator is a process of its own and the helper nobody's child
          * (unixmed_start_detached); or, where that cannot work, no mediation at all:
          * socket(AF_UNIX) is refused (deny_prog). */
@@ -139,6 +109,10 @@ struct unixmed {
         int epfd;
         int helper_pidfd;
         pid_t helper;
+        int helper_exe; /* O_PATH descriptor of nono-unix-helper */
+        /* Its command line: name, channel descriptor, supervisor pid (unixproto.h). */
+        char helper_chan[16], helper_parent[16];
+        char *helper_argv[4];
         bool helper_dead, listener_done, warned;
 
         char **dirs;
@@ -149,8 +123,7 @@ struct unixmed {
         struct seccomp_notif_sizes sizes;
         struct seccomp_notif *notif;
         struct seccomp_notif_resp *resp;
-        unsigned char *buf;  /* nono's request being built: header + payload */
-        unsigned char *hbuf; /* the helper's receive buffer (used in its own memory) */
+        unsigned char *buf; /* nono's request being built: header + payload */
 
         struct pending pending[MAX_PENDING];
         struct replay replay[MAX_REPLAY];
@@ -159,8 +132,6 @@ struct unixmed {
         uint64_t n_kept;   /* entries written to denials[] (a ring) */
         uint64_t n_denied; /* refusals, repeats included */
 };
-
-#define REQ_BUF_SIZE (sizeof(struct req_hdr) + MAX_DATA)
 
 static void close_fd(int *fd)
 {
@@ -172,14 +143,6 @@ static void close_fd(int *fd)
 
 /* ---- child side (async-signal-safe) ----------------------------------------------------- */
 
-static volatile sig_atomic_t alarm_fired;
-
-static void on_alarm(int sig)
-{
-        (void)sig;
-        alarm_fired = 1;
-}
-
 static void copy_msg(char *msg, size_t len, const char *s)
 {
         size_t n = 0;
@@ -189,264 +152,6 @@ static void copy_msg(char *msg, size_t len, const char *s)
         for (; s[n] && n + 1 < len; n++)
                 msg[n] = s[n];
         msg[n] = '\0';
-}
-
-/* "/proc/self/fd/N" without stdio. */
-static size_t proc_fd_path(char *buf, int fd)
-{
-        static const char prefix[] = "/proc/self/fd/";
-        char digits[12];
-        size_t n = 0, k = 0;
-        unsigned v = (unsigned)fd;
-
-        do {
-                digits[k++] = (char)('0' + v % 10);
-                v /= 10;
-        } while (v && k < sizeof(digits));
-        memcpy(buf, prefix, sizeof(prefix) - 1);
-        n = sizeof(prefix) - 1;
-        while (k)
-                buf[n++] = digits[--k];
-        buf[n] = '\0';
-        return n;
-}
-
-/* An AF_UNIX address naming a filesystem path (the only kind nono decides about). */
-static bool is_pathname(const void *addr, size_t len)
-{
-        const struct sockaddr_un *sun = addr;
-
-        return len > SUN_PATH_OFF && sun->sun_family == AF_UNIX && sun->sun_path[0] != '\0';
-}
-
-static void helper_reply(int chan, uint64_t id, int64_t val)
-{
-        struct reply r = {id, val};
-        ssize_t n;
-
-        do {
-                n = send(chan, &r, sizeof(r), MSG_NOSIGNAL);
-        } while (n < 0 && errno == EINTR);
-}
-
-/* Performs one request on the socket; returns the result or -errno. */
-static int64_t helper_perform(const struct req_hdr *h, const unsigned char *data, int sock,
-                              int target)
-{
-        union {
-                struct sockaddr_storage ss;
-                struct sockaddr_un sun;
-        } a;
-        socklen_t alen = 0;
-        int domain = -1;
-        socklen_t dlen = sizeof(domain);
-        bool path = h->op == REQ_CONNECT_PATH || h->op == REQ_SENDTO_PATH;
-        ssize_t r;
-
-        if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) < 0)
-                return -errno;
-        memset(&a, 0, sizeof(a));
-        if (path) {
-                if (domain != AF_UNIX || target < 0)
-                        return -EINVAL;
-                a.sun.sun_family = AF_UNIX;
-                alen = (socklen_t)(SUN_PATH_OFF + proc_fd_path(a.sun.sun_path, target) + 1);
-        } else {
-                alen = h->addrlen;
-                memcpy(&a, h->addr, alen);
-                /* nono never sends a pathname here; refuse one all the same. */
-                if (domain == AF_UNIX && is_pathname(&a, alen))
-                        return -EACCES;
-        }
-        if (h->op == REQ_CONNECT_PATH || h->op == REQ_CONNECT_ADDR)
-                r = connect(sock, alen ? (struct sockaddr *)&a : NULL, alen);
-        else
-                r = sendto(sock, data, h->datalen, h->flags | MSG_NOSIGNAL,
-                           alen ? (struct sockaddr *)&a : NULL, alen);
-        return r < 0 ? -errno : (int64_t)r;
-}
-
-static void set_timer(long usec)
-{
-        struct itimerval it;
-
-        memset(&it, 0, sizeof(it));
-        it.it_value.tv_usec = usec;
-        setitimer(ITIMER_REAL, &it, NULL);
-}
-
-/*
- * A blocking socket may make the call wait: a full listen backlog or datagram queue, a
- * TCP handshake.  The helper tries for INLINE_WAIT_US; when the timer interrupts the
- * call (nothing happened for Unix sockets; for TCP the handshake goes on), a worker
- * process repeats it and answers, so the helper can serve the next request.
- */
-static void helper_serve(const struct unixmed *m, int chan, const struct req_hdr *h,
-                         const unsigned char *data, int sock, int target)
-{
-        int fl = fcntl(sock, F_GETFL);
-        bool blocking =
-            fl >= 0 && !(fl & O_NONBLOCK) &&
-            !((h->op == REQ_SENDTO_PATH || h->op == REQ_SENDTO_ADDR) && (h->flags & MSG_DONTWAIT));
-        int64_t r;
-        long pid;
-
-        if (blocking) {
-                alarm_fired = 0;
-                set_timer(INLINE_WAIT_US);
-        }
-        r = helper_perform(h, data, sock, target);
-        if (blocking)
-                set_timer(0);
-        if (!(blocking && r == -EINTR && alarm_fired)) {
-                helper_reply(chan, h->id, r);
-                return;
-        }
-        pid = syscall(SYS_clone, (unsigned long)SIGCHLD, 0UL, NULL, NULL, 0UL);
-        if (pid == 0) {
-                /* The worker: dies with the helper, answers once. */
-                prctl(PR_SET_PDEATHSIG, SIGKILL);
-                do {
-                        r = helper_perform(h, data, sock, target);
-                } while (r == -EINTR);
-                helper_reply(chan, h->id, r);
-                _exit(0);
-        }
-        (void)m;
-        if (pid < 0)
-                helper_reply(chan, h->id, -EAGAIN);
-}
-
-static void helper_signals(void)
-{
-        static const int ignored[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGPIPE, SIGTSTP,
-                                      SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2, SIGCHLD};
-        struct sigaction sa;
-        sigset_t none;
-
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = SIG_IGN; /* SIGCHLD ignored: workers are reaped by the kernel */
-        for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
-                sigaction(ignored[i], &sa, NULL);
-        sa.sa_handler = on_alarm; /* no SA_RESTART: the timer must interrupt the call */
-        sigaction(SIGALRM, &sa, NULL);
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-/*
- * nono died (SIGKILL): take the whole sandbox with it, grandchildren included, which
- * PDEATHSIG on the command alone cannot do.  kill(-1) reaches every process this one
- * may signal; Landlock's signal scope limits that to the sandbox's own domain (checked
- * in arm_sandbox_teardown before this handler is installed).
- */
-static pid_t helper_supervisor; /* set once the teardown is armed */
-
-/* Leaves, taking the sandbox along when the teardown is armed. */
-static void helper_exit(void) __attribute__((noreturn));
-static void helper_exit(void)
-{
-        if (helper_supervisor)
-                kill(-1, SIGKILL);
-        _exit(0);
-}
-
-static void on_supervisor_death(int sig)
-{
-        (void)sig;
-        /* A SIGTERM from inside the sandbox while nono lives is not nono's death. */
-        if (getppid() != helper_supervisor)
-                helper_exit();
-}
-
-/*
- * Only when the signal scope is in force: with it, nono (outside the sandbox) cannot
- * be signalled from here, so kill(0 probe) fails with EPERM.  Without it (a kernel
- * before Landlock ABI 6 run with --best-effort) kill(-1) would reach every process of
- * the user, so the helper then just dies with nono.
- */
-static int arm_sandbox_teardown(pid_t supervisor)
-{
-        struct sigaction sa;
-
-        if (kill(supervisor, 0) == 0 || errno != EPERM)
-                return prctl(PR_SET_PDEATHSIG, SIGKILL);
-        helper_supervisor = supervisor;
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = on_supervisor_death;
-        sigfillset(&sa.sa_mask);
-        sigaction(SIGTERM, &sa, NULL);
-        return prctl(PR_SET_PDEATHSIG, SIGTERM);
-}
-
-static void helper_main(const struct unixmed *m) __attribute__((noreturn));
-static void helper_main(const struct unixmed *m)
-{
-        int chan = m->chan[1];
-        /* The buffer was allocated by nono; this is the helper's own copy of it. */
-        unsigned char *buf = m->hbuf;
-
-        /* Out of the child's process group, so that Ctrl-C or kill(0, ...) in the
-         * sandbox do not reach it; gone with nono; no /proc/<pid>/mem or pidfd_getfd
-         * for the sandbox.  Detached (nono wrap) it has no supervisor parent to die
-         * with: it ends when the mediator closes the channel, or dies. */
-        setpgid(0, 0);
-        helper_signals();
-        if (!m->detached && (arm_sandbox_teardown(m->supervisor) < 0 || getppid() != m->supervisor))
-                _exit(0);
-        prctl(PR_SET_DUMPABLE, 0);
-        if (chan > 0)
-                close_range(0, (unsigned)chan - 1, 0);
-        close_range((unsigned)chan + 1, ~0U, 0);
-
-        for (;;) {
-                union {
-                        char b[CMSG_SPACE(2 * sizeof(int))];
-                        struct cmsghdr align;
-                } c;
-                struct iovec iov = {buf, REQ_BUF_SIZE};
-                struct msghdr mh;
-                struct req_hdr h;
-                int fds[2] = {-1, -1};
-                size_t nfds = 0;
-                ssize_t n;
-
-                memset(&mh, 0, sizeof(mh));
-                mh.msg_iov = &iov;
-                mh.msg_iovlen = 1;
-                mh.msg_control = c.b;
-                mh.msg_controllen = sizeof(c.b);
-                n = recvmsg(chan, &mh, MSG_CMSG_CLOEXEC);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                /* nono closed its end: it died (its files close before its children
-                 * get the death signal) or the session is over. */
-                if (n <= 0)
-                        helper_exit();
-                for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-                        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-                                continue;
-                        nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                        if (nfds > 2)
-                                nfds = 2;
-                        memcpy(fds, CMSG_DATA(cm), nfds * sizeof(int));
-                }
-                if ((size_t)n < sizeof(h)) {
-                        close_fd(&fds[0]);
-                        close_fd(&fds[1]);
-                        continue;
-                }
-                memcpy(&h, buf, sizeof(h));
-                if ((size_t)n != sizeof(h) + h.datalen || h.addrlen > ADDR_MAX || nfds < 1 ||
-                    h.op < REQ_CONNECT_PATH || h.op > REQ_SENDTO_ADDR ||
-                    (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-                    ((h.op == REQ_CONNECT_PATH || h.op == REQ_SENDTO_PATH) && nfds != 2))
-                        helper_reply(chan, h.id, -EINVAL);
-                else
-                        helper_serve(m, chan, &h, buf + sizeof(h), fds[0], fds[1]);
-                close_fd(&fds[0]);
-                close_fd(&fds[1]);
-        }
 }
 
 /* SIGKILL to the helper on a failed install; in wrap (pid unknown, 0) it ends with the
@@ -492,25 +197,108 @@ static int fork_orphan(void)
 }
 
 /*
- * Forks the helper from the sandboxed child.  nono run: a child of nono (CLONE_PARENT),
- * never of the command.  nono wrap: orphaned (fork_orphan).  Returns the helper's pid
- * (0 in wrap: not known here), or -1 with errno.
+ * An executable to start without copying this process: the new process shares our
+ * memory until its execveat (vfork semantics), and we sleep meanwhile.  It gets `argv`,
+ * an empty environment and the descriptors in `pass` (-1: none); every other
+ * descriptor, stdio included, is closed by the execveat.
+ */
+struct image {
+        int exe; /* O_PATH descriptor of the executable */
+        char *const *argv;
+        int pass[2];
+        int err; /* the new process's execveat error, written into our memory */
+};
+
+#define IMAGE_STACK_SIZE 16384
+
+/*
+ * The new process, on a stack of its own in our memory: system calls only, nothing
+ * written but im->err.  Not instrumented by AddressSanitizer, which knows nothing of
+ * this stack.
+ */
+__attribute__((no_sanitize_address)) static int image_entry(void *arg)
+{
+        static char *const no_env[] = {NULL};
+        struct image *im = arg;
+
+        /* Before it runs a single instruction of its own: out of our process group
+         * (Ctrl-C and kill(0, ...) in the sandbox must not reach it), and only the
+         * descriptors it is given. */
+        setpgid(0, 0);
+        close_range(0, ~0U, CLOSE_RANGE_CLOEXEC);
+        for (size_t i = 0; i < 2; i++)
+                if (im->pass[i] >= 0)
+                        fcntl(im->pass[i], F_SETFD, 0);
+        execveat(im->exe, "", im->argv, no_env, AT_EMPTY_PATH);
+        im->err = errno;
+        _exit(127);
+}
+
+/*
+ * Starts im (clone flags: CLONE_PARENT or 0).  Returns the pid, or -1 with errno when
+ * the clone or the execveat failed (a process that failed to execute has exited, and
+ * is its parent's to reap).  Async-signal-safe.
+ */
+static long spawn_image(struct image *im, unsigned long flags)
+{
+        char stack[IMAGE_STACK_SIZE] __attribute__((aligned(16)));
+        sigset_t all, old;
+        long pid;
+
+        im->err = 0;
+        /* No handler of ours may run in the new process, which shares our memory; it
+         * execs with every signal blocked and sets its own mask. */
+        sigfillset(&all);
+        sigprocmask(SIG_SETMASK, &all, &old);
+        pid = clone(image_entry, stack + sizeof(stack),
+                    (int)(CLONE_VM | CLONE_VFORK | flags | SIGCHLD), im);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        if (pid > 0 && im->err) {
+                errno = im->err;
+                return -1;
+        }
+        return pid;
+}
+
+/*
+ * spawn_image for nono wrap, where this process becomes the command: the new process is
+ * orphaned at once, so that it is reparented to the nearest subreaper or init and the
+ * command never sees it in wait().  An intermediate starts it and exits, and is reaped
+ * here; it is a vfork, sharing our memory: no copy of it is made.  Returns 0, or -1
+ * with errno.  0 also when SIGCHLD is ignored and the outcome is unknown: a mediator or
+ * helper that does not exist fails closed.  Async-signal-safe.
+ */
+static int spawn_orphan(struct image *im)
+{
+        int status;
+        pid_t pid = vfork();
+
+        if (pid == 0)
+                _exit(spawn_image(im, 0) < 0 ? 1 : 0);
+        if (pid < 0)
+                return -1;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return 0;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                errno = im->err ? im->err : EAGAIN;
+                return -1;
+        }
+        return 0;
+}
+
+/*
+ * Starts nono-unix-helper from the sandboxed child, inside its sandbox: a child of nono
+ * (CLONE_PARENT), never of the command; in nono wrap orphaned.  Returns the helper's
+ * pid (0 in wrap: not known here), or -1 with errno.
  */
 static long spawn_helper(const struct unixmed *m)
 {
-        long pid;
+        struct image im = {m->helper_exe, m->helper_argv, {m->chan[1], -1}, 0};
 
-        if (m->detached) {
-                int r = fork_orphan();
-
-                if (r == 0)
-                        helper_main(m);
-                return r < 0 ? -1 : 0;
-        }
-        pid = syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), 0UL, NULL, NULL, 0UL);
-        if (pid == 0)
-                helper_main(m);
-        return pid;
+        if (m->detached)
+                return spawn_orphan(&im);
+        return spawn_image(&im, CLONE_PARENT);
 }
 
 /* The filter that refuses socket(AF_UNIX) (and datagram socketpairs): no mediation. */
@@ -546,7 +334,7 @@ int unixmed_child_install(const struct unixmed *m, char *msg, size_t len)
         helper = spawn_helper(m);
         if (helper < 0) {
                 err = errno;
-                copy_msg(msg, len, "unix sockets: cannot start the connect helper");
+                copy_msg(msg, len, "unix sockets: cannot start nono-unix-helper");
                 return -err;
         }
         /* The helper's channel is between nono and the helper only. */
@@ -606,6 +394,20 @@ int unixmed_child_install(const struct unixmed *m, char *msg, size_t len)
 }
 
 /* ---- prepare ---------------------------------------------------------------------------- */
+
+int unixmed_grant_helper(struct plan *p)
+{
+        const char *path = layout_get()->unix_helper;
+        char *real = realpath(path, NULL);
+        int r;
+
+        if (!real)
+                return nono_error(-errno, "cannot find nono's Unix-socket helper %s: %s", path,
+                                  strerror(errno));
+        r = plan_add_grant(p, real, NONO_ACCESS_READ, NONO_GRANT_FILE, UNIXMED_HELPER_ORIGIN);
+        free(real);
+        return r == -ENOMEM ? nono_error(r, "out of memory") : r;
+}
 
 /*
  * AF_UNIX SOCK_DGRAM from socket() or socketpair() (UNIXMED_DENY_UNIX_DGRAM), to `action`
@@ -815,6 +617,29 @@ static int copy_paths(char ***ret, size_t *ret_n, const char *const *paths, size
         return 0;
 }
 
+/*
+ * The helper's executable, opened now: the child starts it through this descriptor,
+ * whatever its mount namespace shows at that path.  And its command line (unixproto.h):
+ * the channel's end the child will hand it, and this process as its parent-to-be.
+ */
+static int open_helper(struct unixmed *m)
+{
+        static char name[] = "nono-unix-helper";
+        const char *path = layout_get()->unix_helper;
+
+        m->helper_exe = open(path, O_PATH | O_CLOEXEC);
+        if (m->helper_exe < 0)
+                return nono_error(-errno, "unix sockets: cannot open %s: %s", path,
+                                  strerror(errno));
+        snprintf(m->helper_chan, sizeof(m->helper_chan), "%d", m->chan[1]);
+        snprintf(m->helper_parent, sizeof(m->helper_parent), "%d", (int)getpid());
+        m->helper_argv[0] = name;
+        m->helper_argv[1] = m->helper_chan;
+        m->helper_argv[2] = m->helper_parent;
+        m->helper_argv[3] = NULL;
+        return 0;
+}
+
 int unixmed_prepare(struct unixmed **ret, const char *const *allowed_dirs, size_t n_dirs,
                     const char *const *allowed_sockets, size_t n_sockets, unsigned flags)
 {
@@ -826,13 +651,12 @@ int unixmed_prepare(struct unixmed **ret, const char *const *allowed_dirs, size_
         if (!m)
                 return nono_error(-ENOMEM, "unix sockets: out of memory");
         m->xfer[0] = m->xfer[1] = m->chan[0] = m->chan[1] = -1;
-        m->listener = m->epfd = m->helper_pidfd = -1;
+        m->listener = m->epfd = m->helper_pidfd = m->helper_exe = -1;
         for (size_t i = 0; i < MAX_PENDING; i++)
                 m->pending[i].sock = -1;
         for (size_t i = 0; i < MAX_REPLAY; i++)
                 m->replay[i].sock = -1;
         m->flags = flags;
-        m->supervisor = getpid();
 
         r = copy_paths(&m->dirs, &m->n_dirs, allowed_dirs, n_dirs, "allowed directory");
         if (r == 0)
@@ -854,8 +678,7 @@ int unixmed_prepare(struct unixmed **ret, const char *const *allowed_dirs, size_
             calloc(1, m->sizes.seccomp_notif_resp > sizeof(*m->resp) ? m->sizes.seccomp_notif_resp
                                                                      : sizeof(*m->resp));
         m->buf = malloc(REQ_BUF_SIZE);
-        m->hbuf = malloc(REQ_BUF_SIZE);
-        if (!m->notif || !m->resp || !m->buf || !m->hbuf) {
+        if (!m->notif || !m->resp || !m->buf) {
                 r = nono_error(-ENOMEM, "unix sockets: out of memory");
                 goto fail;
         }
@@ -870,6 +693,9 @@ int unixmed_prepare(struct unixmed **ret, const char *const *allowed_dirs, size_
         }
         /* Room for a few full-size requests; the default is usually larger already. */
         setsockopt(m->chan[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+        r = open_helper(m);
+        if (r < 0)
+                goto fail;
         m->epfd = epoll_create1(EPOLL_CLOEXEC);
         if (m->epfd < 0) {
                 r = nono_error(-errno, "unix sockets: cannot create an epoll set: %s",
@@ -1313,8 +1139,8 @@ static int64_t mediate(struct unixmed *m, const struct seccomp_notif *n, int op)
                 h->op = REQ_SENDTO_ADDR;
                 h->flags = (int32_t)n->data.args[3];
                 datalen = (size_t)n->data.args[2];
-                if (datalen > MAX_DATA) {
-                        datalen = MAX_DATA;
+                if (datalen > UNIXPROTO_MAX_DATA) {
+                        datalen = UNIXPROTO_MAX_DATA;
                         truncated = true;
                 }
                 h->datalen = (uint32_t)datalen;
@@ -1701,6 +1527,8 @@ int unixmed_start_detached(struct unixmed *m)
         if (scope)
                 return refuse_instead(m, scope);
         m->detached = true;
+        /* The helper has no supervisor: it ends with the mediator's end of its channel. */
+        snprintf(m->helper_parent, sizeof(m->helper_parent), "0");
         /* Never a child of the command this process becomes.  Should it not exist after
          * all (SIGCHLD ignored hides the outcome), nobody serves the filter: the listener
          * is not taken and the filtered calls fail (ENOSYS).  Closed, never open. */
@@ -1732,6 +1560,7 @@ void unixmed_free(struct unixmed *m)
         close_fd(&m->xfer[1]);
         close_fd(&m->listener);
         close_fd(&m->epfd);
+        close_fd(&m->helper_exe);
         for (size_t i = 0; i < MAX_PENDING; i++)
                 close_fd(&m->pending[i].sock);
         for (size_t i = 0; i < MAX_REPLAY; i++)
@@ -1755,6 +1584,5 @@ void unixmed_free(struct unixmed *m)
         free(m->notif);
         free(m->resp);
         free(m->buf);
-        free(m->hbuf);
         free(m);
 }

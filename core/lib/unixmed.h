@@ -18,14 +18,19 @@
  *     call would re-read the address and the descriptor, both of which another thread of
  *     the child can change in between.
  *
- * Who performs the connect: a helper process forked from the child after the sandbox
- * was applied, before the filter is loaded.  It is inside the child's sandbox (same
- * Landlock domain, credentials, dropped capabilities, seccomp layer), so every connect it
- * makes on the child's behalf is checked by the kernel exactly as the child's own would
- * be: Landlock's TCP rules and abstract-socket scope, file permissions on the socket.
- * nono itself only decides about pathnames.  The helper is a child of nono (not of the
- * sandboxed program, which never sees it), in a process group of its own, not dumpable;
- * it exits when nono closes its end or dies.
+ * Who performs the connect: the helper, a small static executable (nono-unix-helper,
+ * core/unixhelper; found through layout.h) that the child starts with vfork + execveat
+ * after the sandbox was applied, before the filter is loaded.  It is inside the child's
+ * sandbox (same Landlock domain, credentials, dropped capabilities, no_new_privs,
+ * seccomp layer), so every connect it makes on the child's behalf is checked by the
+ * kernel exactly as the child's own would be: Landlock's TCP rules and abstract-socket
+ * scope, file permissions on the socket.  nono itself only decides about pathnames.  The
+ * helper is a child of nono (not of the sandboxed program, which never sees it), in a
+ * process group of its own from before its execve, holding only its channel to nono;
+ * it makes itself not dumpable first thing (before the command is executed) and exits
+ * when nono closes its end or dies.  Being an execve and not a fork of nono, starting it
+ * copies nothing of nono's address space.  The plan grants read and execute on that one
+ * file (unixmed_grant_helper).
  *
  * nono wrap has no supervisor: nono itself becomes the command.  unixmed_start_detached
  * then starts the mediator (the part nono run's supervisor plays) as a process of its
@@ -84,6 +89,21 @@ struct unixmed_denial {
 int unixmed_prepare(struct unixmed **ret, const char *const *allowed_dirs, size_t n_dirs,
                     const char *const *allowed_sockets, size_t n_sockets, unsigned flags);
 
+/* The origin of the grant unixmed_grant_helper adds. */
+#define UNIXMED_HELPER_ORIGIN "nono's Unix-socket helper"
+
+struct plan;
+
+/*
+ * Adds to the plan, before the enforcer prepares it, what the child needs to start the
+ * helper inside its sandbox: read and execute on the file nono-unix-helper, and nothing
+ * else.  It gives the sandboxed program nothing new: the helper only makes the calls
+ * its channel to nono asks for, and started by the program it has no such channel and
+ * carries the program's sandbox and filter like anything else the program executes.
+ * Returns 0, or a negative errno with a message (the helper is missing).
+ */
+int unixmed_grant_helper(struct plan *p);
+
 /*
  * nono wrap, in the process that will become the command, after unixmed_prepare and
  * before the sandbox is applied.  Starts the mediator: it receives the listener, answers
@@ -92,7 +112,7 @@ int unixmed_prepare(struct unixmed **ret, const char *const *allowed_dirs, size_
  * Lifetime, and who holds what:
  *   - It is a grandchild whose parent exits at once (double fork, the parent reaped
  *     here): orphaned to the nearest subreaper or init, never a child the command can
- *     see or reap.  The helper is forked the same way from the sandboxed process (see
+ *     see or reap.  The helper is started the same way from the sandboxed process (see
  *     unixmed_child_install), so a `wait` in the command does not wait for either.
  *   - Session and process group of its own, not dumpable, cwd "/", stdio on /dev/null
  *     and every other inherited descriptor closed: it keeps no terminal and no pipe of
@@ -118,11 +138,11 @@ int unixmed_start_detached(struct unixmed *m);
 /*
  * Child, after every enforcer and the process hygiene were applied (no_new_privs set,
  * capabilities dropped), right before execve.  Async-signal-safe: system calls only.
- * Forks the helper (a child of nono, CLONE_PARENT; detached: orphaned by a double
- * fork), loads the filter with a new listener and sends the listener to nono without
- * blocking (nono may be suspended until the child execs).  Returns 0, or a negative
- * errno with a static message in msg; 1 when another nono already listens and the
- * fallback (socket(AF_UNIX) refused) was loaded instead, msg saying so.
+ * Starts the helper (a child of nono, CLONE_PARENT; detached: orphaned through a vfork
+ * that exits), loads the filter with a new listener and sends the listener to nono
+ * without blocking (nono may be suspended until the child execs).  Returns 0, or a
+ * negative errno with a static message in msg; 1 when another nono already listens and
+ * the fallback (socket(AF_UNIX) refused) was loaded instead, msg saying so.
  */
 int unixmed_child_install(const struct unixmed *m, char *msg, size_t len);
 

@@ -12,7 +12,11 @@ import subprocess
 import textwrap
 import time
 
-from nonotest import NONO, SYSTEM_PYTHON, Listener, SandboxTestCase, as_test_user, main
+from nonotest import NONO, SYSTEM_PYTHON, TEST_UID, Listener, SandboxTestCase, as_test_user, main
+
+# The Unix-socket helper of the nono under test, as the build tree has it.
+HELPER = os.path.join(os.path.dirname(os.path.realpath(NONO)), "core", "unixhelper",
+                      "nono-unix-helper")
 
 # Shared by every payload: try(label, fn) prints "label OK" or "label DENIED errno".
 PRELUDE = textwrap.dedent("""
@@ -557,16 +561,73 @@ class Ipc(EscapeCase):
         self.assertEqual(v.get("ipcs"), "EMPTY", v)
 
 
+class UnixHelper(EscapeCase):
+    """The Unix-socket helper (unixmed.h) is the small executable nono-unix-helper, a child
+    of nono in a process group of its own, inside the command's sandbox but not under
+    its notification filter."""
+
+    @staticmethod
+    def status(pid):
+        with open(f"/proc/{pid}/status") as f:
+            return dict(line.split(":", 1) for line in f)
+
+    def test_helper_is_its_own_executable_inside_the_sandbox(self):
+        lis = self.listener()
+        self.give_to_test_user()
+        body = PRELUDE + textwrap.dedent(f"""
+            attempt("tcp", lambda: socket.create_connection(("127.0.0.1", {lis.port}), 2))
+            sys.stdin.readline()
+        """)
+        nono = subprocess.Popen(
+            as_test_user([NONO, "run", "--allow-cwd", *self.block, "--", SYSTEM_PYTHON, "-c",
+                          body]),
+            cwd=self.ws, env=self.env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True)
+        self.addCleanup(nono.wait)
+        self.addCleanup(nono.kill)
+        self.assertEqual(nono.stdout.readline().strip(), "PAYLOAD-RAN")
+        # Connected by the helper for the command, refused by Landlock's TCP rules: the
+        # helper is in the command's Landlock domain.
+        self.assertEqual(nono.stdout.readline().split(), ["tcp", "DENIED", str(errno.EACCES)])
+        with open(f"/proc/{nono.pid}/task/{nono.pid}/children") as f:
+            kids = [int(pid) for pid in f.read().split()]
+        helpers = [pid for pid in kids if os.readlink(f"/proc/{pid}/exe") == HELPER]
+        self.assertEqual(len(helpers), 1, kids)
+        helper = helpers[0]
+        command = next(pid for pid in kids if pid != helper)
+        self.assertEqual(os.getpgid(helper), helper)
+        self.assertNotEqual(os.getpgid(command), helper)
+        mine, its = self.status(helper), self.status(command)
+        # The sandbox's seccomp layer and no_new_privs, not the notification filter.
+        self.assertEqual(mine["NoNewPrivs"].strip(), "1")
+        self.assertEqual(int(mine["Seccomp_filters"]), int(its["Seccomp_filters"]) - 1)
+        self.assertEqual(mine["Uid"].split(), its["Uid"].split())
+        self.assertEqual(mine["CapEff"].strip(), "0000000000000000")
+        # Its one descriptor: the channel to nono.
+        fds = [os.readlink(f"/proc/{helper}/fd/{fd}") for fd in os.listdir(f"/proc/{helper}/fd")]
+        self.assertEqual(len(fds), 1, fds)
+        self.assertTrue(fds[0].startswith("socket:"), fds)
+        if TEST_UID >= 0:
+            # Not dumpable: its /proc files belong to root, not to the test user.
+            self.assertEqual(os.stat(f"/proc/{helper}/fd").st_uid, 0)
+        nono.stdin.write("\n")
+        nono.stdin.close()
+        self.assertEqual(nono.wait(10), 0)
+        nono.stdout.close()
+        self.assertEqual(lis.hits, 0)
+
+
 class WrapMediator(EscapeCase):
     """nono wrap serves the Unix-socket filter from a process of its own (unixmed.h):
     never a child of the command, holding none of its pipes, gone with the sandbox."""
 
     def wrap_argv(self, *command):
-        # --workdir names this test's tree: the mediator and the helper keep nono's argv.
+        # --workdir names this test's tree: the mediator keeps nono's argv.
         return as_test_user([NONO, "wrap", "--workdir", self.ws, "--allow-cwd", "--", *command])
 
     def leftovers(self):
-        """Live (not zombie) processes still running this test's nono command line."""
+        """Live (not zombie) processes still running this test's nono command line, and
+        helpers of the nono under test (the tests of this file run one at a time)."""
         found = []
         for pid in filter(str.isdigit, os.listdir("/proc")):
             try:
@@ -576,9 +637,11 @@ class WrapMediator(EscapeCase):
                     state = f.read().rsplit(")", 1)[1].split()[0]
                 with open(f"/proc/{pid}/comm") as f:
                     comm = f.read().strip()
+                exe = os.readlink(f"/proc/{pid}/exe")
             except OSError:
                 continue
-            if state != "Z" and argv[0] == NONO.encode() and self.ws.encode() in argv:
+            ours = argv[0] == NONO.encode() and self.ws.encode() in argv
+            if state != "Z" and (ours or exe == HELPER):
                 found.append((int(pid), comm))
         return found
 
@@ -608,7 +671,7 @@ class WrapMediator(EscapeCase):
         self.assertEqual(cmd.stdout.readline().strip(), "PAYLOAD-RAN")  # no children
         pipe = os.readlink(f"/proc/{cmd.pid}/fd/1")
         found = dict((comm, pid) for pid, comm in self.leftovers())
-        self.assertEqual(sorted(found), ["nono", "nono-unixmed"])  # the helper, the mediator
+        self.assertEqual(sorted(found), ["nono-unixhelper", "nono-unixmed"])
         for pid in found.values():
             self.assertNotEqual(int(self.status_field(pid, "PPid")), cmd.pid)
             self.assertNotEqual(os.getpgid(pid), os.getpgid(cmd.pid))
