@@ -67,11 +67,13 @@ static void layout_compute(void)
                 layout.profile_dir = NONO_SOURCE_PROFILEDIR;
                 layout.snapshot_lib = NONO_BUILD_SNAPSHOT_LIB;
                 layout.unix_helper = NONO_BUILD_UNIX_HELPER;
+                layout.unix_mediator = NONO_BUILD_UNIX_MEDIATOR;
         } else {
                 layout.plugin_dir = NONO_PLUGINDIR;
                 layout.profile_dir = NONO_PROFILEDIR;
                 layout.snapshot_lib = NONO_LIBDIR "/" NONO_SNAPSHOT_LIB;
                 layout.unix_helper = NONO_UNIX_HELPER;
+                layout.unix_mediator = NONO_UNIX_MEDIATOR;
         }
 }
 

@@ -294,21 +294,6 @@ const struct nono_plan *plan_view(struct plan *p)
         return v;
 }
 
-int path_is_within(const char *inner, const char *outer)
-{
-        size_t n = strlen(outer);
-
-        /* "/" contains everything; otherwise compare whole components only, so that
-         * /home/u/.sshfoo is not taken to be inside /home/u/.ssh. */
-        if (strcmp(outer, "/") == 0)
-                return inner[0] == '/';
-        while (n > 1 && outer[n - 1] == '/')
-                n--;
-        if (strncmp(inner, outer, n) != 0)
-                return 0;
-        return inner[n] == '\0' || inner[n] == '/';
-}
-
 int plan_check_protected(const struct plan *p, int can_mask)
 {
         for (size_t i = 0; i < p->n_grants; i++) {

@@ -105,10 +105,6 @@ int plan_origin_is_group(const char *origin);
 /* Fills p->view from the builder's arrays; call before handing the plan out. */
 const struct nono_plan *plan_view(struct plan *p);
 
-/* True when `inner` equals `outer` or lies below it (component-wise, not by prefix:
- * /home/u/.sshfoo is not under /home/u/.ssh). */
-int path_is_within(const char *inner, const char *outer);
-
 /*
  * Refuses a plan in which a grant reaches a protected path: a grant that lies inside
  * a deny, and — unless the enforcer can mask protected paths (`can_mask`) — a grant

@@ -90,3 +90,18 @@ char *nono_path_join(const char *dir, const char *name)
                 return nono_asprintf("/%s", name);
         return nono_asprintf("%.*s/%s", (int)len, dir, name);
 }
+
+int path_is_within(const char *inner, const char *outer)
+{
+        size_t n = strlen(outer);
+
+        /* "/" contains everything; otherwise compare whole components only, so that
+         * /home/u/.sshfoo is not taken to be inside /home/u/.ssh. */
+        if (strcmp(outer, "/") == 0)
+                return inner[0] == '/';
+        while (n > 1 && outer[n - 1] == '/')
+                n--;
+        if (strncmp(inner, outer, n) != 0)
+                return 0;
+        return inner[n] == '\0' || inner[n] == '/';
+}

@@ -30,5 +30,8 @@ char *nono_strdup(const char *s);
 char *nono_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Joins a directory and a name with exactly one '/'. */
 char *nono_path_join(const char *dir, const char *name);
+/* True when `inner` equals `outer` or lies below it (component-wise, not by prefix:
+ * /home/u/.sshfoo is not under /home/u/.ssh). */
+int path_is_within(const char *inner, const char *outer);
 
 #endif

@@ -33,8 +33,9 @@
  * file (unixmed_grant_helper).
  *
  * nono wrap has no supervisor: nono itself becomes the command.  unixmed_start_detached
- * then starts the mediator (the part nono run's supervisor plays) as a process of its
- * own, before the sandbox is applied; see there for its lifetime.
+ * then starts the mediator (the part nono run's supervisor plays, unixserve.c) as a
+ * process of its own, the small static executable nono-unixmed, before the sandbox is
+ * applied; see there for its lifetime.
  *
  * Not mediated: sendmsg/sendmmsg (the address lies in memory seccomp cannot read), so an
  * AF_UNIX SOCK_DGRAM socket could send datagrams to any pathname datagram socket outside
@@ -106,17 +107,19 @@ int unixmed_grant_helper(struct plan *p);
 
 /*
  * nono wrap, in the process that will become the command, after unixmed_prepare and
- * before the sandbox is applied.  Starts the mediator: it receives the listener, answers
- * the notifications and talks to the helper exactly as nono run's supervisor does.
+ * before the sandbox is applied.  Starts the mediator, nono-unixmed (vfork + execveat:
+ * nothing of this process is copied): it receives the listener, answers the
+ * notifications and talks to the helper exactly as nono run's supervisor does.
  *
  * Lifetime, and who holds what:
- *   - It is a grandchild whose parent exits at once (double fork, the parent reaped
- *     here): orphaned to the nearest subreaper or init, never a child the command can
- *     see or reap.  The helper is started the same way from the sandboxed process (see
+ *   - Its parent is an intermediate that exits at once (reaped here): it is orphaned
+ *     to the nearest subreaper or init, never a child the command can see or reap.  The
+ *     helper is started the same way from the sandboxed process (see
  *     unixmed_child_install), so a `wait` in the command does not wait for either.
- *   - Session and process group of its own, not dumpable, cwd "/", stdio on /dev/null
- *     and every other inherited descriptor closed: it keeps no terminal and no pipe of
- *     the command's open (`nono wrap cmd | cat` ends when cmd does).
+ *   - Session and process group of its own (from before its execve), not dumpable, cwd
+ *     "/", stdio on /dev/null, and of the descriptors only its two ends (the hand-over
+ *     and the helper's channel): it keeps no terminal and no pipe of the command's open
+ *     (`nono wrap cmd | cat` ends when cmd does).
  *   - It alone holds the listener (the command closes its copy before execve).  The
  *     kernel hangs the listener up when no process carries the filter any more: the
  *     command and every descendant have exited and been reaped.  The mediator exits

@@ -14,9 +14,9 @@ import time
 
 from nonotest import NONO, SYSTEM_PYTHON, TEST_UID, Listener, SandboxTestCase, as_test_user, main
 
-# The Unix-socket helper of the nono under test, as the build tree has it.
-HELPER = os.path.join(os.path.dirname(os.path.realpath(NONO)), "core", "unixhelper",
-                      "nono-unix-helper")
+# The Unix-socket helper and wrap's mediator of the nono under test, in its build tree.
+HELPER, MEDIATOR = (os.path.join(os.path.dirname(os.path.realpath(NONO)), "core", "unixhelper",
+                                 name) for name in ("nono-unix-helper", "nono-unixmed"))
 
 # Shared by every payload: try(label, fn) prints "label OK" or "label DENIED errno".
 PRELUDE = textwrap.dedent("""
@@ -622,12 +622,14 @@ class WrapMediator(EscapeCase):
     never a child of the command, holding none of its pipes, gone with the sandbox."""
 
     def wrap_argv(self, *command):
-        # --workdir names this test's tree: the mediator keeps nono's argv.
+        # --workdir names this test's tree, which the mediator's command line names too
+        # (an allowed directory).
         return as_test_user([NONO, "wrap", "--workdir", self.ws, "--allow-cwd", "--", *command])
 
     def leftovers(self):
-        """Live (not zombie) processes still running this test's nono command line, and
-        helpers of the nono under test (the tests of this file run one at a time)."""
+        """Live (not zombie) processes of the nono under test that name this test's tree
+        (nono, its mediator), and its helpers (the tests of this file run one at a
+        time)."""
         found = []
         for pid in filter(str.isdigit, os.listdir("/proc")):
             try:
@@ -640,7 +642,7 @@ class WrapMediator(EscapeCase):
                 exe = os.readlink(f"/proc/{pid}/exe")
             except OSError:
                 continue
-            ours = argv[0] == NONO.encode() and self.ws.encode() in argv
+            ours = exe in (os.path.realpath(NONO), MEDIATOR) and self.ws.encode() in argv
             if state != "Z" and (ours or exe == HELPER):
                 found.append((int(pid), comm))
         return found
@@ -678,6 +680,9 @@ class WrapMediator(EscapeCase):
             fds = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
             self.assertNotIn(pipe, fds)
         mediator = found["nono-unixmed"]
+        # The small executables, not copies of nono.
+        self.assertEqual(os.readlink(f"/proc/{mediator}/exe"), MEDIATOR)
+        self.assertEqual(os.readlink(f"/proc/{found['nono-unixhelper']}/exe"), HELPER)
         self.assertEqual(os.getsid(mediator), mediator)
         self.assertEqual([os.readlink(f"/proc/{mediator}/fd/{fd}") for fd in (0, 1, 2)],
                          ["/dev/null"] * 3)
