@@ -459,10 +459,10 @@ static size_t read_children(pid_t *pids, size_t max)
  * When the command exits, whatever it left behind (a daemon started with setsid, a
  * double fork) must not outlive the session.  nono is a child subreaper, so every
  * orphan of the sandbox was reparented to it: kill and reap them until none is left.
- * Bounded, in case something keeps forking faster than it is killed.  `no_wait` is
- * killed but not waited for.
+ * Bounded, in case something keeps forking faster than it is killed.  The mediator's
+ * helper is among them: a small static process, as cheap to reap as to leave behind.
  */
-static void kill_leftovers(pid_t no_wait)
+static void kill_leftovers(void)
 {
         pid_t pids[512];
 
@@ -474,11 +474,8 @@ static void kill_leftovers(pid_t no_wait)
                 for (size_t i = 0; i < n; i++)
                         kill(pids[i], SIGKILL);
                 for (size_t i = 0; i < n; i++)
-                        while (pids[i] != no_wait && waitpid(pids[i], NULL, 0) < 0 &&
-                               errno == EINTR)
+                        while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
                                 ;
-                if (n == 1 && pids[0] == no_wait)
-                        break;
         }
         while (waitpid(-1, NULL, WNOHANG) > 0)
                 ;
@@ -571,9 +568,7 @@ int supervisor_run(const struct child_spec *spec)
                 pty_relay_close(&pty);
         r = wait_child(pid, &status);
         child_pid = 0;
-        /* The mediator's helper is nono's own code with nothing to finish: killed, not
-         * waited for (its exit costs about as much as a fork). */
-        kill_leftovers(spec->unix_mediator ? unixmed_helper_pid(spec->unix_mediator) : 0);
+        kill_leftovers();
         if (r < 0)
                 return nono_error(r, "cannot wait for the child: %s", strerror(-r));
         if (failed)
@@ -725,7 +720,7 @@ static void reaper_run(const struct child_spec *spec, const struct capture_optio
                                            opts->timeout_ms > 0 ? &deadline : NULL);
         rep->wait_error = -wait_child(pid, &rep->status);
         /* Whatever the command left behind, and the mediator's helper. */
-        kill_leftovers(0);
+        kill_leftovers();
 }
 
 /*

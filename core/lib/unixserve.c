@@ -829,10 +829,9 @@ void unixmed_free(struct unixmed *m)
         if (m->helper_pidfd >= 0) {
                 siginfo_t si;
 
-                /* It holds nothing worth waiting for.  Not waited for here (its exit costs
-                 * about as much as a fork); reaped now if it is already gone, else by the
-                 * caller's sweep of its children (nono is a subreaper and reaps every
-                 * leftover after the command exits). */
+                /* It holds nothing worth waiting for.  Reaped now if it is already gone,
+                 * else by the caller's sweep of its children (nono is a subreaper and
+                 * reaps every leftover after the command exits). */
                 syscall(SYS_pidfd_send_signal, m->helper_pidfd, SIGKILL, NULL, 0);
                 memset(&si, 0, sizeof(si));
                 waitid(P_PIDFD, (id_t)m->helper_pidfd, &si, WEXITED | WNOHANG);
