@@ -104,9 +104,9 @@ _Static_assert(sizeof(struct ll_net_port_attr) == 16, "net-port attr layout");
  * default (0) the kernel records the denials of the process that restricted itself and
  * of its forks while they run the same executable, and none after an execve: none of
  * the command nono execs.  When nono reads the records, the landlock enforcer adds
- * NEW_EXEC_ON.  The same-executable ones stay on: the Unix-socket mediator's helper
- * (nono's code, forked before the exec) makes the command's TCP and abstract-socket
- * connects.
+ * NEW_EXEC_ON, which also covers the Unix-socket mediator's helper (nono-unix-helper,
+ * executed inside the sandbox): it makes the command's TCP and abstract-socket
+ * connects.  The same-executable ones stay on.
  */
 #define LL_RESTRICT_SELF_LOG_SAME_EXEC_OFF  (1u << 0)
 #define LL_RESTRICT_SELF_LOG_NEW_EXEC_ON    (1u << 1)
