@@ -676,6 +676,13 @@ static int protect_store(struct session *s)
         return r;
 }
 
+/* The mediator is Linux's (seccomp, pidfd); Seatbelt's profile has its own Unix-socket
+ * rules, and its dry run on Linux must show what macOS would get. */
+static int uses_unix_mediator(const char *backend)
+{
+        return strcmp(backend, "seatbelt") != 0;
+}
+
 static int session_open(struct session *s, const struct run_request *req)
 {
         enum run_stage stage;
@@ -693,7 +700,7 @@ static int session_open(struct session *s, const struct run_request *req)
         if (r >= 0)
                 r = protect_store(s);
         /* Both run and wrap start the Unix-socket mediator's helper in the sandbox. */
-        if (r >= 0)
+        if (r >= 0 && uses_unix_mediator(backend_of(req->backend, &s->config)))
                 r = unixmed_grant_helper(&s->plan);
         if (r >= 0)
                 r = resolve_command(req->argv[0], &s->exec_path);
