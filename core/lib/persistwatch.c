@@ -32,6 +32,7 @@ struct watched {
 };
 
 enum sweep_scope { SWEEP_LIVE, SWEEP_ALL };
+enum walk_mode { WALK_INSPECT, WALK_ENFORCE };
 
 /* What the way to a path looked like when the watch started. */
 enum start_state {
@@ -89,78 +90,6 @@ static int add_roots(struct persist_watch *w, const struct strv *roots)
                 w->root_fds[i] =
                     open(roots->items[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 w->n_roots++;
-        }
-        return 0;
-}
-
-/*
- * Before the sandbox runs, whatever is on the way is the user's: a `.git` file (a
- * worktree's gitdir pointer) or a path that appeared since the plan was made is left
- * alone, now and later.
- */
-static enum start_state start_state(const struct persist_watch *w, const char *rel, size_t root)
-{
-        const char *p = rel;
-        const char *slash;
-        struct stat st;
-        int cur = fcntl(w->root_fds[root], F_DUPFD_CLOEXEC, 3);
-        enum start_state state = START_PARENT_THERE;
-
-        while (cur >= 0 && (slash = strchr(p, '/'))) {
-                char comp[NAME_MAX + 1];
-                size_t len = (size_t)(slash - p);
-                int next;
-
-                if (len >= sizeof(comp))
-                        break;
-                memcpy(comp, p, len);
-                comp[len] = '\0';
-                next = open_beneath(cur, comp);
-                if (next < 0)
-                        state = errno == ENOENT ? START_PARENT_NEW : START_NOT_OURS;
-                close(cur);
-                cur = next;
-                p = slash + 1;
-        }
-        if (cur < 0)
-                return state == START_PARENT_THERE ? START_NOT_OURS : state;
-        if (fstatat(cur, p, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
-                state = START_NOT_OURS;
-        close(cur);
-        return state;
-}
-
-static int add_paths(struct persist_watch *w, const struct strv *paths)
-{
-        w->w = calloc(paths->n ? paths->n : 1, sizeof(*w->w));
-        if (!w->w)
-                return -ENOMEM;
-        for (size_t i = 0; i < paths->n; i++) {
-                long root = root_of(w, paths->items[i]);
-                struct watched *e = &w->w[w->n];
-
-                if (root < 0)
-                        continue;
-                e->path = nono_strdup(paths->items[i]);
-                if (!e->path)
-                        return -ENOMEM;
-                e->root = (size_t)root;
-                e->rel = e->path + strlen(w->roots[root]);
-                while (*e->rel == '/')
-                        e->rel++;
-                switch (start_state(w, e->rel, e->root)) {
-                case START_PARENT_THERE:
-                        e->live = 1;
-                        w->n++;
-                        break;
-                case START_PARENT_NEW: /* e.g. .git/hooks before `git init` (see sweep) */
-                        w->n++;
-                        break;
-                case START_NOT_OURS:
-                        free(e->path);
-                        e->path = NULL;
-                        break;
-                }
         }
         return 0;
 }
@@ -229,30 +158,36 @@ static void watch_dir(const struct persist_watch *w, int dir)
 
 /*
  * Opens the directory that holds e's last component, one component at a time from the
- * root, watching each directory on the way.  A component that is there but is not a
- * real directory (a symlink, a `.git` file) is moved aside.  Returns the descriptor
- * and the last component in *ret_name, or -1 when the way is not (yet) there.
+ * root.  WALK_ENFORCE also watches each directory on the way and moves aside a
+ * component that is there but is not a real directory (a symlink, a `.git` file);
+ * WALK_INSPECT only looks.  Returns the descriptor and the last component in
+ * *ret_name, or -1 with errno (ENOENT: the way is not there yet).
  */
-static int open_parent(struct persist_watch *w, const struct watched *e, const char **ret_name)
+static int open_parent(struct persist_watch *w, const struct watched *e, enum walk_mode mode,
+                       const char **ret_name)
 {
         const char *p = e->rel;
         const char *slash;
         int cur = fcntl(w->root_fds[e->root], F_DUPFD_CLOEXEC, 3);
+        int err = errno;
 
         while (cur >= 0 && (slash = strchr(p, '/'))) {
                 char comp[NAME_MAX + 1];
                 size_t len = (size_t)(slash - p);
                 int next;
 
-                watch_dir(w, cur);
+                if (mode == WALK_ENFORCE)
+                        watch_dir(w, cur);
                 if (len >= sizeof(comp)) {
                         close(cur);
+                        errno = ENAMETOOLONG;
                         return -1;
                 }
                 memcpy(comp, p, len);
                 comp[len] = '\0';
                 next = open_beneath(cur, comp);
-                if (next < 0 && (errno == ELOOP || errno == ENOTDIR)) {
+                err = errno;
+                if (next < 0 && mode == WALK_ENFORCE && (err == ELOOP || err == ENOTDIR)) {
                         char *shown = nono_asprintf("%.*s", (int)(slash - e->path), e->path);
 
                         if (shown)
@@ -263,18 +198,76 @@ static int open_parent(struct persist_watch *w, const struct watched *e, const c
                 cur = next;
                 p = slash + 1;
         }
-        if (cur < 0)
+        if (cur < 0) {
+                errno = err;
                 return -1;
-        watch_dir(w, cur);
+        }
+        if (mode == WALK_ENFORCE)
+                watch_dir(w, cur);
         *ret_name = p;
         return cur;
+}
+
+/*
+ * Before the sandbox runs, whatever is on the way is the user's: a `.git` file (a
+ * worktree's gitdir pointer) or a path that appeared since the plan was made is left
+ * alone, now and later.
+ */
+static enum start_state start_state(struct persist_watch *w, const struct watched *e)
+{
+        const char *name = NULL;
+        struct stat st;
+        enum start_state state = START_NOT_OURS;
+        int dir = open_parent(w, e, WALK_INSPECT, &name);
+
+        if (dir < 0)
+                return errno == ENOENT ? START_PARENT_NEW : START_NOT_OURS;
+        if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+                state = START_PARENT_THERE;
+        close(dir);
+        return state;
+}
+
+static int add_paths(struct persist_watch *w, const struct strv *paths)
+{
+        w->w = calloc(paths->n ? paths->n : 1, sizeof(*w->w));
+        if (!w->w)
+                return -ENOMEM;
+        for (size_t i = 0; i < paths->n; i++) {
+                long root = root_of(w, paths->items[i]);
+                struct watched *e = &w->w[w->n];
+
+                if (root < 0)
+                        continue;
+                e->path = nono_strdup(paths->items[i]);
+                if (!e->path)
+                        return -ENOMEM;
+                e->root = (size_t)root;
+                e->rel = e->path + strlen(w->roots[root]);
+                while (*e->rel == '/')
+                        e->rel++;
+                switch (start_state(w, e)) {
+                case START_PARENT_THERE:
+                        e->live = 1;
+                        w->n++;
+                        break;
+                case START_PARENT_NEW: /* e.g. .git/hooks before `git init` (see sweep) */
+                        w->n++;
+                        break;
+                case START_NOT_OURS:
+                        free(e->path);
+                        e->path = NULL;
+                        break;
+                }
+        }
+        return 0;
 }
 
 static void check_one(struct persist_watch *w, const struct watched *e)
 {
         const char *name = NULL;
         struct stat st;
-        int dir = open_parent(w, e, &name);
+        int dir = open_parent(w, e, WALK_ENFORCE, &name);
 
         if (dir < 0)
                 return;
