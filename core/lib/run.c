@@ -901,6 +901,10 @@ static int publish_plan(struct session *s, const struct run_request *req, int su
                                       .plan = s->plan_json,
                                       .wrap = !supervised};
         runlog_open(&s->log, &s->config, &start);
+        /* nono run prunes while the command starts (prune_audit_log); wrap never gets
+         * the chance after its exec. */
+        if (!supervised)
+                runlog_prune(&s->log);
         return set_session_id(s);
 }
 
@@ -958,6 +962,13 @@ static void finish_run(struct session *s, const struct run_request *req, int exi
         diagnostics_free(&d);
 }
 
+static void prune_audit_log(void *userdata)
+{
+        struct session *s = userdata;
+
+        runlog_prune(&s->log);
+}
+
 static void fill_spec(struct session *s, const struct run_request *req, struct child_spec *spec)
 {
         memset(spec, 0, sizeof(*spec));
@@ -971,6 +982,8 @@ static void fill_spec(struct session *s, const struct run_request *req, struct c
         spec->setup = apply_sandbox;
         spec->setup_userdata = s;
         spec->keep_fd = s->plan_fd;
+        spec->started = prune_audit_log;
+        spec->started_userdata = s;
 }
 
 static int fail(void)

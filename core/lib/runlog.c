@@ -50,6 +50,7 @@ void runlog_open(struct runlog *log, const struct host_config *c, const struct r
         int r;
 
         log->audit = NULL;
+        log->root = NULL;
         clock_gettime(CLOCK_MONOTONIC, &log->started);
         if (c->audit_disabled)
                 return;
@@ -58,17 +59,26 @@ void runlog_open(struct runlog *log, const struct host_config *c, const struct r
                 r = audit_session_open(root, c->audit_syslog, &log->audit);
         if (r >= 0)
                 r = log_start(log->audit, s);
-        /* After session.start: this session is in progress, never pruned. */
-        if (r >= 0 && audit_retain(root, c->audit_keep_sessions, c->audit_max_age_days) < 0)
-                nono_warn("old audit sessions were not removed: %s", nono_errmsg());
-        free(root);
         if (r < 0) {
                 nono_warn("no audit log for this run: %s", nono_errmsg());
                 audit_session_close(log->audit);
                 log->audit = NULL;
+                free(root);
                 return;
         }
+        log->root = root;
+        log->keep_sessions = c->audit_keep_sessions;
+        log->max_age_days = c->audit_max_age_days;
         host_set_audit_sink(log_plugin_event, log->audit);
+}
+
+void runlog_prune(struct runlog *log)
+{
+        /* After session.start (runlog_open): this session is in progress, never pruned. */
+        if (log->root && audit_retain(log->root, log->keep_sessions, log->max_age_days) < 0)
+                nono_warn("old audit sessions were not removed: %s", nono_errmsg());
+        free(log->root);
+        log->root = NULL;
 }
 
 static long elapsed_ms(const struct timespec *since)
@@ -99,6 +109,8 @@ void runlog_close(struct runlog *log, int exit_code, const struct diagnostics *d
         audit_session_close(log->audit);
         log->audit = NULL;
 out:
+        free(log->root);
+        log->root = NULL;
         json_decref(denials);
         json_decref(end);
 }

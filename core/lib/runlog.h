@@ -19,6 +19,8 @@
 struct runlog {
         struct audit_session *audit; /* NULL: off (nono.conf) or unavailable */
         struct timespec started;
+        char *root;                       /* the audit directory, until runlog_prune */
+        long keep_sessions, max_age_days; /* nono.conf's retention limits */
 };
 
 /* What session.start records. */
@@ -31,6 +33,12 @@ struct runlog_start {
 
 /* Starts the log (unless nono.conf turns it off) and routes plugin events to it. */
 void runlog_open(struct runlog *log, const struct host_config *c, const struct runlog_start *s);
+/*
+ * Applies nono.conf's retention limits to the older sessions (once per log; no-op
+ * without one).  Removing sessions costs about a millisecond a run once the limit is
+ * reached, so nono run does it while the command starts, not before.
+ */
+void runlog_prune(struct runlog *log);
 /*
  * session.end (after one `denied` event per exact refusal in `d`, which may be NULL
  * when the command never started; `error` then says why).  Closes the log.

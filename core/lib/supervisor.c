@@ -428,8 +428,8 @@ static int wait_child(pid_t pid, int *ret_status)
         return r < 0 ? -errno : 0;
 }
 
-/* Our direct children as the kernel lists them; 0 when there are none. */
-static size_t read_children(pid_t *pids, size_t max)
+/* Our direct children as the kernel lists them, but `spare`; 0 when there are none. */
+static size_t read_children(pid_t *pids, size_t max, pid_t spare)
 {
         char path[64], buf[4096];
         size_t n = 0;
@@ -450,7 +450,8 @@ static size_t read_children(pid_t *pids, size_t max)
 
                 if (end == p)
                         break;
-                pids[n++] = (pid_t)pid;
+                if (pid != spare)
+                        pids[n++] = (pid_t)pid;
         }
         return n;
 }
@@ -459,15 +460,19 @@ static size_t read_children(pid_t *pids, size_t max)
  * When the command exits, whatever it left behind (a daemon started with setsid, a
  * double fork) must not outlive the session.  nono is a child subreaper, so every
  * orphan of the sandbox was reparented to it: kill and reap them until none is left.
- * Bounded, in case something keeps forking faster than it is killed.  The mediator's
- * helper is among them: a small static process, as cheap to reap as to leave behind.
+ * Bounded, in case something keeps forking faster than it is killed.
+ *
+ * `spare` (the mediator's helper, or 0) is killed but not waited for: it is nono's own
+ * program, which leaves nothing behind, and its exit is slow (see unixmed_free).
  */
-static void kill_leftovers(void)
+static void kill_leftovers(pid_t spare)
 {
         pid_t pids[512];
 
+        if (spare > 0)
+                kill(spare, SIGKILL);
         for (int round = 0; round < 1000; round++) {
-                size_t n = read_children(pids, sizeof(pids) / sizeof(pids[0]));
+                size_t n = read_children(pids, sizeof(pids) / sizeof(pids[0]), spare);
 
                 if (n == 0)
                         break;
@@ -546,6 +551,8 @@ int supervisor_run(const struct child_spec *spec)
         install_forwarding();
         sigprocmask(SIG_SETMASK, &old, NULL);
         close(pipefd[1]);
+        if (spec->started)
+                spec->started(spec->started_userdata);
 
         memset(&err, 0, sizeof(err));
         failed = read_child_report(pipefd[0], &err);
@@ -568,7 +575,7 @@ int supervisor_run(const struct child_spec *spec)
                 pty_relay_close(&pty);
         r = wait_child(pid, &status);
         child_pid = 0;
-        kill_leftovers();
+        kill_leftovers(spec->unix_mediator ? unixmed_helper_pid(spec->unix_mediator) : 0);
         if (r < 0)
                 return nono_error(r, "cannot wait for the child: %s", strerror(-r));
         if (failed)
@@ -720,7 +727,7 @@ static void reaper_run(const struct child_spec *spec, const struct capture_optio
                                            opts->timeout_ms > 0 ? &deadline : NULL);
         rep->wait_error = -wait_child(pid, &rep->status);
         /* Whatever the command left behind, and the mediator's helper. */
-        kill_leftovers();
+        kill_leftovers(0);
 }
 
 /*

@@ -52,6 +52,10 @@ struct child_spec {
         /* One descriptor the command inherits on purpose (the sealed plan for
          * `nono why --self`); every other one above 2 is closed at exec.  0: none. */
         int keep_fd;
+        /* Called in nono once the child is on its way to exec: work that need not
+         * come before the command (it overlaps the exec).  NULL: none. */
+        void (*started)(void *userdata);
+        void *started_userdata;
 };
 
 /*

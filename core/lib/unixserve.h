@@ -113,9 +113,10 @@ struct unixmed {
         struct pending pending[MAX_PENDING];
         struct replay replay[MAX_REPLAY];
         size_t replay_next;
-        struct unixmed_denial denials[N_DENIALS];
         uint64_t n_kept;   /* entries written to denials[] (a ring) */
         uint64_t n_denied; /* refusals, repeats included */
+        /* Last: read only up to n_kept, so unixserve_new leaves its 70 KiB uncleared. */
+        struct unixmed_denial denials[N_DENIALS];
 };
 
 static inline void close_fd(int *fd)

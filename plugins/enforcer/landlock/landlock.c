@@ -139,8 +139,10 @@ static void ll_fini(void *state)
 {
         struct ll_state *st = state;
 
-        if (st)
-                st->host->free(st->host->ctx, st);
+        if (!st)
+                return;
+        mntns_reap_trial(&st->mntns);
+        st->host->free(st->host->ctx, st);
 }
 
 /* ---- probe ----------------------------------------------------------------------------- */
@@ -557,6 +559,7 @@ static int ll_prepare(void *state, const struct nono_plan *plan, void **ret_prep
         struct mntns *mntns = NULL;
         int fd, r;
 
+        mntns_reap_trial(&st->mntns);
         r = ensure_abi(st);
         if (r == 0)
                 r = check_plan_shape(st, plan);

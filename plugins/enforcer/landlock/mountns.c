@@ -374,6 +374,7 @@ struct trial {
         struct userns_maps maps;
         int step; /* which step failed, 0 when none */
         int err;
+        int done; /* the child got to the end */
 };
 
 /* A tmpfs can be made and changed with mount_setattr: what masks and freezing need. */
@@ -419,17 +420,25 @@ static int trial_child(void *arg)
                 t->err = -r;
                 _exit(2);
         }
+        t->done = 1;
         _exit(0);
 }
 
 #define TRIAL_STACK_SIZE (64 * 1024)
 
-/* Tries the real thing in a short-lived child; 0 or a message in ms->reason. */
+/*
+ * Tries the real thing in a short-lived child; 0 or a message in ms->reason.
+ *
+ * The answer is in *t once clone returns: with CLONE_VFORK that is when the child has
+ * let go of our memory, on its way out.  Its exit is not waited for here: the last
+ * process of a mount namespace waits out an RCU grace period tearing it down, about
+ * half a millisecond that nono spends preparing the sandbox instead.  mntns_reap_trial
+ * collects it.
+ */
 static int run_trial(const struct nono_host *host, struct mntns_state *ms, int mode)
 {
         struct trial t = {.mode = mode};
         char *stack = host->alloc(host->ctx, TRIAL_STACK_SIZE);
-        int status = 0;
         pid_t pid;
 
         if (!stack) {
@@ -441,12 +450,10 @@ static int run_trial(const struct nono_host *host, struct mntns_state *ms, int m
         if (pid < 0) {
                 t.step = 3;
                 t.err = errno;
-        } else {
-                while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                        ;
         }
+        ms->trial_pid = pid > 0 ? pid : 0;
         host->free(host->ctx, stack);
-        if (pid >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 && t.step == 0)
+        if (t.done && t.step == 0)
                 return 0;
         if (t.step == 1 && mode == MNTNS_USERNS &&
             (t.err == EPERM || t.err == ENOSPC || t.err == EUSERS || t.err == EINVAL))
@@ -469,6 +476,15 @@ static int run_trial(const struct nono_host *host, struct mntns_state *ms, int m
                 snprintf(ms->reason, sizeof(ms->reason), "cannot start the trial child: %s",
                          strerror(t.err ? t.err : ECHILD));
         return -ENOTSUP;
+}
+
+void mntns_reap_trial(struct mntns_state *ms)
+{
+        if (ms->trial_pid <= 0)
+                return;
+        while (waitpid(ms->trial_pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        ms->trial_pid = 0;
 }
 
 int mntns_probe(const struct nono_host *host, struct mntns_state *ms)

@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <nono/plan.h>
 #include <nono/plugin.h>
@@ -50,6 +51,7 @@ struct mntns_state {
         bool disabled;       /* mount_namespace = 0 in nono.conf */
         bool refuse_missing; /* seal_missing = 0 (the default): refuse, do not seal */
         char reason[320];    /* why it is unavailable */
+        pid_t trial_pid;     /* the probe's child, until mntns_reap_trial */
 };
 
 /*
@@ -61,6 +63,9 @@ int mntns_init(const struct nono_host *host, struct mntns_state *ms);
 
 /* Probes once (a short-lived child tries it); returns the mode. */
 int mntns_probe(const struct nono_host *host, struct mntns_state *ms);
+/* Waits for the probe's child, if it has not been yet: before the sandbox is prepared
+ * (which may end in an exec that would make the command its parent) and at the end. */
+void mntns_reap_trial(struct mntns_state *ms);
 
 /* A prepared namespace; NULL when none is used. */
 struct mntns;
