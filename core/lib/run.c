@@ -904,7 +904,7 @@ static int publish_plan(struct session *s, const struct run_request *req, int su
         /* nono run prunes while the command starts (prune_audit_log); wrap never gets
          * the chance after its exec. */
         if (!supervised)
-                runlog_prune(&s->log);
+                runlog_prune(&s->log, &s->config);
         return set_session_id(s);
 }
 
@@ -966,7 +966,7 @@ static void prune_audit_log(void *userdata)
 {
         struct session *s = userdata;
 
-        runlog_prune(&s->log);
+        runlog_prune(&s->log, &s->config);
 }
 
 static void fill_spec(struct session *s, const struct run_request *req, struct child_spec *spec)

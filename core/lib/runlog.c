@@ -67,15 +67,13 @@ void runlog_open(struct runlog *log, const struct host_config *c, const struct r
                 return;
         }
         log->root = root;
-        log->keep_sessions = c->audit_keep_sessions;
-        log->max_age_days = c->audit_max_age_days;
         host_set_audit_sink(log_plugin_event, log->audit);
 }
 
-void runlog_prune(struct runlog *log)
+void runlog_prune(struct runlog *log, const struct host_config *c)
 {
         /* After session.start (runlog_open): this session is in progress, never pruned. */
-        if (log->root && audit_retain(log->root, log->keep_sessions, log->max_age_days) < 0)
+        if (log->root && audit_retain(log->root, c->audit_keep_sessions, c->audit_max_age_days) < 0)
                 nono_warn("old audit sessions were not removed: %s", nono_errmsg());
         free(log->root);
         log->root = NULL;

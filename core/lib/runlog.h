@@ -19,8 +19,7 @@
 struct runlog {
         struct audit_session *audit; /* NULL: off (nono.conf) or unavailable */
         struct timespec started;
-        char *root;                       /* the audit directory, until runlog_prune */
-        long keep_sessions, max_age_days; /* nono.conf's retention limits */
+        char *root; /* the audit directory, until runlog_prune */
 };
 
 /* What session.start records. */
@@ -38,7 +37,7 @@ void runlog_open(struct runlog *log, const struct host_config *c, const struct r
  * without one).  Removing sessions costs about a millisecond a run once the limit is
  * reached, so nono run does it while the command starts, not before.
  */
-void runlog_prune(struct runlog *log);
+void runlog_prune(struct runlog *log, const struct host_config *c);
 /*
  * session.end (after one `denied` event per exact refusal in `d`, which may be NULL
  * when the command never started; `error` then says why).  Closes the log.
